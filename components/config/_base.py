@@ -1,0 +1,50 @@
+"""Shared base for every configuration model: camelCase keys, no unknown keys, immutable."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.alias_generators import to_camel
+
+NAMESPACE = "ai-observability"
+
+
+class ConfigModel(BaseModel):
+    """Base for config sections: keys are camelCase in the stack file, snake_case in Python."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        strict=False,
+        str_strip_whitespace=True,
+    )
+
+
+# A Kubernetes DNS-1123 label (namespaces, object names).
+K8S_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+K8sName = Annotated[str, StringConstraints(pattern=K8S_NAME_PATTERN, max_length=63)]
+
+# An AWS resource name usable as a prefix (EventBridge, SQS, IAM, CloudWatch).
+AWS_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$"
+AwsName = Annotated[str, StringConstraints(pattern=AWS_NAME_PATTERN)]
+
+# Prometheus-style durations as used by the collector: 10s, 5m, 25h.
+DURATION_PATTERN = r"^[1-9][0-9]*(ms|s|m|h)$"
+Duration = Annotated[str, StringConstraints(pattern=DURATION_PATTERN)]
+
+PositiveInt = Annotated[int, Field(ge=1)]
+
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+_DURATION_RE = re.compile(r"^([1-9][0-9]*)(ms|s|m|h)$")
+
+
+def duration_seconds(value: str) -> float:
+    """Seconds in a duration such as ``30s`` or ``25h``."""
+    match = _DURATION_RE.match(value)
+    if match is None:
+        raise ValueError(f"not a duration: {value!r}")
+    return int(match.group(1)) * _DURATION_UNITS[match.group(2)]

@@ -1,0 +1,60 @@
+"""``ai-observability:dynatrace`` — which Dynatrace environment the stack talks to."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from pydantic import field_validator, model_validator
+
+from ._base import ConfigModel
+
+
+def _https_base_url(value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme != "https" or not parts.hostname:
+        raise ValueError("must be an https:// URL such as https://abc12345.live.dynatrace.com")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError("must be a plain base URL without query, fragment or credentials")
+    host = parts.hostname
+    if any(not label or len(label) > 63 for label in host.split(".")) or "." not in host:
+        raise ValueError("must name a fully-qualified host")
+    port = f":{parts.port}" if parts.port else ""
+    return f"https://{host}{port}{parts.path.rstrip('/')}"
+
+
+class DynatraceConfig(ConfigModel):
+    """Classic environment URL (required) and the platform URL (derived when omitted)."""
+
+    environment_url: str
+    """Classic URL, e.g. ``https://abc12345.live.dynatrace.com`` (Managed: ``https://host/e/<env-id>``)."""
+    platform_url: str | None = None
+    """Platform URL, e.g. ``https://abc12345.apps.dynatrace.com``; derived from ``environmentUrl``."""
+
+    @field_validator("environment_url", "platform_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        return None if value is None else _https_base_url(value)
+
+    @model_validator(mode="after")
+    def _derivable(self) -> DynatraceConfig:
+        if self.platform_url is None and ".live." not in self.environment_url:
+            raise ValueError(
+                "@platformUrl: is required when environmentUrl is not a '.live.' SaaS URL "
+                "(cannot derive the platform host)"
+            )
+        return self
+
+    @property
+    def platform(self) -> str:
+        """The platform base URL (explicit, or the classic one with ``.live.`` → ``.apps.``)."""
+        if self.platform_url is not None:
+            return self.platform_url
+        return self.environment_url.replace(".live.", ".apps.", 1)
+
+    @property
+    def bizevents_ingest_url(self) -> str:
+        return f"{self.environment_url}/api/v2/bizevents/ingest"
+
+    @property
+    def otlp_endpoint(self) -> str:
+        return f"{self.environment_url}/api/v2/otlp"

@@ -1,0 +1,112 @@
+"""Configuration errors that name the full key path, the bad value and what is allowed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from ._base import NAMESPACE
+
+# A validator may point below the location pydantic reports by starting its
+# message with "@<relative.key>: " (e.g. "@existingTrailArn: required when ...").
+_SUBKEY_MARK = "@"
+_MAX_VALUE_CHARS = 80
+
+
+@dataclass(frozen=True)
+class ConfigIssue:
+    """One problem in the stack configuration."""
+
+    path: str  # full key path, e.g. "ai-observability:governance.bucket.retentionDays"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class ConfigError(Exception):
+    """The stack configuration is invalid; ``str()`` lists every issue, one per line."""
+
+    def __init__(self, issues: Sequence[ConfigIssue]) -> None:
+        self.issues = list(issues)
+        lines = "\n".join(f"  - {issue}" for issue in self.issues)
+        super().__init__(f"invalid stack configuration ({len(self.issues)} problem(s)):\n{lines}")
+
+
+def key_path(top_key: str, loc: Iterable[str | int] = ()) -> str:
+    """``ai-observability:<top>.<a>[0].<b>`` from a top-level key and a pydantic location."""
+    text = f"{NAMESPACE}:{top_key}"
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text
+
+
+def _show_value(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= _MAX_VALUE_CHARS else text[: _MAX_VALUE_CHARS - 3] + "..."
+
+
+def _allowed_keys(model: type[BaseModel], loc: Sequence[str | int]) -> list[str] | None:
+    """The keys the model at ``loc`` accepts (by alias), following nested models and lists."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        field = next(
+            (f for name, f in current.model_fields.items() if (f.alias or name) == part),
+            None,
+        )
+        if field is None:
+            return None
+        current = _model_in(field.annotation)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return sorted((f.alias or name) for name, f in current.model_fields.items())
+    return None
+
+
+def _model_in(annotation: Any) -> Any:
+    """The BaseModel class inside ``X``, ``X | None``, ``list[X]`` or ``dict[str, X]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def issues_from_validation(
+    top_key: str,
+    model: type[BaseModel],
+    error: ValidationError,
+    *,
+    secret: bool = False,
+) -> list[ConfigIssue]:
+    """Translate a pydantic error for the section ``top_key`` into key-path issues."""
+    issues: list[ConfigIssue] = []
+    for err in error.errors(include_url=False):
+        loc = list(err["loc"])
+        message = str(err["msg"])
+        if message.startswith("Value error, "):
+            message = message[len("Value error, ") :]
+        redirected = message.startswith(_SUBKEY_MARK) and ": " in message
+        if redirected:
+            sub, message = message[1:].split(": ", 1)
+            loc.extend(int(p) if p.isdigit() else p for p in sub.split("."))
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            parent = loc[:-1]
+            allowed = _allowed_keys(model, parent)
+            hint = f"; allowed keys: {', '.join(allowed)}" if allowed else ""
+            message = f"unknown key{hint}"
+        elif kind == "missing":
+            message = "is required"
+        elif not secret and not redirected and "input" in err and kind not in ("model_type", "dict_type"):
+            message = f"{message} (got {_show_value(err['input'])})"
+        issues.append(ConfigIssue(key_path(top_key, loc), message))
+    return issues

@@ -1,0 +1,197 @@
+"""``ai-observability:guardrails`` — Bedrock guardrails and model invocation logging."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, field_validator, model_validator
+
+from ._base import AwsName, ConfigModel
+
+Strength = Literal["NONE", "LOW", "MEDIUM", "HIGH"]
+FilterType = Literal["SEXUAL", "VIOLENCE", "HATE", "INSULTS", "MISCONDUCT", "PROMPT_ATTACK"]
+PiiAction = Literal["BLOCK", "ANONYMIZE", "NONE"]
+Tier = Literal["CLASSIC", "STANDARD"]
+PiiType = Literal[
+    "ADDRESS",
+    "AGE",
+    "AWS_ACCESS_KEY",
+    "AWS_SECRET_KEY",
+    "CA_HEALTH_NUMBER",
+    "CA_SOCIAL_INSURANCE_NUMBER",
+    "CREDIT_DEBIT_CARD_CVV",
+    "CREDIT_DEBIT_CARD_EXPIRY",
+    "CREDIT_DEBIT_CARD_NUMBER",
+    "DRIVER_ID",
+    "EMAIL",
+    "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
+    "IP_ADDRESS",
+    "LICENSE_PLATE",
+    "MAC_ADDRESS",
+    "NAME",
+    "PASSWORD",
+    "PHONE",
+    "PIN",
+    "SWIFT_CODE",
+    "UK_NATIONAL_HEALTH_SERVICE_NUMBER",
+    "UK_NATIONAL_INSURANCE_NUMBER",
+    "UK_UNIQUE_TAXPAYER_REFERENCE_NUMBER",
+    "URL",
+    "USERNAME",
+    "US_BANK_ACCOUNT_NUMBER",
+    "US_BANK_ROUTING_NUMBER",
+    "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER",
+    "US_PASSPORT_NUMBER",
+    "US_SOCIAL_SECURITY_NUMBER",
+    "VEHICLE_IDENTIFICATION_NUMBER",
+]
+Message = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+Threshold = Annotated[float, Field(ge=0, le=0.99)]
+_KMS_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/[A-Za-z0-9/_-]+$")
+
+
+class ContentFilter(ConfigModel):
+    type: FilterType
+    input_strength: Strength = "HIGH"
+    output_strength: Strength = "HIGH"
+
+    @model_validator(mode="after")
+    def _prompt_attack(self) -> ContentFilter:
+        if self.type == "PROMPT_ATTACK" and self.output_strength != "NONE":
+            raise ValueError("@outputStrength: must be NONE for PROMPT_ATTACK (it only inspects input)")
+        return self
+
+
+class PiiEntity(ConfigModel):
+    type: PiiType
+    action: PiiAction = "ANONYMIZE"
+
+
+class RegexFilter(ConfigModel):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    pattern: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    action: PiiAction = "BLOCK"
+    description: Annotated[str, StringConstraints(max_length=1000)] | None = None
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"is not a valid regular expression: {exc}") from None
+        return value
+
+
+class DeniedTopic(ConfigModel):
+    name: Annotated[str, StringConstraints(pattern=r"^[0-9a-zA-Z-_ !?.]{1,100}$")]
+    definition: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+    examples: Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=100)]], Field(max_length=5)] = (
+        Field(default_factory=list)
+    )
+
+
+class GroundingConfig(ConfigModel):
+    grounding: Threshold | None = 0.75
+    relevance: Threshold | None = 0.75
+
+
+class GuardrailConfig(ConfigModel):
+    name: Annotated[str, StringConstraints(pattern=r"^[0-9a-zA-Z-_]{1,50}$")]
+    description: Annotated[str, StringConstraints(max_length=200)] = "Managed by ai-observability"
+    tier: Tier = "CLASSIC"
+    cross_region_profile: str | None = None
+    """e.g. ``eu.guardrail.v1:0``; required for the STANDARD tier."""
+    kms_key_arn: str | None = None
+    blocked_input_message: Message = "Sorry, this request is not allowed by our AI usage policy."
+    blocked_output_message: Message = "Sorry, the response was blocked by our AI usage policy."
+    content_filters: Annotated[list[ContentFilter], Field(max_length=6)] = Field(
+        default_factory=lambda: (
+            [ContentFilter(type=t) for t in ("SEXUAL", "VIOLENCE", "HATE", "INSULTS", "MISCONDUCT")]
+            + [ContentFilter(type="PROMPT_ATTACK", input_strength="HIGH", output_strength="NONE")]
+        )
+    )
+    pii_entities: list[PiiEntity] = Field(
+        default_factory=lambda: [
+            PiiEntity(type="AWS_ACCESS_KEY", action="BLOCK"),
+            PiiEntity(type="AWS_SECRET_KEY", action="BLOCK"),
+            PiiEntity(type="PASSWORD", action="BLOCK"),
+            PiiEntity(type="CREDIT_DEBIT_CARD_NUMBER", action="BLOCK"),
+            PiiEntity(type="EMAIL", action="ANONYMIZE"),
+            PiiEntity(type="PHONE", action="ANONYMIZE"),
+        ]
+    )
+    regexes: Annotated[list[RegexFilter], Field(max_length=30)] = Field(default_factory=list)
+    denied_topics: Annotated[list[DeniedTopic], Field(max_length=30)] = Field(default_factory=list)
+    words: Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=100)]], Field(max_length=10000)] = (
+        Field(default_factory=list)
+    )
+    profanity_filter: bool = True
+    grounding: GroundingConfig | None = None
+    version_description: Annotated[str, StringConstraints(max_length=200)] = "Pinned by ai-observability"
+
+    @field_validator("kms_key_arn")
+    @classmethod
+    def _kms(cls, value: str | None) -> str | None:
+        if value is not None and not _KMS_ARN.match(value):
+            raise ValueError("must be a KMS key or alias ARN")
+        return value
+
+    @field_validator("cross_region_profile")
+    @classmethod
+    def _profile(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"(us|eu|apac|us-gov)\.guardrail\.v\d+:\d+", value):
+            raise ValueError("must look like 'eu.guardrail.v1:0' (family us, eu, apac or us-gov)")
+        return value
+
+    @model_validator(mode="after")
+    def _tier_rules(self) -> GuardrailConfig:
+        if self.tier == "STANDARD" and self.cross_region_profile is None:
+            raise ValueError("@crossRegionProfile: is required for the STANDARD tier")
+        if self.tier == "CLASSIC":
+            for i, topic in enumerate(self.denied_topics):
+                if len(topic.definition) > 200:
+                    raise ValueError(
+                        f"@deniedTopics.{i}.definition: at most 200 characters on the CLASSIC tier "
+                        f"(got {len(topic.definition)}; STANDARD allows 1000)"
+                    )
+        kinds = [f.type for f in self.content_filters]
+        if len(set(kinds)) != len(kinds):
+            raise ValueError("@contentFilters: each filter type may appear once")
+        return self
+
+
+class InvocationLoggingConfig(ConfigModel):
+    enabled: bool = True
+    """One configuration per account and region: enable it in exactly one stack per region."""
+    retention_days: Literal[365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] = 731
+    kms_key_arn: str | None = None
+    large_data_bucket: bool = True
+    """Also create an S3 location for bodies over 100 KB (encrypted, lifecycle ≥184 days)."""
+    text_data: bool = True
+    image_data: bool = False
+    embedding_data: bool = False
+    video_data: bool = False
+
+    @field_validator("kms_key_arn")
+    @classmethod
+    def _kms(cls, value: str | None) -> str | None:
+        if value is not None and not _KMS_ARN.match(value):
+            raise ValueError("must be a KMS key or alias ARN")
+        return value
+
+
+class GuardrailsConfig(ConfigModel):
+    enabled: bool = True
+    name_prefix: AwsName = "ai-observability"
+    guardrails: list[GuardrailConfig] = Field(default_factory=lambda: [GuardrailConfig(name="default-genai-guardrail")])
+    invocation_logging: InvocationLoggingConfig = Field(default_factory=InvocationLoggingConfig)
+
+    @field_validator("guardrails")
+    @classmethod
+    def _unique(cls, value: list[GuardrailConfig]) -> list[GuardrailConfig]:
+        names = [g.name for g in value]
+        if len(set(names)) != len(names):
+            raise ValueError("guardrail names must be unique")
+        return value

@@ -1,0 +1,141 @@
+"""The whole stack configuration: every ``ai-observability:*`` key, validated together."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import BaseModel, StringConstraints, TypeAdapter, ValidationError
+
+from ._base import NAMESPACE
+from .collector import CollectorConfig, KongConfig
+from .cross_checks import cross_check
+from .dynatrace import DynatraceConfig
+from .errors import ConfigError, ConfigIssue, issues_from_validation, key_path
+from .event_forwarding import EventForwardingConfig
+from .governance import GovernanceConfig
+from .guardrails import GuardrailsConfig
+from .kubernetes import EksConfig, GpuNodeGroupConfig, NimConfig
+from .secrets import SECRET_KEYS, StackSecrets, parse_secrets
+
+TagKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_ .:/=+@-]{1,128}$")]
+TagValue = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_ .:/=+@-]{0,256}$")]
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    adapter: TypeAdapter[Any]
+    model: type[BaseModel] | None
+    required: bool = False
+
+
+def _section(key: str, annotation: Any, model: type[BaseModel] | None, required: bool = False) -> Section:
+    return Section(key, TypeAdapter(annotation), model, required)
+
+
+SECTIONS: tuple[Section, ...] = (
+    _section("dynatrace", DynatraceConfig, DynatraceConfig, required=True),
+    _section("governance", GovernanceConfig, GovernanceConfig),
+    _section("eventForwarding", EventForwardingConfig, EventForwardingConfig),
+    _section("guardrails", GuardrailsConfig, GuardrailsConfig),
+    _section("eks", EksConfig, EksConfig),
+    _section("gpuNodeGroups", list[GpuNodeGroupConfig], GpuNodeGroupConfig),
+    _section("nims", list[NimConfig], NimConfig),
+    _section("collector", CollectorConfig, CollectorConfig),
+    _section("kong", KongConfig, KongConfig),
+    _section("tags", dict[TagKey, TagValue], None),
+)
+ALLOWED_KEYS: tuple[str, ...] = tuple(sorted([s.key for s in SECTIONS] + list(SECRET_KEYS)))
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """Validated, typed configuration handed to the components (they never read config)."""
+
+    stack: str
+    dynatrace: DynatraceConfig
+    governance: GovernanceConfig
+    event_forwarding: EventForwardingConfig
+    guardrails: GuardrailsConfig
+    eks: EksConfig | None
+    gpu_node_groups: list[GpuNodeGroupConfig]
+    nims: list[NimConfig]
+    collector: CollectorConfig
+    kong: KongConfig
+    tags: dict[str, str]
+    secrets: StackSecrets
+
+    @property
+    def kubernetes_enabled(self) -> bool:
+        return self.eks is not None
+
+
+def _decode(value: Any) -> Any:
+    """Pulumi hands structured values to programs as JSON text."""
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def parse_stack_config(raw: Mapping[str, Any], env: Mapping[str, str], stack: str = "dev") -> StackConfig:
+    """Validate every ``ai-observability:*`` key of ``raw`` (other namespaces are ignored).
+
+    ``raw`` maps full keys (``ai-observability:governance``) to values, either decoded
+    or as the JSON text Pulumi passes to programs. Raises ``ConfigError`` listing every
+    problem, each naming the full key path.
+    """
+    ours: dict[str, Any] = {}
+    issues: list[ConfigIssue] = []
+    for full_key, value in raw.items():
+        namespace, _, key = full_key.partition(":")
+        if namespace != NAMESPACE:
+            continue
+        if key not in ALLOWED_KEYS:
+            issues.append(ConfigIssue(key_path(key), f"unknown key; allowed keys: {', '.join(ALLOWED_KEYS)}"))
+            continue
+        ours[key] = value if key in SECRET_KEYS else _decode(value)
+
+    values: dict[str, Any] = {}
+    for section in SECTIONS:
+        if section.key not in ours:
+            if section.required:
+                issues.append(ConfigIssue(key_path(section.key), "is required"))
+            continue
+        try:
+            values[section.key] = section.adapter.validate_python(ours[section.key], by_alias=True)
+        except ValidationError as exc:
+            model = section.model
+            if model is None:
+                issues.extend(issues_from_validation(section.key, BaseModel, exc))
+            else:
+                issues.extend(issues_from_validation(section.key, model, exc))
+
+    secrets, secret_issues = parse_secrets({k: v for k, v in ours.items() if k in SECRET_KEYS}, env)
+    issues.extend(secret_issues)
+    if issues:
+        raise ConfigError(issues)
+
+    config = StackConfig(
+        stack=stack,
+        dynatrace=values["dynatrace"],
+        governance=values.get("governance", GovernanceConfig()),
+        event_forwarding=values.get("eventForwarding", EventForwardingConfig()),
+        guardrails=values.get("guardrails", GuardrailsConfig()),
+        eks=values.get("eks"),
+        gpu_node_groups=values.get("gpuNodeGroups", []),
+        nims=values.get("nims", []),
+        collector=values.get("collector", CollectorConfig(enabled=values.get("eks") is not None)),
+        kong=values.get("kong", KongConfig()),
+        tags=values.get("tags", {}),
+        secrets=secrets,
+    )
+    problems = cross_check(config)
+    if problems:
+        raise ConfigError(problems)
+    return config
