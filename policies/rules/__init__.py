@@ -1,0 +1,1 @@
+"""Policy rules: one concept per module, each module exposing its policy objects."""
