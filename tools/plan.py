@@ -193,7 +193,14 @@ def _environment(env: Mapping[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def _run_program(stack: str, config: dict[str, str], secret_keys: list[str], region: str) -> PlanResult:
+def _run_program(
+    stack: str,
+    config: dict[str, str],
+    secret_keys: list[str],
+    region: str,
+    recorded: dict[str, PlannedResource] | None = None,
+) -> PlanResult:
+    """Run ``__main__.py`` under mocks; every registration lands in ``recorded`` as it happens."""
     import pulumi
     from pulumi.runtime import mocks, rpc
     from pulumi.runtime.settings import get_root_resource
@@ -202,7 +209,8 @@ def _run_program(stack: str, config: dict[str, str], secret_keys: list[str], reg
     from .mock_state import mock_state
 
     context = InvokeContext(stack=stack, region=region)
-    recorded: dict[str, PlannedResource] = {}
+    if recorded is None:
+        recorded = {}
 
     class Mocks(pulumi.runtime.Mocks):
         def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
@@ -407,13 +415,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.split("\n\n")[0])
     parser.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
     parser.add_argument("--out", type=Path, default=None, help="output directory (default build/<stack>)")
+    parser.add_argument(
+        "--stack-dir",
+        type=Path,
+        default=PROJECT_ROOT,
+        help="directory holding Pulumi.<stack>.yaml (default: the project root); the program is always this project's",
+    )
     args = parser.parse_args(argv)
 
     from components.config import ConfigError
 
     out_dir = args.out or PROJECT_ROOT / "build" / args.stack
     try:
-        result = evaluate_stack(args.stack)
+        result = evaluate_stack(args.stack, raw_config=read_stack_file(args.stack, args.stack_dir))
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_CONFIG

@@ -1,0 +1,50 @@
+# Single entry point for the common commands. Everything runs from the project virtualenv (.venv),
+# created on first use from the pinned requirement files.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STACK  ?= dev
+CHECKOV_VENV := .venv-checkov
+
+.PHONY: venv plan plans lint typecheck actionlint pytest test checkov-venv clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt policies/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# checkov pins libraries that clash with ours: it lives in its own virtualenv.
+checkov-venv: $(CHECKOV_VENV)/.installed
+
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
+	touch $@
+
+## plan: the offline plan (credential-free preview) of STACK (default dev) into build/$(STACK)/
+plan: venv
+	$(BIN)/python -m tools.plan $(STACK)
+
+## plans: the offline plan of every committed stack
+plans: venv
+	@set -e; for f in Pulumi.*.yaml; do s=$${f#Pulumi.}; s=$${s%.yaml}; $(BIN)/python -m tools.plan $$s; done
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy components tools policies __main__.py
+
+pytest: venv checkov-venv
+	$(BIN)/pytest -n 2
+
+## test: the full suite — lint, strict type checks, unit/provider/stack tests (incl. actionlint, checkov)
+test: lint typecheck pytest
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache

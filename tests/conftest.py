@@ -1,0 +1,31 @@
+"""Shared test fixtures: the project root on sys.path, stack files, fake secrets."""
+
+from __future__ import annotations
+
+import copy
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+FAKE_API_TOKEN = "dt0c01." + "TESTAPITOKEN000000000000" + "." + "A" * 64
+FAKE_PLATFORM_TOKEN = "dt0s16." + "TESTPLATFORMTOKEN0000000" + "." + "B" * 64
+FAKE_NGC_KEY = "nvapi-test-0000000000000000000000000000"
+
+
+def stack_file(stack: str) -> dict[str, Any]:
+    """The ``config:`` map of a committed stack file (a fresh copy)."""
+    loaded = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    return copy.deepcopy(loaded)
+
+
+@pytest.fixture
+def fake_env() -> dict[str, str]:
+    """Environment fallbacks for every secret a committed stack needs."""
+    return {"DT_API_TOKEN": FAKE_API_TOKEN, "DT_PLATFORM_TOKEN": FAKE_PLATFORM_TOKEN, "NGC_API_KEY": FAKE_NGC_KEY}
