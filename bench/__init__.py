@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): each script prints a table of figures measured in one run."""
