@@ -209,28 +209,27 @@ def _run_program(
     from .mock_state import mock_state
 
     context = InvokeContext(stack=stack, region=region)
-    if recorded is None:
-        recorded = {}
+    registry: dict[str, PlannedResource] = {} if recorded is None else recorded
 
     class Mocks(pulumi.runtime.Mocks):
         def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
             state = mock_state(args.typ, args.name, unwrap(args.inputs), region)
             return f"{args.name}-id", state
 
-        def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+        def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]]]:
             answer = MOCK_INVOKES.get(args.token)
             if answer is None:
                 raise NotImplementedError(
                     f"the offline plan has no mock answer for invoke {args.token}; add one to tools/mock_invokes.py"
                 )
-            return answer(args.args, context), None
+            return answer(args.args, context), []
 
     class Monitor(mocks.MockMonitor):
         def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
             response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
             if request.type != "pulumi:pulumi:Stack":
                 inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
-                recorded[response.urn] = PlannedResource(
+                registry[response.urn] = PlannedResource(
                     urn=response.urn,
                     type=request.type,
                     name=request.name,
@@ -259,7 +258,7 @@ def _run_program(
         return asyncio.ensure_future(collect())
 
     pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
-    return PlanResult(stack=stack, resources=list(recorded.values()), outputs=outputs)
+    return PlanResult(stack=stack, resources=list(registry.values()), outputs=outputs)
 
 
 def _wire(value: Any) -> Any:
@@ -314,13 +313,24 @@ def kubernetes_manifest(resource: PlannedResource) -> dict[str, Any] | None:
         return None
     group, _, version = group_version.rpartition("/")
     api_version = version if group in ("core", "") else f"{group}/{version}"
-    manifest = resource.redacted_inputs
+    manifest: dict[str, Any] = _integral(resource.redacted_inputs)
     manifest["apiVersion"] = manifest.get("apiVersion") or api_version
     manifest["kind"] = manifest.get("kind") or kind
     head: tuple[str, ...] = ("apiVersion", "kind", "metadata")
     ordered: dict[str, Any] = {k: manifest[k] for k in head if k in manifest}
     ordered.update({k: v for k, v in manifest.items() if k not in ordered})
     return ordered
+
+
+def _integral(value: Any) -> Any:
+    """Whole-number floats (the wire format's only number type) back to ints, as in a manifest."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _integral(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integral(v) for v in value]
+    return value
 
 
 def manifest_filename(manifest: Mapping[str, Any]) -> str:
