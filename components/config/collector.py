@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from ._base import ConfigModel, Duration, K8sName, duration_seconds
 from .kubernetes import CpuQuantity, Quantity
+
+# Kubernetes label keys ([prefix/]name) and values, as the API server validates them.
+_LABEL_NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
+_LABEL_KEY = re.compile(rf"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?{_LABEL_NAME}$")
+_LABEL_VALUE = re.compile(rf"^({_LABEL_NAME})?$")
 
 
 class CollectorResources(ConfigModel):
@@ -20,16 +26,28 @@ class CollectorResources(ConfigModel):
 class CollectorConfig(ConfigModel):
     enabled: bool = True
     namespace: K8sName = "dynatrace"
+    create_namespace: bool = True
+    """Create (and own) ``namespace``; false when it already exists, e.g. shared with the Dynatrace Operator."""
     image_repository: Annotated[str, StringConstraints(pattern=r"^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+$")] = (
         "ghcr.io/dynatrace/dynatrace-otel-collector/dynatrace-otel-collector"
     )
     image_version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")] = "0.54.0"
+    """Dynatrace distribution version (tag without ``v``); selects the component type names."""
     scrape_interval: Duration = "30s"
     max_staleness: Duration = "5m"
-    otlp_exposure: Literal["hostPort", "service"] = "hostPort"
+    otlp_exposure: Literal["hostPort", "service"] = "service"
+    """How apps reach the node-local collector: a Service with ``internalTrafficPolicy: Local`` or hostPorts."""
     app_namespaces: list[K8sName] = Field(default_factory=list)
-    """Namespaces that get the ``otel-instrumentation`` ConfigMap for apps to ``envFrom``."""
+    """Existing namespaces that get the ``otel-instrumentation`` ConfigMap for apps to ``envFrom``."""
     resources: CollectorResources = Field(default_factory=CollectorResources)
+
+    @field_validator("app_namespaces")
+    @classmethod
+    def _unique_namespaces(cls, value: list[K8sName]) -> list[K8sName]:
+        repeated = sorted({ns for ns in value if value.count(ns) > 1})
+        if repeated:
+            raise ValueError(f"lists {', '.join(repeated)} more than once")
+        return value
 
     @model_validator(mode="after")
     def _staleness(self) -> CollectorConfig:
@@ -44,9 +62,12 @@ class CollectorConfig(ConfigModel):
 class KongConfig(ConfigModel):
     enabled: bool = False
     namespace: K8sName = "kong"
+    """Namespace of the Kong gateway (installed by Kong's Helm chart; not created here)."""
     discovery: Literal["service", "annotations"] = "service"
-    """``service``: create the seed's ``kong-metrics`` Service and scrape it; ``annotations``: node-local."""
+    """``service``: create the seed's ``kong-metrics`` Service and scrape its pods node-locally;
+    ``annotations``: Kong pods carry the ``metrics.dynatrace.com/*`` annotations themselves."""
     port: Annotated[int, Field(ge=1, le=65535)] = 8100
+    path: Annotated[str, StringConstraints(pattern=r"^/[A-Za-z0-9._~/-]*$")] = "/metrics"
     scrape_interval: Duration = "10s"
     selector: dict[str, str] = Field(
         default_factory=lambda: {
@@ -54,3 +75,15 @@ class KongConfig(ConfigModel):
             "app.kubernetes.io/instance": "kong",
         }
     )
+
+    @field_validator("selector")
+    @classmethod
+    def _selector(cls, value: dict[str, str]) -> dict[str, str]:
+        if not value:
+            raise ValueError("needs at least one label (an empty selector would match every pod in the namespace)")
+        for key, label in value.items():
+            if not _LABEL_KEY.match(key) or len(key) > 317:
+                raise ValueError(f"{key!r} is not a Kubernetes label key")
+            if not _LABEL_VALUE.match(label):
+                raise ValueError(f"{label!r} (for {key}) is not a Kubernetes label value")
+        return value
