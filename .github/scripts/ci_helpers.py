@@ -1,0 +1,184 @@
+"""Small, testable helpers the GitHub Actions workflows call (kept out of YAML on purpose).
+
+Subcommands (outputs go to ``$GITHUB_OUTPUT`` when it is set, else to stdout):
+
+- ``stacks [--root DIR]``: every committed stack (``Pulumi.<stack>.yaml``) as a JSON list,
+  the matrix of the pull-request jobs — a new ``Pulumi.<env>.yaml`` is picked up by itself.
+- ``region STACK [--root DIR]``: the stack's ``aws:region`` (for the OIDC credentials step).
+- ``credentials --mode preview|deploy``: are the credentials for a real Pulumi run present?
+  Reads booleans/values the workflow passes in the environment (never secret values):
+  ``HAS_PULUMI_TOKEN`` ("true"/"false"), ``PULUMI_BACKEND_URL``, ``AWS_ROLE_ARN``.
+  ``preview`` reports ``ready=false`` with a notice (forks, unconfigured repositories);
+  ``deploy`` fails (a deploy that was switched on must not silently do nothing).
+- ``summary --stack S --exit-code N --log FILE --out-dir DIR``: the Markdown block the
+  offline-plan job appends to ``$GITHUB_STEP_SUMMARY`` (plan summary + policy report).
+
+Standard library only (``region`` needs PyYAML, present in the project virtualenv), so the
+discovery job can run on the runner's system Python before any installation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+STACK_FILE = re.compile(r"^Pulumi\.(?P<stack>.+)\.yaml$")
+DEFAULT_REGION = "us-east-1"
+EXIT_MEANINGS = {
+    0: "ok",
+    1: "mandatory policy violation",
+    2: "invalid configuration",
+}
+
+
+class HelperError(Exception):
+    """A problem the workflow log should show as a one-line error."""
+
+
+def discover_stacks(root: Path = ROOT) -> list[str]:
+    """Names of the committed stacks: every ``Pulumi.<stack>.yaml`` in ``root``, sorted."""
+    stacks: list[str] = []
+    for path in sorted(root.glob("Pulumi.*.yaml")):
+        match = STACK_FILE.match(path.name)
+        if match is None:
+            continue
+        stack = match.group("stack")
+        if not STACK_NAME.match(stack):
+            raise HelperError(f"{path.name}: {stack!r} is not a valid stack name (letters, digits, '-', '_', '.')")
+        stacks.append(stack)
+    if not stacks:
+        raise HelperError(f"no Pulumi.<stack>.yaml in {root}")
+    return stacks
+
+
+def stack_region(stack: str, root: Path = ROOT) -> str:
+    """``aws:region`` of ``Pulumi.<stack>.yaml`` (``us-east-1`` when the file sets none)."""
+    import yaml
+
+    path = root / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        raise HelperError(f"no stack file {path.name} in {root}")
+    document = yaml.safe_load(path.read_text()) or {}
+    config = document.get("config") or {}
+    region = config.get("aws:region") if isinstance(config, dict) else None
+    if region is None:
+        return DEFAULT_REGION
+    if not isinstance(region, str) or not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", region):
+        raise HelperError(f"{path.name}: aws:region {region!r} is not an AWS region name")
+    return region
+
+
+def check_credentials(mode: str, env: Mapping[str, str]) -> tuple[bool, list[str]]:
+    """``(ready, missing)`` for a real Pulumi run: a state backend and an AWS role to assume."""
+    missing: list[str] = []
+    if env.get("HAS_PULUMI_TOKEN", "").lower() != "true" and not env.get("PULUMI_BACKEND_URL", "").strip():
+        missing.append("secret PULUMI_ACCESS_TOKEN or variable PULUMI_BACKEND_URL")
+    if not env.get("AWS_ROLE_ARN", "").strip():
+        role_variable = "AWS_PREVIEW_ROLE_ARN" if mode == "preview" else "AWS_DEPLOY_ROLE_ARN"
+        missing.append(f"variable {role_variable}")
+    return not missing, missing
+
+
+def _cell(value: Any) -> str:
+    """A Markdown table cell: one line, pipes escaped."""
+    text = " ".join(str(value).split())
+    return text.replace("\\", "\\\\").replace("|", "\\|") or " "
+
+
+def render_summary(stack: str, exit_code: int, log: str, out_dir: Path) -> str:
+    """Markdown for ``$GITHUB_STEP_SUMMARY``: status, the plan's printed summary, the policy report."""
+    meaning = EXIT_MEANINGS.get(exit_code, "unexpected failure")
+    status = "passed" if exit_code == 0 else "FAILED"
+    lines = [f"## Offline plan `{stack}`: {status} (exit {exit_code}: {meaning})", ""]
+    lines += ["````text", log.rstrip("\n") or "(no output)", "````", ""]
+    report_path = out_dir / "policy-report.json"
+    if not report_path.is_file():
+        lines.append("No policy report was written (the plan stopped before the policy checks).")
+        return "\n".join(lines) + "\n"
+    try:
+        report = json.loads(report_path.read_text())
+    except json.JSONDecodeError as error:
+        lines.append(f"The policy report is not valid JSON: {error}")
+        return "\n".join(lines) + "\n"
+    if not report:
+        lines.append("Policy report: no violations.")
+        return "\n".join(lines) + "\n"
+    order = {"mandatory": 0, "remediate": 1, "advisory": 2}
+    rows = sorted(report, key=lambda v: (order.get(str(v.get("enforcement")), 3), str(v.get("policy"))))
+    lines += [
+        f"Policy report: {len(rows)} violation(s)",
+        "",
+        "| enforcement | policy | resource | message |",
+        "|---|---|---|---|",
+    ]
+    for v in rows:
+        urn = str(v.get("urn") or "")
+        resource = urn.rsplit("::", 1)[-1] if urn else "(stack)"
+        cells = [v.get("enforcement"), v.get("policy"), resource, v.get("message")]
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _emit_outputs(outputs: Mapping[str, str]) -> None:
+    """Write ``key=value`` lines to ``$GITHUB_OUTPUT`` (or stdout outside Actions)."""
+    text = "".join(f"{key}={value}\n" for key, value in outputs.items())
+    target = os.environ.get("GITHUB_OUTPUT")
+    if target:
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        sys.stdout.write(text)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ci_helpers.py", description=(__doc__ or "").split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_stacks = sub.add_parser("stacks", help="committed stacks as a JSON list (output 'stacks')")
+    p_stacks.add_argument("--root", type=Path, default=ROOT)
+    p_region = sub.add_parser("region", help="aws:region of a stack (output 'region')")
+    p_region.add_argument("stack")
+    p_region.add_argument("--root", type=Path, default=ROOT)
+    p_creds = sub.add_parser("credentials", help="are the credentials for a real run present? (output 'ready')")
+    p_creds.add_argument("--mode", choices=("preview", "deploy"), required=True)
+    p_summary = sub.add_parser("summary", help="Markdown job summary of an offline plan (stdout)")
+    p_summary.add_argument("--stack", required=True)
+    p_summary.add_argument("--exit-code", type=int, required=True)
+    p_summary.add_argument("--log", type=Path, required=True)
+    p_summary.add_argument("--out-dir", type=Path, required=True)
+    args = parser.parse_args(argv)
+
+    try:
+        if args.command == "stacks":
+            stacks = discover_stacks(args.root)
+            _emit_outputs({"stacks": json.dumps(stacks, separators=(",", ":"))})
+            print(f"committed stacks: {', '.join(stacks)}", file=sys.stderr)
+        elif args.command == "region":
+            _emit_outputs({"region": stack_region(args.stack, args.root)})
+        elif args.command == "credentials":
+            ready, missing = check_credentials(args.mode, os.environ)
+            _emit_outputs({"ready": "true" if ready else "false"})
+            if not ready:
+                what = "; ".join(missing)
+                if args.mode == "deploy":
+                    print(f"::error title=Deploy credentials missing::set {what} (see README, CI/CD)")
+                    return 1
+                print(f"::notice title=Pulumi preview skipped::missing {what} (normal for forks; see README, CI/CD)")
+        else:
+            log = args.log.read_text() if args.log.is_file() else ""
+            sys.stdout.write(render_summary(args.stack, args.exit_code, log, args.out_dir))
+    except HelperError as error:
+        print(f"::error::{error}")
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
