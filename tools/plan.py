@@ -202,7 +202,7 @@ def _run_program(
 ) -> PlanResult:
     """Run ``__main__.py`` under mocks; every registration lands in ``recorded`` as it happens."""
     import pulumi
-    from pulumi.runtime import mocks, rpc
+    from pulumi.runtime import mocks, rpc, settings
     from pulumi.runtime.settings import get_root_resource
 
     from .mock_invokes import MOCK_INVOKES, InvokeContext
@@ -240,6 +240,7 @@ def _run_program(
             return response
 
     mock_impl = Mocks()
+    settings.ROOT.set(None)  # a fresh root stack per evaluation (set_mocks keeps an existing one)
     pulumi.runtime.set_mocks(mock_impl, project=PROJECT, stack=stack, preview=False, monitor=Monitor(mock_impl))
     pulumi.runtime.set_all_config(config, secret_keys)
     outputs: dict[str, Any] = {}

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
@@ -12,6 +13,22 @@ from ._base import AwsName, ConfigModel
 _TRAIL_ARN = re.compile(r"^arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:trail/[A-Za-z0-9._-]{3,128}$")
 _SNS_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
 _KMS_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/[A-Za-z0-9/_-]+$")
+
+# Native Bedrock job events (exact EventBridge detail-type strings).
+JOB_STATE_DETAIL_TYPES: tuple[str, ...] = (
+    "Model Customization Job State Change",
+    "Batch Inference Job State Change",
+    "Bedrock Data Automation Job Created",
+    "Bedrock Data Automation Job Succeeded",
+    "Bedrock Data Automation Job Failed With Client Error",
+    "Bedrock Data Automation Job Failed With Service Error",
+)
+CLOUDTRAIL_DETAIL_TYPE = "AWS API Call via CloudTrail"
+BEDROCK_EVENT_SOURCE = "aws.bedrock"
+BEDROCK_API_EVENT_SOURCE = "bedrock.amazonaws.com"
+
+# EventBridge's service quota for one event pattern (the API accepts 4096; the quota says 2048).
+MAX_EVENT_PATTERN_CHARS = 2048
 
 # CloudTrail operations of Bedrock that matter for governance (never InvokeModel/Converse traffic).
 GOVERNANCE_OPERATIONS: tuple[str, ...] = (
@@ -47,12 +64,47 @@ INFERENCE_OPERATIONS: frozenset[str] = frozenset(
 )
 
 
+def governance_event_pattern(
+    operations: list[str] | tuple[str, ...], include_job_state_changes: bool
+) -> dict[str, Any]:
+    """The EventBridge pattern for Bedrock governance events.
+
+    CloudTrail API calls are matched by explicit ``eventName`` (inference calls are management
+    events too and must never match); native job events by their exact detail-types.
+    """
+    api_calls: dict[str, Any] = {
+        "detail-type": [CLOUDTRAIL_DETAIL_TYPE],
+        "detail": {"eventSource": [BEDROCK_API_EVENT_SOURCE], "eventName": list(operations)},
+    }
+    if not include_job_state_changes:
+        return {"source": [BEDROCK_EVENT_SOURCE], **api_calls}
+    return {
+        "source": [BEDROCK_EVENT_SOURCE],
+        "$or": [{"detail-type": list(JOB_STATE_DETAIL_TYPES)}, api_calls],
+    }
+
+
+def pattern_text(pattern: dict[str, Any]) -> str:
+    """The pattern as EventBridge stores it (compact JSON); its length is what the quota counts."""
+    return json.dumps(pattern, separators=(",", ":"))
+
+
+def _kms_arn(value: str | None) -> str | None:
+    if value is not None and not _KMS_ARN.match(value):
+        raise ValueError("must be a KMS key or alias ARN (arn:aws:kms:<region>:<account>:key/<id>)")
+    return value
+
+
 class TrailConfig(ConfigModel):
     create: bool = True
     """Create a multi-region management-events trail; false = use ``existingTrailArn``."""
     existing_trail_arn: str | None = None
     log_expiration_days: Annotated[int, Field(ge=184, le=36500)] = 400
     """S3 lifecycle expiry of the trail's logs (≥184 days: six months for the EU AI Act)."""
+    management_events: Literal["All", "WriteOnly"] = "All"
+    """Management events the created trail records (EventBridge only needs WriteOnly)."""
+    kms_key_arn: str | None = None
+    """Customer KMS key for the created trail's logs (its key policy must admit CloudTrail); default SSE-S3."""
 
     @field_validator("existing_trail_arn")
     @classmethod
@@ -60,6 +112,11 @@ class TrailConfig(ConfigModel):
         if value is not None and not _TRAIL_ARN.match(value):
             raise ValueError("must be a CloudTrail trail ARN (arn:aws:cloudtrail:<region>:<account>:trail/<name>)")
         return value
+
+    @field_validator("kms_key_arn")
+    @classmethod
+    def _kms(cls, value: str | None) -> str | None:
+        return _kms_arn(value)
 
     @model_validator(mode="after")
     def _declared(self) -> TrailConfig:
@@ -70,6 +127,8 @@ class TrailConfig(ConfigModel):
             )
         if self.create and self.existing_trail_arn is not None:
             raise ValueError("@existingTrailArn: must not be set when create is true")
+        if not self.create and self.kms_key_arn is not None:
+            raise ValueError("@kmsKeyArn: applies only to a trail the stack creates (create is false)")
         return self
 
 
@@ -87,6 +146,7 @@ class AlarmsConfig(ConfigModel):
     sns_topic_arn: str | None = None
     """Existing SNS topic for alarm actions; omit (and leave createTopic false) for no actions."""
     create_topic: bool = False
+    period_seconds: Literal[60, 300, 900, 3600] = 300
 
     @field_validator("sns_topic_arn")
     @classmethod
@@ -136,6 +196,19 @@ class EventForwardingConfig(ConfigModel):
     @field_validator("kms_key_arn")
     @classmethod
     def _kms(cls, value: str | None) -> str | None:
-        if value is not None and not _KMS_ARN.match(value):
-            raise ValueError("must be a KMS key or alias ARN")
-        return value
+        return _kms_arn(value)
+
+    @model_validator(mode="after")
+    def _pattern_fits(self) -> EventForwardingConfig:
+        size = len(pattern_text(self.event_pattern))
+        if size >= MAX_EVENT_PATTERN_CHARS:
+            raise ValueError(
+                f"@operations: the event pattern would be {size} characters; EventBridge allows "
+                f"under {MAX_EVENT_PATTERN_CHARS} per pattern (list fewer operations)"
+            )
+        return self
+
+    @property
+    def event_pattern(self) -> dict[str, Any]:
+        """The rule's event pattern (see ``governance_event_pattern``)."""
+        return governance_event_pattern(self.operations, self.include_job_state_changes)

@@ -48,6 +48,7 @@ PiiType = Literal[
 ]
 Message = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 Threshold = Annotated[float, Field(ge=0, le=0.99)]
+MAX_GUARDRAIL_NAME = 50
 _KMS_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/[A-Za-z0-9/_-]+$")
 
 
@@ -96,6 +97,12 @@ class GroundingConfig(ConfigModel):
     grounding: Threshold | None = 0.75
     relevance: Threshold | None = 0.75
 
+    @model_validator(mode="after")
+    def _some(self) -> GroundingConfig:
+        if self.grounding is None and self.relevance is None:
+            raise ValueError("set grounding and/or relevance (0-0.99), or omit the grounding key")
+        return self
+
 
 class GuardrailConfig(ConfigModel):
     name: Annotated[str, StringConstraints(pattern=r"^[0-9a-zA-Z-_]{1,50}$")]
@@ -129,7 +136,8 @@ class GuardrailConfig(ConfigModel):
     )
     profanity_filter: bool = True
     grounding: GroundingConfig | None = None
-    version_description: Annotated[str, StringConstraints(max_length=200)] = "Pinned by ai-observability"
+    version_description: Annotated[str, StringConstraints(min_length=1, max_length=160)] = "Pinned by ai-observability"
+    """Description of the pinned version; a ``[config <hash>]`` suffix is appended (200 characters in all)."""
 
     @field_validator("kms_key_arn")
     @classmethod
@@ -148,7 +156,7 @@ class GuardrailConfig(ConfigModel):
     @model_validator(mode="after")
     def _tier_rules(self) -> GuardrailConfig:
         if self.tier == "STANDARD" and self.cross_region_profile is None:
-            raise ValueError("@crossRegionProfile: is required for the STANDARD tier")
+            raise ValueError("@crossRegionProfile: is required for the STANDARD tier (e.g. eu.guardrail.v1:0)")
         if self.tier == "CLASSIC":
             for i, topic in enumerate(self.denied_topics):
                 if len(topic.definition) > 200:
@@ -156,10 +164,47 @@ class GuardrailConfig(ConfigModel):
                         f"@deniedTopics.{i}.definition: at most 200 characters on the CLASSIC tier "
                         f"(got {len(topic.definition)}; STANDARD allows 1000)"
                     )
-        kinds = [f.type for f in self.content_filters]
-        if len(set(kinds)) != len(kinds):
-            raise ValueError("@contentFilters: each filter type may appear once")
         return self
+
+    @model_validator(mode="after")
+    def _unique_entries(self) -> GuardrailConfig:
+        _first_repeat("contentFilters", "type", [f.type for f in self.content_filters])
+        _first_repeat("piiEntities", "type", [e.type for e in self.pii_entities])
+        _first_repeat("regexes", "name", [r.name for r in self.regexes])
+        _first_repeat("deniedTopics", "name", [t.name.lower() for t in self.denied_topics])
+        _first_repeat("words", None, [w.lower() for w in self.words])
+        return self
+
+    @model_validator(mode="after")
+    def _has_policy(self) -> GuardrailConfig:
+        if not (
+            self.content_filters
+            or self.pii_entities
+            or self.regexes
+            or self.denied_topics
+            or self.words
+            or self.profanity_filter
+            or self.grounding
+        ):
+            raise ValueError(
+                "configures no policy; set at least one of contentFilters, piiEntities, regexes, "
+                "deniedTopics, words, profanityFilter, grounding"
+            )
+        return self
+
+    @property
+    def profile_family(self) -> str | None:
+        """``eu`` for ``eu.guardrail.v1:0`` (None without a cross-region profile)."""
+        return None if self.cross_region_profile is None else self.cross_region_profile.split(".", 1)[0]
+
+
+def _first_repeat(key: str, sub: str | None, values: list[str]) -> None:
+    seen: set[str] = set()
+    for index, value in enumerate(values):
+        if value in seen:
+            where = f"{key}.{index}" + (f".{sub}" if sub else "")
+            raise ValueError(f"@{where}: {value!r} appears twice; each entry must be unique")
+        seen.add(value)
 
 
 class InvocationLoggingConfig(ConfigModel):
@@ -169,6 +214,8 @@ class InvocationLoggingConfig(ConfigModel):
     kms_key_arn: str | None = None
     large_data_bucket: bool = True
     """Also create an S3 location for bodies over 100 KB (encrypted, lifecycle ≥184 days)."""
+    large_data_expiration_days: Annotated[int, Field(ge=184, le=36500)] = 731
+    """S3 lifecycle expiry of large bodies (≥184 days: six months for the EU AI Act)."""
     text_data: bool = True
     image_data: bool = False
     embedding_data: bool = False
@@ -181,6 +228,12 @@ class InvocationLoggingConfig(ConfigModel):
             raise ValueError("must be a KMS key or alias ARN")
         return value
 
+    @model_validator(mode="after")
+    def _delivers_something(self) -> InvocationLoggingConfig:
+        if self.enabled and not (self.text_data or self.image_data or self.embedding_data or self.video_data):
+            raise ValueError("@textData: at least one of textData, imageData, embeddingData, videoData must be true")
+        return self
+
 
 class GuardrailsConfig(ConfigModel):
     enabled: bool = True
@@ -188,10 +241,18 @@ class GuardrailsConfig(ConfigModel):
     guardrails: list[GuardrailConfig] = Field(default_factory=lambda: [GuardrailConfig(name="default-genai-guardrail")])
     invocation_logging: InvocationLoggingConfig = Field(default_factory=InvocationLoggingConfig)
 
-    @field_validator("guardrails")
-    @classmethod
-    def _unique(cls, value: list[GuardrailConfig]) -> list[GuardrailConfig]:
-        names = [g.name for g in value]
-        if len(set(names)) != len(names):
-            raise ValueError("guardrail names must be unique")
-        return value
+    @model_validator(mode="after")
+    def _names(self) -> GuardrailsConfig:
+        _first_repeat("guardrails", "name", [g.name for g in self.guardrails])
+        for index, guardrail in enumerate(self.guardrails):
+            full = self.aws_name(guardrail)
+            if len(full) > MAX_GUARDRAIL_NAME:
+                raise ValueError(
+                    f"@guardrails.{index}.name: the AWS name {full!r} (namePrefix-name) has {len(full)} "
+                    f"characters; Bedrock allows {MAX_GUARDRAIL_NAME}"
+                )
+        return self
+
+    def aws_name(self, guardrail: GuardrailConfig) -> str:
+        """The guardrail's name in Bedrock: ``<namePrefix>-<name>`` (unique per account and region)."""
+        return f"{self.name_prefix}-{guardrail.name}"
