@@ -259,7 +259,8 @@ def _run_program(
         return asyncio.ensure_future(collect())
 
     pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
-    return PlanResult(stack=stack, resources=list(registry.values()), outputs=outputs)
+    # Registration order depends on asyncio scheduling; URN order makes the plan reproducible.
+    return PlanResult(stack=stack, resources=sorted(registry.values(), key=lambda r: r.urn), outputs=outputs)
 
 
 def _wire(value: Any) -> Any:
