@@ -1,33 +1,58 @@
-"""Runs the pack's own rule functions over resources outside the engine (the offline plan).
+"""Runs the pack's own policies over resources outside the engine (the offline plan).
 
-Enforcement levels and per-policy settings are resolved like ``--policy-pack-config``:
-``{"all": level, "<policy>": level | {"enforcementLevel": level, <setting>: value}}``, with
-defaults from each policy's config schema.
+There is no second implementation: for every policy this calls ``policy.validate`` — the
+same callable the analyzer calls under ``pulumi preview --policy-pack policies`` — with args
+built the way the analyzer builds them:
+
+- props are the wire inputs deserialized by ``pulumi_policy.deserialize.deserialize_properties``
+  (secrets unwrapped to plain values) and wrapped in ``unknown_checking_proxy`` (read-only
+  ``Mapping``/``Sequence`` proxies), exactly as in ``_PolicyAnalyzerServicer.Analyze``;
+- enforcement levels and settings are resolved like ``--policy-pack-config``:
+  ``{"all": level, "<policy>": level | {"enforcementLevel": level, <setting>: value}}``, the
+  policy's own level (else the pack default, advisory) when unset, schema defaults for
+  settings; ``remediate`` counts as ``mandatory`` (as the engine reports it);
+- resource policies see custom resources; stack policies see every resource, with parents.
+
+One documented extension: the args / policy resources carry ``secret_paths`` — the input
+paths that were secret-wrapped on the wire — because the engine hides secrecy from policies.
+Rules read it through ``policies.rules._support.secret_paths`` (None under the engine).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 from pulumi_policy import (
     EnforcementLevel,
     PolicyCustomTimeouts,
     PolicyResource,
     PolicyResourceOptions,
+    ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
     StackValidationArgs,
+    StackValidationPolicy,
 )
-from pulumi_policy.deserialize import deserialize_properties
+from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY, deserialize_properties
+from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 from .registry import Policy, all_policies
+from .rules._support import PropPath
 
 CONFIG_DIR = Path(__file__).resolve().parent / "config"
 PACK_DEFAULT_LEVEL = EnforcementLevel.ADVISORY
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "integer": (int,),
+    "number": (int, float),
+    "string": (str,),
+    "boolean": (bool,),
+    "array": (list,),
+    "object": (dict,),
+}
 
 
 class Resource(Protocol):
@@ -52,15 +77,127 @@ class Violation:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class NotApplicable:
+    policy: str
+    urn: str
+    reason: str
+
+
+@dataclass
+class PackReport:
+    """Everything the pack said: violations, and where a policy declared itself not applicable."""
+
+    violations: list[Violation] = field(default_factory=list)
+    not_applicable: list[NotApplicable] = field(default_factory=list)
+
+    def of_policy(self, name: str) -> list[Violation]:
+        return [v for v in self.violations if v.policy == name]
+
+
+class _NotApplicableError(Exception):
+    def __init__(self, reason: str | None) -> None:
+        super().__init__(reason)
+        self.reason = reason or ""
+
+
+class PlanResourceValidationArgs(ResourceValidationArgs):
+    """``ResourceValidationArgs`` plus ``secret_paths`` (the offline plan's extension)."""
+
+    def __init__(self, *args: Any, secret_paths: frozenset[PropPath], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.secret_paths = secret_paths
+
+    def not_applicable(self, reason: str | None = None) -> NoReturn:
+        raise _NotApplicableError(reason)
+
+
+class PlanStackValidationArgs(StackValidationArgs):
+    def not_applicable(self, reason: str | None = None) -> NoReturn:
+        raise _NotApplicableError(reason)
+
+
+class PlanPolicyResource(PolicyResource):
+    """``PolicyResource`` plus ``secret_paths`` (the offline plan's extension)."""
+
+    def __init__(self, *args: Any, secret_paths: frozenset[PropPath], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.secret_paths = secret_paths
+
+
+# ---------------------------------------------------------------------------------------------
+# Pack configuration (the file passed as --policy-pack-config)
+# ---------------------------------------------------------------------------------------------
+
+
 def load_pack_config(stack: str, directory: Path = CONFIG_DIR) -> dict[str, Any]:
-    """``policies/config/<stack>.json`` (the file passed as --policy-pack-config), or {}."""
+    """``policies/config/<stack>.json`` (the file passed as --policy-pack-config), or {}.
+
+    Raises ``ValueError`` when the file is not valid for this pack (see ``pack_config_problems``).
+    """
     path = directory / f"{stack}.json"
     if not path.is_file():
         return {}
     loaded = json.loads(path.read_text())
     if not isinstance(loaded, dict):
         raise ValueError(f"{path}: must be a JSON object")
+    problems = pack_config_problems(loaded)
+    if problems:
+        raise ValueError(f"{path}: " + "; ".join(problems))
     return loaded
+
+
+def pack_config_problems(pack_config: Mapping[str, Any]) -> list[str]:
+    """What is wrong with ``pack_config`` for this pack: unknown policies/settings, bad values."""
+    policies = {p.name: p for p in all_policies()}
+    levels = {level.value for level in EnforcementLevel}
+    problems: list[str] = []
+    for key, entry in pack_config.items():
+        if key != "all" and key not in policies:
+            problems.append(f"'{key}' is not a policy of this pack")
+            continue
+        if isinstance(entry, str):
+            if entry not in levels:
+                problems.append(f"'{key}': '{entry}' is not an enforcement level ({', '.join(sorted(levels))})")
+            continue
+        if not isinstance(entry, dict):
+            problems.append(f"'{key}': must be an enforcement level or an object")
+            continue
+        level = entry.get("enforcementLevel")
+        if level is not None and level not in levels:
+            problems.append(f"'{key}.enforcementLevel': '{level}' is not an enforcement level")
+        if key == "all":
+            continue
+        schema = policies[key].config_schema
+        properties = schema.properties if schema is not None else {}
+        for setting, value in entry.items():
+            if setting == "enforcementLevel":
+                continue
+            spec = properties.get(setting)
+            if spec is None:
+                allowed = ", ".join(sorted(properties)) or "none"
+                problems.append(f"'{key}.{setting}': unknown setting (allowed: {allowed})")
+                continue
+            problems.extend(f"'{key}.{setting}': {p}" for p in _value_problems(value, spec))
+    return problems
+
+
+def _value_problems(value: Any, spec: Mapping[str, Any]) -> list[str]:
+    expected = spec.get("type")
+    if isinstance(expected, str) and expected in _JSON_TYPES:
+        ok = isinstance(value, _JSON_TYPES[expected]) and not (isinstance(value, bool) and expected != "boolean")
+        if not ok:
+            return [f"must be of type {expected}"]
+    problems = []
+    if "enum" in spec and value not in spec["enum"]:
+        problems.append(f"must be one of {', '.join(map(str, spec['enum']))}")
+    if "minimum" in spec and isinstance(value, int | float) and value < spec["minimum"]:
+        problems.append(f"must be at least {spec['minimum']}")
+    item_spec = spec.get("items")
+    if isinstance(value, list) and isinstance(item_spec, Mapping):
+        for index, item in enumerate(value):
+            problems.extend(f"[{index}] {p}" for p in _value_problems(item, item_spec))
+    return problems
 
 
 def resolve(policy: Policy, pack_config: Mapping[str, Any]) -> tuple[EnforcementLevel, dict[str, Any]]:
@@ -82,56 +219,38 @@ def resolve(policy: Policy, pack_config: Mapping[str, Any]) -> tuple[Enforcement
     return level, settings
 
 
-def _props(resource: Resource) -> dict[str, Any]:
-    # Exactly what the engine hands a validation: secrets unwrapped to plain values.
-    return deserialize_properties(resource.inputs)
+# ---------------------------------------------------------------------------------------------
+# Running
+# ---------------------------------------------------------------------------------------------
 
 
-def run_policies(resources: Sequence[Resource], pack_config: Mapping[str, Any] | None = None) -> list[Violation]:
-    """Every violation the pack reports for ``resources`` (custom resources are validated)."""
-    pack_config = pack_config or {}
-    violations: list[Violation] = []
-    custom = [r for r in resources if r.custom]
-    for policy in all_policies():
-        level, settings = resolve(policy, pack_config)
-        if level == EnforcementLevel.DISABLED:
-            continue
-
-        if isinstance(policy, ResourceValidationPolicy):
-            for resource in custom:
-                args = ResourceValidationArgs(
-                    resource.type,
-                    _props(resource),
-                    resource.urn,
-                    resource.name,
-                    _options(resource),
-                    None,
-                    settings,
-                )
-                for validate in _validators(policy):
-                    validate(args, _reporter(violations, policy.name, level, resource.urn))
-        else:
-            stack_args = StackValidationArgs(_policy_resources(custom), settings)
-            for validate in _validators(policy):
-                validate(stack_args, _reporter(violations, policy.name, level, ""))
-    return violations
+def wrapped_secret_paths(value: Any, path: PropPath = ()) -> frozenset[PropPath]:
+    """Paths of every secret wrapper (``{SIG_KEY: SECRET_SIG, "value": ...}``) in wire inputs."""
+    found: set[PropPath] = set()
+    if isinstance(value, dict):
+        if value.get(SPECIAL_SIG_KEY) == SPECIAL_SECRET_SIG:
+            return frozenset({path}) | wrapped_secret_paths(value.get("value"), path)
+        for key, child in value.items():
+            found |= wrapped_secret_paths(child, (*path, str(key)))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            found |= wrapped_secret_paths(child, (*path, index))
+    return frozenset(found)
 
 
-def _reporter(sink: list[Violation], policy: str, level: EnforcementLevel, default_urn: str) -> Any:
-    def report(message: str, urn: str | None = None) -> None:
-        sink.append(Violation(policy, level.value, urn or default_urn, message))
-
-    return report
+def _props(resource: Resource) -> Any:
+    # Exactly what the analyzer hands a validation: secrets unwrapped, unknown-checking proxies.
+    return unknown_checking_proxy(deserialize_properties(resource.inputs))
 
 
-def _validators(policy: Policy) -> list[Any]:
-    validate = policy.validate
-    return list(validate) if isinstance(validate, list) else [validate]
+def _options(resource: Resource) -> PolicyResourceOptions:
+    return PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], resource.parent or None)
 
 
 def _policy_resources(resources: Sequence[Resource]) -> list[PolicyResource]:
-    return [
-        PolicyResource(
+    built: dict[str, PolicyResource] = {}
+    for r in resources:
+        built[r.urn] = PlanPolicyResource(
             r.type,
             _props(r),
             r.urn,
@@ -141,10 +260,75 @@ def _policy_resources(resources: Sequence[Resource]) -> list[PolicyResource]:
             None,
             [],
             {},
+            secret_paths=wrapped_secret_paths(r.inputs),
         )
-        for r in resources
-    ]
+    for r in resources:
+        if r.parent and r.parent in built:
+            built[r.urn].parent = built[r.parent]
+    return list(built.values())
 
 
-def _options(resource: Resource) -> PolicyResourceOptions:
-    return PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], resource.parent or None)
+def evaluate_policies(resources: Sequence[Resource], pack_config: Mapping[str, Any] | None = None) -> PackReport:
+    """Run every enabled policy of the pack over ``resources``; violations and N/A answers."""
+    pack_config = pack_config or {}
+    problems = pack_config_problems(pack_config)
+    if problems:
+        raise ValueError("invalid policy pack config: " + "; ".join(problems))
+    report = PackReport()
+    custom = [r for r in resources if r.custom]
+    stack_resources: list[PolicyResource] | None = None
+    for policy in all_policies():
+        level, settings = resolve(policy, pack_config)
+        if level == EnforcementLevel.DISABLED:
+            continue
+        if level == EnforcementLevel.REMEDIATE:
+            level = EnforcementLevel.MANDATORY
+        if isinstance(policy, ResourceValidationPolicy):
+            for resource in custom:
+                args = PlanResourceValidationArgs(
+                    resource.type,
+                    _props(resource),
+                    resource.urn,
+                    resource.name,
+                    _options(resource),
+                    None,
+                    settings,
+                    secret_paths=wrapped_secret_paths(resource.inputs),
+                )
+                with _Reporting(report, policy.name, level, resource.urn) as report_violation:
+                    policy.validate(args, report_violation)
+        elif isinstance(policy, StackValidationPolicy):
+            if stack_resources is None:
+                stack_resources = _policy_resources(resources)
+            stack_args = PlanStackValidationArgs(stack_resources, settings)
+            with _Reporting(report, policy.name, level, "") as report_violation:
+                policy.validate(stack_args, report_violation)
+    return report
+
+
+def run_policies(resources: Sequence[Resource], pack_config: Mapping[str, Any] | None = None) -> list[Violation]:
+    """Every violation the pack reports for ``resources``."""
+    return evaluate_policies(resources, pack_config).violations
+
+
+class _Reporting:
+    """Collects what one validation reports, like the analyzer's response (N/A, unknowns)."""
+
+    def __init__(self, report: PackReport, policy: str, level: EnforcementLevel, urn: str) -> None:
+        self.report, self.policy, self.level, self.urn = report, policy, level, urn
+
+    def __enter__(self) -> ReportViolation:
+        def report_violation(message: str, urn: str | None = None) -> None:
+            self.report.violations.append(Violation(self.policy, self.level.value, urn or self.urn, message))
+
+        return report_violation
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, _: Any) -> bool:
+        if isinstance(error, _NotApplicableError):
+            self.report.not_applicable.append(NotApplicable(self.policy, self.urn, error.reason))
+            return True
+        if isinstance(error, UnknownValueError):
+            message = f"can't run policy '{self.policy}' during preview: {error.message}"
+            self.report.violations.append(Violation(self.policy, EnforcementLevel.ADVISORY.value, self.urn, message))
+            return True
+        return False

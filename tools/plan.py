@@ -446,7 +446,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (FileNotFoundError, ValueError, yaml.YAMLError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_CONFIG
-    violations = policy_violations(result, args.stack)
+    try:
+        violations = policy_violations(result, args.stack)
+    except ValueError as error:  # an invalid policies/config/<stack>.json
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
     write_artefacts(result, violations, out_dir)
     print(summary(result, violations, out_dir))
     return EXIT_POLICY if any(v["enforcement"] == "mandatory" for v in violations) else EXIT_OK

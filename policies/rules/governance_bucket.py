@@ -2,48 +2,65 @@
 
 from __future__ import annotations
 
-from pulumi_policy import (
-    EnforcementLevel,
-    PolicyConfigSchema,
-    ReportViolation,
-    ResourceValidationArgs,
-    ResourceValidationPolicy,
+from pulumi_policy import ResourceValidationArgs
+
+from ._support import (
+    ResourceRule,
+    Verdict,
+    first,
+    is_dynamic_kind,
+    judge,
+    not_applicable,
+    schema,
+    settings,
+    violation,
 )
 
-from ._support import is_dynamic_kind
-
 DEFAULT_MIN_RETENTION_DAYS = 184
+CONFIG = schema(
+    minRetentionDays={
+        "type": "integer",
+        "minimum": 1,
+        "default": DEFAULT_MIN_RETENTION_DAYS,
+        "description": "Fewest days the governance bucket must keep events (184 ≈ six months).",
+    }
+)
 
 
-def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+def check(args: ResourceValidationArgs) -> Verdict:
+    """The Grail bucket stores table bizevents with retention >= minRetentionDays."""
     if not is_dynamic_kind(args, "GrailBucket"):
-        return  # not applicable: only Grail buckets of this stack
+        return not_applicable("only Dynatrace Grail buckets")
     props = args.props
-    minimum = int(args.get_config().get("minRetentionDays", DEFAULT_MIN_RETENTION_DAYS))
-    table = props.get("table")
-    retention = props.get("retentionDays")
+    minimum = int(settings(args, CONFIG)["minRetentionDays"])
+    name = first(props, "bucketName", "bucket_name") or args.name
+    table = first(props, "table")
+    retention = first(props, "retentionDays", "retention_days")
+    findings = []
     if table != "bizevents":
-        report_violation(
-            f"Grail bucket '{props.get('bucketName')}' stores table '{table}', not 'bizevents'. "
-            "Why: GenAI audit events are business events and only reach a bizevents bucket. "
-            "Fix: set ai-observability:governance.bucket.table to 'bizevents'.",
-            None,
+        findings.append(
+            violation(
+                f"Grail bucket '{name}' stores table '{table}', not 'bizevents'",
+                "GenAI audit events are business events and only land in a bizevents bucket",
+                "set ai-observability:governance.bucket.table to 'bizevents'",
+            )
         )
-    if not isinstance(retention, int | float) or retention < minimum:
-        report_violation(
-            f"Grail bucket '{props.get('bucketName')}' keeps data {retention} days; at least {minimum} required. "
-            "Why: audit trails of AI systems must outlive reviews (EU AI Act: at least six months). "
-            "Fix: raise ai-observability:governance.bucket.retentionDays (the seed uses 1825).",
-            None,
+    if isinstance(retention, bool) or not isinstance(retention, int | float) or retention < minimum:
+        findings.append(
+            violation(
+                f"Grail bucket '{name}' keeps data {retention} days; at least {minimum} required",
+                "audit trails of AI systems must outlive reviews (EU AI Act Art. 19/26: at least six months)",
+                "raise ai-observability:governance.bucket.retentionDays (the seed uses 1825) "
+                "or lower governance-bucket-retains-bizevents.minRetentionDays in the policy pack config",
+            )
         )
+    return judge(findings)
 
 
-governance_bucket_retains_bizevents = ResourceValidationPolicy(
-    name="governance-bucket-retains-bizevents",
-    description="The governance Grail bucket stores bizevents and keeps them at least the configured days.",
-    validate=validate,
-    enforcement_level=EnforcementLevel.MANDATORY,
-    config_schema=PolicyConfigSchema(
-        properties={"minRetentionDays": {"type": "integer", "default": DEFAULT_MIN_RETENTION_DAYS, "minimum": 1}}
-    ),
+governance_bucket_retains_bizevents = ResourceRule(
+    "governance-bucket-retains-bizevents",
+    "The governance Grail bucket stores bizevents and keeps them at least minRetentionDays.",
+    check,
+    config_schema=CONFIG,
+    remediation_steps="Set ai-observability:governance.bucket.table=bizevents and retentionDays >= the minimum.",
 )
