@@ -46,15 +46,27 @@ def is_secret_wrapper(value: Any) -> bool:
     return isinstance(value, dict) and value.get(_SIG_KEY) == _SECRET_SIG
 
 
-def redact(value: Any) -> Any:
-    """``value`` with every secret (as wrapped by the SDK) replaced by ``"[secret]"``."""
+def redact(value: Any, *, keep_structure: bool = False) -> Any:
+    """``value`` with every secret (as wrapped by the SDK) replaced by ``"[secret]"``.
+
+    With ``keep_structure`` a secret map or list keeps its keys and shape and only its leaves
+    become ``"[secret]"`` (a Secret manifest keeps its data keys, as the API server needs).
+    """
     if is_secret_wrapper(value):
-        return REDACTED
+        return _redact_leaves(unwrap(value)) if keep_structure else REDACTED
     if isinstance(value, dict):
-        return {k: redact(v) for k, v in value.items()}
+        return {k: redact(v, keep_structure=keep_structure) for k, v in value.items()}
     if isinstance(value, list):
-        return [redact(v) for v in value]
+        return [redact(v, keep_structure=keep_structure) for v in value]
     return value
+
+
+def _redact_leaves(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _redact_leaves(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_leaves(v) for v in value]
+    return REDACTED
 
 
 def unwrap(value: Any) -> Any:
@@ -315,7 +327,7 @@ def kubernetes_manifest(resource: PlannedResource) -> dict[str, Any] | None:
         return None
     group, _, version = group_version.rpartition("/")
     api_version = version if group in ("core", "") else f"{group}/{version}"
-    manifest: dict[str, Any] = _integral(resource.redacted_inputs)
+    manifest: dict[str, Any] = _integral(redact(resource.inputs, keep_structure=True))
     manifest["apiVersion"] = manifest.get("apiVersion") or api_version
     manifest["kind"] = manifest.get("kind") or kind
     head: tuple[str, ...] = ("apiVersion", "kind", "metadata")

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
+from ..gpu_instances import GPU_FAMILIES, gpu_instance
 from ._base import ConfigModel, K8sName
 
+NVIDIA_AMI_TYPES: Final[tuple[str, ...]] = (
+    "AL2023_x86_64_NVIDIA",
+    "AL2023_ARM_64_NVIDIA",
+    "BOTTLEROCKET_x86_64_NVIDIA",
+    "BOTTLEROCKET_ARM_64_NVIDIA",
+    "BOTTLEROCKET_x86_64_FIPS_NVIDIA",
+    "BOTTLEROCKET_ARM_64_FIPS_NVIDIA",
+)
 NvidiaAmiType = Literal[
     "AL2023_x86_64_NVIDIA",
     "AL2023_ARM_64_NVIDIA",
@@ -22,6 +31,91 @@ CpuQuantity = Annotated[str, StringConstraints(pattern=r"^([1-9][0-9]*m|[0-9]+(\
 _SUBNET = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]+$")
 _IMAGE = re.compile(r"^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+:[A-Za-z0-9._-]{1,128}$")
+_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[0-9a-z]+$")
+# Kubernetes label key (optional DNS-subdomain prefix + name) and value.
+_LABEL_PREFIX = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
+_LABEL_NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
+_LABEL_KEY = re.compile(rf"^({_LABEL_PREFIX}/)?{_LABEL_NAME}$")
+_LABEL_VALUE = re.compile(rf"^({_LABEL_NAME})?$")
+
+# --- Scheduling conventions shared by node groups, the device plugin and the NIMs -------------
+GPU_TAINT_KEY: Final = "nvidia.com/gpu"
+GPU_TAINT_VALUE: Final = "true"
+GPU_RESOURCE: Final = "nvidia.com/gpu"
+GPU_PRESENT_LABEL: Final = "nvidia.com/gpu.present"
+NODEGROUP_LABEL: Final = "eks.amazonaws.com/nodegroup"
+DEVICE_PLUGIN_LABEL: Final = "ai-observability/nvidia-device-plugin"
+"""Set (``"true"``) on nodes whose AMI lacks the NVIDIA device plugin (AL2023): the DaemonSet selects it."""
+_RESERVED_LABEL_KEYS: Final = (GPU_PRESENT_LABEL, DEVICE_PLUGIN_LABEL)
+_RESERVED_LABEL_PREFIXES: Final = ("kubernetes.io/", "k8s.io/", "eks.amazonaws.com/")
+RESERVED_NAMESPACES: Final = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+# CloudWatch Logs accepts only these retention periods.
+LogRetentionDays = Literal[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
+]
+
+_BINARY_UNITS: Final = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+
+
+def quantity_gib(quantity: str) -> float:
+    """GiB in a memory quantity such as ``16Gi`` or ``512Mi`` (the shapes ``Quantity`` allows)."""
+    match = re.fullmatch(r"([1-9][0-9]*)(Ki|Mi|Gi|Ti)", quantity)
+    if match is None:
+        raise ValueError(f"not a memory quantity: {quantity!r}")
+    return int(match.group(1)) * _BINARY_UNITS[match.group(2)] / 2**30
+
+
+def cpu_cores(quantity: str) -> float:
+    """Cores in a CPU quantity such as ``4``, ``0.5`` or ``500m``."""
+    return int(quantity[:-1]) / 1000 if quantity.endswith("m") else float(quantity)
+
+
+def ami_needs_device_plugin(ami_type: str) -> bool:
+    """AL2023 NVIDIA AMIs need the NVIDIA device plugin installed; Bottlerocket NVIDIA AMIs ship it."""
+    return ami_type.startswith("AL2023_")
+
+
+def ami_architecture(ami_type: str) -> str:
+    return "arm64" if "_ARM_64_" in ami_type else "x86_64"
+
+
+def _check_subnets(value: list[str]) -> list[str]:
+    for subnet in value:
+        if not _SUBNET.match(subnet):
+            raise ValueError(f"{subnet!r} is not a subnet id (subnet-0123abcd...)")
+    if len(set(value)) != len(value):
+        raise ValueError("lists a subnet twice")
+    return value
+
+
+class SystemNodeGroupConfig(ConfigModel):
+    """Untainted nodes for CoreDNS, the EBS CSI controller and other system pods (created clusters).
+
+    GPU nodes are tainted, so a cluster made only of GPU node groups could not run CoreDNS.
+    """
+
+    instance_types: Annotated[list[str], Field(min_length=1, max_length=20)] = Field(
+        default_factory=lambda: ["m7i.large"]
+    )
+    min_size: Annotated[int, Field(ge=1, le=100)] = 2
+    desired_size: Annotated[int, Field(ge=1, le=100)] = 2
+    max_size: Annotated[int, Field(ge=1, le=100)] = 3
+    disk_size_gib: Annotated[int, Field(ge=20, le=16384)] = 50
+
+    @field_validator("instance_types")
+    @classmethod
+    def _instance_types(cls, value: list[str]) -> list[str]:
+        for itype in value:
+            if not _INSTANCE_TYPE.match(itype):
+                raise ValueError(f"{itype!r} is not an EC2 instance type")
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SystemNodeGroupConfig:
+        if not self.min_size <= self.desired_size <= self.max_size:
+            raise ValueError("@desiredSize: must satisfy minSize <= desiredSize <= maxSize")
+        return self
 
 
 class EksConfig(ConfigModel):
@@ -30,19 +124,21 @@ class EksConfig(ConfigModel):
     """Create the cluster (needs ``subnetIds``); false = look up an existing cluster by name."""
     version: Annotated[str, StringConstraints(pattern=r"^1\.(2[89]|3[0-9])$")] = "1.33"
     subnet_ids: list[str] = Field(default_factory=list)
+    """Created cluster: its subnets (at least two AZs). Existing cluster: default node-group subnets."""
     endpoint_public_access: bool = False
     admin_role_arns: list[str] = Field(default_factory=list)
     """IAM roles granted cluster-admin through EKS access entries (created clusters)."""
     kubeconfig_context: str | None = None
     """For an existing cluster: use this kubeconfig context instead of ``aws eks get-token``."""
+    system_node_group: SystemNodeGroupConfig = Field(default_factory=SystemNodeGroupConfig)
+    """Created cluster: the untainted node group for system pods."""
+    log_retention_days: LogRetentionDays = 90
+    """Created cluster: retention of the control-plane log group (api, audit, authenticator)."""
 
     @field_validator("subnet_ids")
     @classmethod
     def _subnets(cls, value: list[str]) -> list[str]:
-        for subnet in value:
-            if not _SUBNET.match(subnet):
-                raise ValueError(f"{subnet!r} is not a subnet id (subnet-0123abcd...)")
-        return value
+        return _check_subnets(value)
 
     @field_validator("admin_role_arns")
     @classmethod
@@ -58,6 +154,12 @@ class EksConfig(ConfigModel):
             raise ValueError("@subnetIds: a created cluster needs at least two subnets in different AZs")
         if self.create and self.kubeconfig_context is not None:
             raise ValueError("@kubeconfigContext: only for an existing cluster (create is true)")
+        if not self.create:
+            created_only = ("endpoint_public_access", "admin_role_arns", "system_node_group", "log_retention_days")
+            for field in created_only:
+                if field in self.model_fields_set:
+                    alias = type(self).model_fields[field].alias or field
+                    raise ValueError(f"@{alias}: only applies to a cluster this stack creates (create: true)")
         return self
 
 
@@ -75,6 +177,7 @@ class ScalingConfig(ConfigModel):
 
 class GpuNodeGroupConfig(ConfigModel):
     name: K8sName
+    """Also the EKS node group name (label ``eks.amazonaws.com/nodegroup``); unique in the cluster."""
     ami_type: NvidiaAmiType
     instance_types: Annotated[list[str], Field(min_length=1, max_length=20)]
     disk_size_gib: Annotated[int, Field(ge=100, le=16384)] = 200
@@ -82,24 +185,69 @@ class GpuNodeGroupConfig(ConfigModel):
     scaling: ScalingConfig = Field(default_factory=ScalingConfig)
     max_unavailable: Annotated[int, Field(ge=1, le=100)] = 1
     subnet_ids: list[str] = Field(default_factory=list)
-    """Defaults to the cluster's subnets."""
+    """Defaults to ``eks.subnetIds``, else the cluster's subnets."""
     labels: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("ami_type", mode="before")
+    @classmethod
+    def _nvidia_ami(cls, value: Any) -> Any:
+        allowed = ", ".join(NVIDIA_AMI_TYPES)
+        if isinstance(value, str) and value.startswith("AL2_"):
+            raise ValueError(
+                "Amazon Linux 2 is end of life (no EKS AMIs after 2025-11-26); "
+                f"use AL2023_x86_64_NVIDIA or BOTTLEROCKET_x86_64_NVIDIA (allowed: {allowed})"
+            )
+        if isinstance(value, str) and value not in NVIDIA_AMI_TYPES:
+            raise ValueError(f"not an NVIDIA AMI type; allowed: {allowed}")
+        return value
 
     @field_validator("instance_types")
     @classmethod
     def _instance_types(cls, value: list[str]) -> list[str]:
+        families = ", ".join(GPU_FAMILIES)
         for itype in value:
-            if not re.fullmatch(r"[a-z][a-z0-9-]*\.[0-9a-z]+", itype):
-                raise ValueError(f"{itype!r} is not an EC2 instance type")
+            if not _INSTANCE_TYPE.match(itype):
+                raise ValueError(f"{itype!r} is not an EC2 instance type (allowed families: {families})")
+            if gpu_instance(itype) is None:
+                raise ValueError(
+                    f"{itype!r} is not a supported NVIDIA GPU instance type; allowed families: {families} "
+                    "(e.g. g5.xlarge, g6.12xlarge, g6e.12xlarge, p4d.24xlarge, p5.48xlarge)"
+                )
+        if len(set(value)) != len(value):
+            raise ValueError("lists an instance type twice")
         return value
 
     @field_validator("subnet_ids")
     @classmethod
     def _subnets(cls, value: list[str]) -> list[str]:
-        for subnet in value:
-            if not _SUBNET.match(subnet):
-                raise ValueError(f"{subnet!r} is not a subnet id (subnet-0123abcd...)")
+        return _check_subnets(value)
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, label_value in value.items():
+            if not _LABEL_KEY.match(key) or len(key) > 317:
+                raise ValueError(f"{key!r} is not a Kubernetes label key")
+            if key in _RESERVED_LABEL_KEYS or key.startswith(_RESERVED_LABEL_PREFIXES):
+                raise ValueError(f"{key!r} is set by the stack or by EKS; choose another label key")
+            if not _LABEL_VALUE.match(label_value):
+                raise ValueError(f"{label_value!r} (label {key!r}) is not a Kubernetes label value")
         return value
+
+    @model_validator(mode="after")
+    def _architecture(self) -> GpuNodeGroupConfig:
+        wanted = ami_architecture(self.ami_type)
+        for itype in self.instance_types:
+            instance = gpu_instance(itype)
+            if instance is not None and instance.architecture != wanted:
+                raise ValueError(
+                    f"@amiType: {self.ami_type} is for {wanted} instances, but {itype} is {instance.architecture}"
+                )
+        return self
+
+    @property
+    def needs_device_plugin(self) -> bool:
+        return ami_needs_device_plugin(self.ami_type)
 
 
 class NimConfig(ConfigModel):
@@ -112,12 +260,20 @@ class NimConfig(ConfigModel):
     """GPU node group the model runs on (capacity is checked against its instance types)."""
     replicas: Annotated[int, Field(ge=1, le=64)] = 1
     cache_size: Quantity = "100Gi"
+    cache_access_mode: Literal["ReadWriteOnce", "ReadWriteMany"] = "ReadWriteOnce"
+    """ReadWriteMany (e.g. EFS) is needed for more than one replica."""
     storage_class: K8sName | None = None
+    """Defaults to the stack's ``gp3`` class on a created cluster, else the cluster's default class."""
     shm_size: Quantity = "16Gi"
     memory_limit: Quantity = "48Gi"
+    """Pod memory (request = limit); must cover model host RAM plus ``shmSize``."""
     cpu_request: CpuQuantity = "4"
+    min_gpu_memory_gib: Annotated[int, Field(ge=1, le=4096)] | None = None
+    """GPU memory the model needs across its ``gpus`` (e.g. ~131 for Llama-3.1-70B in BF16)."""
     ngc_credentials: bool = True
     """Create the NGC pull and API-key secrets (needs ``ai-observability:ngcApiKey``)."""
+    read_only_root_filesystem: bool = True
+    """Run with a read-only root filesystem (writable: model cache, /tmp); false for images that need it."""
 
     @field_validator("image")
     @classmethod
@@ -127,3 +283,24 @@ class NimConfig(ConfigModel):
         if value.rsplit(":", 1)[1] == "latest":
             raise ValueError("must pin a version tag, not 'latest'")
         return value
+
+    @field_validator("namespace")
+    @classmethod
+    def _own_namespace(cls, value: str) -> str:
+        if value in RESERVED_NAMESPACES:
+            raise ValueError(f"{value!r} is reserved; NIMs get a namespace of their own (e.g. 'nim')")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> NimConfig:
+        if self.replicas > 1 and self.cache_access_mode == "ReadWriteOnce":
+            raise ValueError(
+                "@replicas: more than one replica needs cacheAccessMode: ReadWriteMany "
+                "(a ReadWriteOnce model cache attaches to one node only)"
+            )
+        if quantity_gib(self.memory_limit) <= quantity_gib(self.shm_size):
+            raise ValueError(
+                f"@memoryLimit: must be larger than shmSize ({self.shm_size}): "
+                "the memory-backed /dev/shm counts against the pod's memory limit"
+            )
+        return self
