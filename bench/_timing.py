@@ -32,7 +32,9 @@ def time_command(argv: Sequence[str], env: dict[str, str] | None = None, cwd: Pa
     return elapsed
 
 
-def interleaved(commands: dict[str, Sequence[str]], runs: int, env: dict[str, str] | None = None) -> dict[str, list[float]]:
+def interleaved(
+    commands: dict[str, Sequence[str]], runs: int, env: dict[str, str] | None = None
+) -> dict[str, list[float]]:
     """Run every command ``runs`` times, interleaved (so machine noise hits all alike)."""
     samples: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(runs):

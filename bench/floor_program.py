@@ -9,11 +9,12 @@ from __future__ import annotations
 import importlib
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 
 def main(spec_path: str) -> None:
-    spec = json.loads(open(spec_path).read())
+    spec = json.loads(Path(spec_path).read_text())
     for module in spec["modules"]:
         importlib.import_module(module)
     import pulumi

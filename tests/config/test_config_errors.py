@@ -38,40 +38,200 @@ def mutate(raw: dict[str, Any], key: str, path: str, value: Any) -> None:
 
 # (id, stack, top-level key, path inside it, bad value, expected key path, expected text in the message)
 CASES: list[tuple[str, str, str, str, Any, str, str]] = [
-    ("url-http", "dev", "dynatrace", "environmentUrl", "http://abc12345.live.dynatrace.com", "dynatrace.environmentUrl", "https://"),
+    (
+        "url-http",
+        "dev",
+        "dynatrace",
+        "environmentUrl",
+        "http://abc12345.live.dynatrace.com",
+        "dynatrace.environmentUrl",
+        "https://",
+    ),
     ("url-garbage", "dev", "dynatrace", "environmentUrl", "not a url", "dynatrace.environmentUrl", "https://"),
     ("url-empty", "dev", "dynatrace", "environmentUrl", "", "dynatrace.environmentUrl", "https://"),
-    ("platform-ftp", "dev", "dynatrace", "platformUrl", "ftp://abc.apps.dynatrace.com", "dynatrace.platformUrl", "https://"),
-    ("platform-underivable", "dev", "dynatrace", "environmentUrl", "https://dynatrace.example.com/e/abc", "dynatrace.platformUrl", "derive"),
-    ("dynatrace-unknown-key", "dev", "dynatrace", "envUrl", "https://x.live.dynatrace.com", "dynatrace.envUrl", "environmentUrl"),
+    (
+        "platform-ftp",
+        "dev",
+        "dynatrace",
+        "platformUrl",
+        "ftp://abc.apps.dynatrace.com",
+        "dynatrace.platformUrl",
+        "https://",
+    ),
+    (
+        "platform-underivable",
+        "dev",
+        "dynatrace",
+        "environmentUrl",
+        "https://dynatrace.example.com/e/abc",
+        "dynatrace.platformUrl",
+        "derive",
+    ),
+    (
+        "dynatrace-unknown-key",
+        "dev",
+        "dynatrace",
+        "envUrl",
+        "https://x.live.dynatrace.com",
+        "dynatrace.envUrl",
+        "environmentUrl",
+    ),
     ("dynatrace-missing", "dev", "dynatrace", "", DELETE, "dynatrace", "required"),
     ("unknown-top-level", "dev", "governence", "", {"bucket": {}}, "governence", "governance"),
-    ("retention-zero", "dev", "governance", "bucket.retentionDays", 0, "governance.bucket.retentionDays", "greater than or equal to 1"),
-    ("retention-too-long", "prod", "governance", "bucket.retentionDays", 4000, "governance.bucket.retentionDays", "3657"),
-    ("retention-type", "dev", "governance", "bucket.retentionDays", "five years", "governance.bucket.retentionDays", "'five years'"),
+    (
+        "retention-zero",
+        "dev",
+        "governance",
+        "bucket.retentionDays",
+        0,
+        "governance.bucket.retentionDays",
+        "greater than or equal to 1",
+    ),
+    (
+        "retention-too-long",
+        "prod",
+        "governance",
+        "bucket.retentionDays",
+        4000,
+        "governance.bucket.retentionDays",
+        "3657",
+    ),
+    (
+        "retention-type",
+        "dev",
+        "governance",
+        "bucket.retentionDays",
+        "five years",
+        "governance.bucket.retentionDays",
+        "'five years'",
+    ),
     ("bucket-reserved-prefix", "dev", "governance", "bucket.name", "dt_events", "governance.bucket.name", "dt_"),
     ("bucket-malformed", "dev", "governance", "bucket.name", "GenAI Events", "governance.bucket.name", "a-z"),
     ("bucket-table", "dev", "governance", "bucket.table", "metrics", "governance.bucket.table", "bizevents"),
     ("bucket-unknown-key", "dev", "governance", "bucket.retention", 30, "governance.bucket.retention", "retentionDays"),
-    ("pipeline-reserved", "dev", "governance", "pipeline.customId", "dt.pipeline", "governance.pipeline.customId", "dt."),
-    ("route-position", "dev", "governance", "route.position", -1, "governance.route.position", "greater than or equal to 0"),
-    ("token-scope", "dev", "governance", "ingestToken.scopes", ["settings.write"], "governance.ingestToken.scopes[0]", "bizevents.ingest"),
-    ("token-expiry", "dev", "governance", "ingestToken.expiresInDays", 0, "governance.ingestToken.expiresInDays", "greater than or equal to 1"),
+    (
+        "pipeline-reserved",
+        "dev",
+        "governance",
+        "pipeline.customId",
+        "dt.pipeline",
+        "governance.pipeline.customId",
+        "dt.",
+    ),
+    (
+        "route-position",
+        "dev",
+        "governance",
+        "route.position",
+        -1,
+        "governance.route.position",
+        "greater than or equal to 0",
+    ),
+    (
+        "token-scope",
+        "dev",
+        "governance",
+        "ingestToken.scopes",
+        ["settings.write"],
+        "governance.ingestToken.scopes[0]",
+        "bizevents.ingest",
+    ),
+    (
+        "token-expiry",
+        "dev",
+        "governance",
+        "ingestToken.expiresInDays",
+        0,
+        "governance.ingestToken.expiresInDays",
+        "greater than or equal to 1",
+    ),
     ("rate-limit-zero", "dev", "eventForwarding", "rateLimitPerSecond", 0, "eventForwarding.rateLimitPerSecond", "1"),
-    ("retry-attempts", "prod", "eventForwarding", "retry.maximumRetryAttempts", 200, "eventForwarding.retry.maximumRetryAttempts", "185"),
-    ("retry-age", "dev", "eventForwarding", "retry.maximumEventAgeSeconds", 30, "eventForwarding.retry.maximumEventAgeSeconds", "60"),
-    ("trail-undeclared", "prod", "eventForwarding", "trail.existingTrailArn", DELETE, "eventForwarding.trail.existingTrailArn", "required"),
-    ("inference-operation", "dev", "eventForwarding", "operations", ["CreateGuardrail", "InvokeModel"], "eventForwarding.operations", "InvokeModel"),
-    ("sns-arn", "prod", "eventForwarding", "alarms.snsTopicArn", "platform-oncall", "eventForwarding.alarms.snsTopicArn", "ARN"),
-    ("log-retention", "dev", "guardrails", "invocationLogging.retentionDays", 30, "guardrails.invocationLogging.retentionDays", "365"),
+    (
+        "retry-attempts",
+        "prod",
+        "eventForwarding",
+        "retry.maximumRetryAttempts",
+        200,
+        "eventForwarding.retry.maximumRetryAttempts",
+        "185",
+    ),
+    (
+        "retry-age",
+        "dev",
+        "eventForwarding",
+        "retry.maximumEventAgeSeconds",
+        30,
+        "eventForwarding.retry.maximumEventAgeSeconds",
+        "60",
+    ),
+    (
+        "trail-undeclared",
+        "prod",
+        "eventForwarding",
+        "trail.existingTrailArn",
+        DELETE,
+        "eventForwarding.trail.existingTrailArn",
+        "required",
+    ),
+    (
+        "inference-operation",
+        "dev",
+        "eventForwarding",
+        "operations",
+        ["CreateGuardrail", "InvokeModel"],
+        "eventForwarding.operations",
+        "InvokeModel",
+    ),
+    (
+        "sns-arn",
+        "prod",
+        "eventForwarding",
+        "alarms.snsTopicArn",
+        "platform-oncall",
+        "eventForwarding.alarms.snsTopicArn",
+        "ARN",
+    ),
+    (
+        "log-retention",
+        "dev",
+        "guardrails",
+        "invocationLogging.retentionDays",
+        30,
+        "guardrails.invocationLogging.retentionDays",
+        "365",
+    ),
     ("eks-name-empty", "dev", "eks", "clusterName", "", "eks.clusterName", "pattern"),
     ("eks-create-no-subnets", "prod", "eks", "subnetIds", [], "eks.subnetIds", "two subnets"),
     ("eks-subnet-malformed", "prod", "eks", "subnetIds", ["subnet-1", "subnet-2"], "eks.subnetIds", "subnet-1"),
-    ("ami-al2", "dev", "gpuNodeGroups", "[0].amiType", "AL2_x86_64_GPU", "gpuNodeGroups[0].amiType", "AL2023_x86_64_NVIDIA"),
+    (
+        "ami-al2",
+        "dev",
+        "gpuNodeGroups",
+        "[0].amiType",
+        "AL2_x86_64_GPU",
+        "gpuNodeGroups[0].amiType",
+        "AL2023_x86_64_NVIDIA",
+    ),
     ("disk-small", "dev", "gpuNodeGroups", "[0].diskSizeGib", 20, "gpuNodeGroups[0].diskSizeGib", "100"),
-    ("scaling-order", "prod", "gpuNodeGroups", "[1].scaling.desiredSize", 9, "gpuNodeGroups[1].scaling.desiredSize", "maxSize"),
+    (
+        "scaling-order",
+        "prod",
+        "gpuNodeGroups",
+        "[1].scaling.desiredSize",
+        9,
+        "gpuNodeGroups[1].scaling.desiredSize",
+        "maxSize",
+    ),
     ("node-groups-not-list", "dev", "gpuNodeGroups", "", {"name": "gpu"}, "gpuNodeGroups", "list"),
-    ("nim-latest", "dev", "nims", "[0].image", "nvcr.io/nim/meta/llama-3.1-8b-instruct:latest", "nims[0].image", "latest"),
+    (
+        "nim-latest",
+        "dev",
+        "nims",
+        "[0].image",
+        "nvcr.io/nim/meta/llama-3.1-8b-instruct:latest",
+        "nims[0].image",
+        "latest",
+    ),
     ("nim-node-group", "prod", "nims", "[1].nodeGroup", "gpu-h100", "nims[1].nodeGroup", "gpu-l4"),
     ("nim-gpus-zero", "dev", "nims", "[0].gpus", 0, "nims[0].gpus", "1"),
     ("nim-name-malformed", "dev", "nims", "[0].name", "Llama_3", "nims[0].name", "pattern"),
@@ -125,7 +285,8 @@ def test_malformed_secret_is_named_but_never_shown(fake_env: dict[str, str]) -> 
     message = str(caught.value)
     assert f"{NS}:dynatraceApiToken" in message
     assert "dt0c01." in message  # the expected shape is explained...
-    assert leaked not in message and "super-secret" not in message  # ...the value is not
+    assert leaked not in message
+    assert "super-secret" not in message
 
 
 def test_malformed_env_secret_names_the_variable(fake_env: dict[str, str]) -> None:
@@ -143,13 +304,15 @@ def test_missing_secrets_are_required_with_remedy() -> None:
     message = str(caught.value)
     for key, env in (("dynatraceApiToken", "DT_API_TOKEN"), ("dynatracePlatformToken", "DT_PLATFORM_TOKEN")):
         assert f"{NS}:{key}: is required" in message
-        assert f"pulumi config set --secret {key}" in message and env in message
+        assert f"pulumi config set --secret {key}" in message
+        assert env in message
 
 
 def test_secrets_are_pulumi_secrets(fake_env: dict[str, str]) -> None:
     config = parse_stack_config(stack_file("dev"), fake_env)
     assert "dynatraceApiToken" in repr(config.secrets)
-    assert fake_env["DT_API_TOKEN"] not in repr(config) and fake_env["DT_API_TOKEN"] not in str(config)
+    assert fake_env["DT_API_TOKEN"] not in repr(config)
+    assert fake_env["DT_API_TOKEN"] not in str(config)
 
 
 def test_json_text_values_are_accepted_like_the_engine_passes_them(fake_env: dict[str, str]) -> None:

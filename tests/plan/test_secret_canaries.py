@@ -19,7 +19,10 @@ CANARIES = {
         "DT_PLATFORM_TOKEN",
         "dt0s16.CANARYPLATFORM0000000000." + "CANARYPLATFORMSECRET".ljust(64, "2"),
     ),
-    "dynatraceIngestToken": ("DT_INGEST_TOKEN", "dt0c01.CANARYINGEST000000000000." + "CANARYINGESTSECRET".ljust(64, "3")),
+    "dynatraceIngestToken": (
+        "DT_INGEST_TOKEN",
+        "dt0c01.CANARYINGEST000000000000." + "CANARYINGESTSECRET".ljust(64, "3"),
+    ),
     "ngcApiKey": ("NGC_API_KEY", "nvapi-CANARYNGCKEY-4444444444444444444444"),
 }
 
@@ -77,7 +80,8 @@ def test_canaries_never_leave_as_plain_text(source: str, tmp_path: Path) -> None
     assert (out / "plan.json") in files
     for _, (_, value) in CANARIES.items():
         for fragment in fragments(value):
-            assert fragment not in proc.stdout and fragment not in proc.stderr
+            assert fragment not in proc.stdout
+            assert fragment not in proc.stderr
             for path in files:
                 assert fragment not in path.read_text(), f"{fragment[:12]}… leaked into {path.relative_to(out)}"
 
