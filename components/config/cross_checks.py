@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from math import ceil
 from typing import TYPE_CHECKING
 
+from ..gpu_instances import gpu_instance, schedulable_memory_gib, schedulable_vcpus
+from ._base import duration_seconds
 from .errors import ConfigIssue, key_path
+from .kubernetes import NimConfig, cpu_cores, quantity_gib
 
 if TYPE_CHECKING:
     from .stack import StackConfig
@@ -18,6 +22,10 @@ def cross_check(config: StackConfig) -> list[ConfigIssue]:
         *_unique_names(config),
         *_node_group_references(config),
         *_required_secrets(config),
+        *_guardrail_regions(config),
+        *_gpu_capacity(config),
+        *_nim_namespaces(config),
+        *_collector_checks(config),
     ]
 
 
@@ -101,4 +109,201 @@ def _required_secrets(config: StackConfig) -> list[ConfigIssue]:
         )
     if any(n.ngc_credentials for n in config.nims):
         need("ngcApiKey", "NGC_API_KEY", "for NIM images pulled with NGC credentials (nims[*].ngcCredentials)")
+    return issues
+
+
+# Cross-region guardrail profile family per region prefix (most specific first).
+_PROFILE_FAMILIES: tuple[tuple[str, str], ...] = (("us-gov-", "us-gov"), ("us-", "us"), ("eu-", "eu"), ("ap-", "apac"))
+
+
+def _guardrail_regions(config: StackConfig) -> list[ConfigIssue]:
+    """A guardrail's cross-region profile (required by the STANDARD tier) must match ``aws:region``."""
+    region = config.aws_region
+    if region is None or not config.guardrails.enabled:
+        return []
+    family = next((fam for prefix, fam in _PROFILE_FAMILIES if region.startswith(prefix)), None)
+    issues = []
+    for index, guardrail in enumerate(config.guardrails.guardrails):
+        if guardrail.cross_region_profile is None:
+            continue
+        path = key_path("guardrails", ["guardrails", index, "crossRegionProfile"])
+        if family is None:
+            issues.append(
+                ConfigIssue(
+                    path,
+                    f"no cross-region guardrail profile family is known for aws:region {region!r} "
+                    "(known: us-*, eu-*, ap-*, us-gov-*)",
+                )
+            )
+        elif guardrail.profile_family != family:
+            issues.append(
+                ConfigIssue(
+                    path,
+                    f"{guardrail.cross_region_profile!r} does not serve aws:region {region!r}; "
+                    f"use the {family!r} family, e.g. '{family}.guardrail.v1:0'",
+                )
+            )
+    return issues
+
+
+# --- GPU capacity and NIM placement (issue 5) ------------------------------------------------
+
+
+def _nim_fit_problems(nim: NimConfig, instance_type: str) -> list[tuple[str, str]]:
+    """``(nim key, reason)`` for each way one pod of ``nim`` cannot fit a node of ``instance_type``."""
+    instance = gpu_instance(instance_type)
+    if instance is None:  # rejected by the node-group model already
+        return []
+    problems: list[tuple[str, str]] = []
+    if nim.gpus > instance.gpus:
+        problems.append(("gpus", f"{instance_type} has {instance.gpus} GPU(s) ({instance.gpu_model})"))
+    elif nim.min_gpu_memory_gib is not None and nim.gpus * instance.gpu_memory_gib < nim.min_gpu_memory_gib:
+        problems.append(
+            (
+                "minGpuMemoryGib",
+                f"{nim.gpus} x {instance.gpu_model} on {instance_type} give "
+                f"{nim.gpus * instance.gpu_memory_gib} GiB of GPU memory",
+            )
+        )
+    if cpu_cores(nim.cpu_request) > schedulable_vcpus(instance):
+        problems.append(
+            ("cpuRequest", f"{instance_type} has {instance.vcpus} vCPUs, {schedulable_vcpus(instance):g} schedulable")
+        )
+    if quantity_gib(nim.memory_limit) > schedulable_memory_gib(instance):
+        problems.append(
+            (
+                "memoryLimit",
+                f"{instance_type} has {instance.memory_gib} GiB, about "
+                f"{schedulable_memory_gib(instance):.0f} GiB schedulable",
+            )
+        )
+    return problems
+
+
+def _gpu_capacity(config: StackConfig) -> list[ConfigIssue]:
+    """Every NIM pod fits its node group's instance types (GPUs, GPU memory, vCPUs, memory)."""
+    groups = {group.name: (index, group) for index, group in enumerate(config.gpu_node_groups)}
+    issues: list[ConfigIssue] = []
+    gpus_pinned: dict[str, list[tuple[int, int]]] = {}
+    unplaceable: set[str] = set()  # groups with a NIM that fits none of its nodes (reported above)
+    for index, nim in enumerate(config.nims):
+        if nim.node_group is None:
+            issues.extend(_unpinned_fit(index, nim, config))
+            continue
+        if nim.node_group not in groups:
+            continue  # reported by _node_group_references
+        group_index, group = groups[nim.node_group]
+        types_key = key_path("gpuNodeGroups", [group_index, "instanceTypes"])
+        gpus_pinned.setdefault(group.name, []).append((index, nim.replicas * nim.gpus))
+        by_key: dict[str, list[str]] = {}
+        for instance_type in group.instance_types:
+            for nim_key, reason in _nim_fit_problems(nim, instance_type):
+                by_key.setdefault(nim_key, []).append(reason)
+        requested = {
+            "gpus": f"{nim.gpus} GPU(s)",
+            "minGpuMemoryGib": f"{nim.min_gpu_memory_gib} GiB of GPU memory",
+            "cpuRequest": f"a CPU request of {nim.cpu_request}",
+            "memoryLimit": f"{nim.memory_limit} of memory",
+        }
+        for nim_key, reasons in by_key.items():
+            issues.append(
+                ConfigIssue(
+                    key_path("nims", [index, nim_key]),
+                    f"{requested[nim_key]} per pod do not fit node group {group.name!r} ({types_key}): "
+                    f"{'; '.join(reasons)}; every instance type of the group must fit",
+                )
+            )
+        if "gpus" in by_key:
+            unplaceable.add(group.name)
+    for name, demands in gpus_pinned.items():
+        if name in unplaceable:
+            continue
+        group_index, group = groups[name]
+        best = max(i.gpus for t in group.instance_types if (i := gpu_instance(t)) is not None)
+        needed = sum(gpus for _, gpus in demands)
+        if ceil(needed / best) > group.scaling.max_size:
+            users = ", ".join(f"nims[{i}]" for i, _ in demands)
+            issues.append(
+                ConfigIssue(
+                    key_path("gpuNodeGroups", [group_index, "scaling", "maxSize"]),
+                    f"{group.scaling.max_size} node(s) of at most {best} GPU(s) cannot hold the {needed} GPUs "
+                    f"that replicas x gpus of {users} request; raise maxSize to at least {ceil(needed / best)}",
+                )
+            )
+    return issues
+
+
+def _unpinned_fit(index: int, nim: NimConfig, config: StackConfig) -> list[ConfigIssue]:
+    """A NIM without ``nodeGroup`` must fit at least one instance type of some GPU node group."""
+    if not config.gpu_node_groups:
+        return [
+            ConfigIssue(
+                key_path("nims", [index]),
+                "needs a GPU node group to run on, but ai-observability:gpuNodeGroups is empty",
+            )
+        ]
+    reasons: list[str] = []
+    for group_index, group in enumerate(config.gpu_node_groups):
+        for instance_type in group.instance_types:
+            problems = _nim_fit_problems(nim, instance_type)
+            if not problems:
+                return []
+            reasons.append(f"gpuNodeGroups[{group_index}] {'; '.join(reason for _, reason in problems)}")
+    return [
+        ConfigIssue(
+            key_path("nims", [index]),
+            f"one pod fits no instance type of any GPU node group ({' | '.join(reasons)}); "
+            "check gpus, cpuRequest, memoryLimit and minGpuMemoryGib",
+        )
+    ]
+
+
+def _nim_namespaces(config: StackConfig) -> list[ConfigIssue]:
+    """NIM namespaces are created by the stack: they must not be one the collector or Kong owns."""
+    owners = {}
+    if config.collector.enabled:
+        owners[config.collector.namespace] = "the collector's (ai-observability:collector.namespace)"
+    if config.kong.enabled:
+        owners[config.kong.namespace] = "Kong's (ai-observability:kong.namespace)"
+    return [
+        ConfigIssue(
+            key_path("nims", [index, "namespace"]),
+            f"{nim.namespace!r} is {owners[nim.namespace]}; NIMs need a namespace of their own",
+        )
+        for index, nim in enumerate(config.nims)
+        if nim.namespace in owners
+    ]
+
+
+# --- collector and Kong (issue 6) -----------------------------------------------------------
+
+
+def _collector_checks(config: StackConfig) -> list[ConfigIssue]:
+    """Kong's scrape interval fits the delta state's lifetime; app namespaces are not stack-created."""
+    collector, kong = config.collector, config.kong
+    if not collector.enabled:
+        return []
+    issues = []
+    if (
+        kong.enabled
+        and kong.discovery == "service"
+        and duration_seconds(kong.scrape_interval) >= duration_seconds(collector.max_staleness)
+    ):
+        issues.append(
+            ConfigIssue(
+                key_path("kong", ["scrapeInterval"]),
+                f"{kong.scrape_interval} must be shorter than collector.maxStaleness ({collector.max_staleness}); "
+                "otherwise cumulativetodelta forgets every Kong series between two scrapes",
+            )
+        )
+    nim_namespaces = {nim.namespace for nim in config.nims}
+    for index, namespace in enumerate(collector.app_namespaces):
+        if namespace in nim_namespaces:
+            issues.append(
+                ConfigIssue(
+                    key_path("collector", ["appNamespaces", index]),
+                    f"{namespace!r} is a NIM namespace the stack creates (nims[*].namespace); appNamespaces are "
+                    "existing application namespaces",
+                )
+            )
     return issues

@@ -73,7 +73,8 @@ class RouteConfig(ConfigModel):
 class IngestTokenConfig(ConfigModel):
     create: bool = True
     """Mint the token in Dynatrace; when false, ``ai-observability:dynatraceIngestToken`` is used."""
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200)] = "ai-observability-ingest"
+    name: Annotated[str, StringConstraints(min_length=1, max_length=180)] = "ai-observability-ingest"
+    """Token name; Dynatrace shows it as ``<name> [<fingerprint>]`` (owner, scopes and expiry hashed)."""
     scopes: Annotated[list[IngestScope], Field(min_length=1)] = Field(default_factory=lambda: list(SEED_INGEST_SCOPES))
     expires_in_days: Annotated[int, Field(ge=1, le=3650)] | None = 365
 

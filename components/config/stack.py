@@ -67,6 +67,8 @@ class StackConfig:
     kong: KongConfig
     tags: dict[str, str]
     secrets: StackSecrets
+    aws_region: str | None = None
+    """``aws:region`` (or ``$AWS_REGION``/``$AWS_DEFAULT_REGION``, as the AWS provider reads them)."""
 
     @property
     def kubernetes_enabled(self) -> bool:
@@ -81,6 +83,11 @@ def _decode(value: Any) -> Any:
         except json.JSONDecodeError:
             return value
     return value
+
+
+def _aws_region(raw: Mapping[str, Any], env: Mapping[str, str]) -> str | None:
+    value = raw.get("aws:region") or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+    return value.strip() if isinstance(value, str) and value.strip() else None
 
 
 def parse_stack_config(raw: Mapping[str, Any], env: Mapping[str, str], stack: str = "dev") -> StackConfig:
@@ -134,6 +141,7 @@ def parse_stack_config(raw: Mapping[str, Any], env: Mapping[str, str], stack: st
         kong=values.get("kong", KongConfig()),
         tags=values.get("tags", {}),
         secrets=secrets,
+        aws_region=_aws_region(raw, env),
     )
     problems = cross_check(config)
     if problems:

@@ -1,0 +1,283 @@
+"""Helpers shared by the dynamic providers: input validation, diffing, waiting.
+
+Providers hold no state (they are pickled into the Pulumi state and may serve four threads at
+once): every method validates its property bag into a pydantic model, opens its own client, and
+closes it before returning.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from pulumi.dynamic import CheckFailure, CheckResult, DiffResult
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from .client import ClientSettings, DynatraceClient, TokenAuth
+
+PROVIDER_KEY = "__provider"
+# The engine's marker for a value not known yet (preview); pulumi.output.Unknown in-process.
+UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+_SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"  # noqa: S105 - the SDK's marker, not a secret
+_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def is_unknown(value: Any) -> bool:
+    return value == UNKNOWN_SENTINEL if isinstance(value, str) else type(value).__name__ == "Unknown"
+
+
+def plain(value: Any) -> Any:
+    """``value`` with any engine secret wrappers removed (the engine normally strips them first)."""
+    if isinstance(value, dict):
+        if value.get(_SECRET_SIG_KEY) == _SECRET_SIG:
+            return plain(value.get("value"))
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def base_url(value: str) -> str:
+    """An https base URL without trailing slash (plain http only for a loopback test server)."""
+    parts = urlsplit(value.strip())
+    host = parts.hostname or ""
+    if not host or parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError("must be a base URL such as https://abc12345.live.dynatrace.com")
+    if parts.scheme != "https" and not (parts.scheme == "http" and _is_loopback(host)):
+        raise ValueError("must use https:// (plain http is allowed only for a loopback test server)")
+    return value.strip().rstrip("/")
+
+
+class ProviderInputs(BaseModel):
+    """Fields every resource has; subclasses add the connection (URL + token) and the object."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    client: ClientSettings = Field(default_factory=ClientSettings)
+
+    @field_validator("client", mode="before")
+    @classmethod
+    def _client_default(cls, value: Any) -> Any:
+        return ClientSettings() if value is None else value
+
+    def props(self) -> dict[str, Any]:
+        """The property bag for outputs: JSON-able, tokens in plain text (the engine keeps them secret)."""
+        data = self.model_dump(mode="python")
+        for name, item in data.items():
+            if isinstance(item, SecretStr):
+                data[name] = item.get_secret_value()
+        return data
+
+
+def token_value(value: Any) -> Any:
+    """Validator body for a token field: non-empty, no whitespace (the value is never echoed)."""
+    text = value.get_secret_value() if isinstance(value, SecretStr) else value
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("must be a non-empty token (value not shown)")
+    if any(ch.isspace() for ch in text.strip()):
+        raise ValueError("must not contain whitespace (value not shown)")
+    return text.strip()
+
+
+class PlatformConnection(ProviderInputs):
+    """Platform host (``https://{env}.apps.dynatrace.com``) with a Bearer token."""
+
+    platform_url: str
+    platform_token: SecretStr
+
+    @field_validator("platform_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return base_url(value)
+
+    @field_validator("platform_token", mode="before")
+    @classmethod
+    def _token(cls, value: Any) -> Any:
+        return token_value(value)
+
+    def open(self) -> DynatraceClient:
+        return DynatraceClient(
+            self.platform_url, TokenAuth("Bearer", self.platform_token.get_secret_value()), self.client
+        )
+
+
+class ClassicConnection(ProviderInputs):
+    """Classic environment host (``https://{env}.live.dynatrace.com``) with an Api-Token."""
+
+    environment_url: str
+    api_token: SecretStr
+
+    @field_validator("environment_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return base_url(value)
+
+    @field_validator("api_token", mode="before")
+    @classmethod
+    def _token(cls, value: Any) -> Any:
+        return token_value(value)
+
+    def open(self) -> DynatraceClient:
+        return DynatraceClient(
+            self.environment_url, TokenAuth("Api-Token", self.api_token.get_secret_value()), self.client
+        )
+
+
+PLATFORM_CONNECTION = ("platform_url", "platform_token", "client")
+CLASSIC_CONNECTION = ("environment_url", "api_token", "client")
+
+
+def object_changes(olds: Mapping[str, Any], inputs: ProviderInputs, connection: Iterable[str]) -> list[str]:
+    """Input fields (other than the connection) whose value differs from the old outputs."""
+    skip = set(connection)
+    return [k for k, v in inputs.props().items() if k not in skip and v is not None and differs(olds.get(k), v)]
+
+
+def keep_with_new_connection(
+    olds: Mapping[str, Any], inputs: ProviderInputs, connection: Iterable[str]
+) -> dict[str, Any]:
+    """Old outputs with the new connection fields (an update that touches nothing remote)."""
+    props = inputs.props()
+    return {**olds, **{k: props[k] for k in connection}}
+
+
+def strip_bag(props: Mapping[str, Any], outputs_only: Iterable[str]) -> dict[str, Any]:
+    """Inputs proper: no ``__provider``, no output-only keys, no ``None`` values, no secret wrappers."""
+    skip = {PROVIDER_KEY, *outputs_only}
+    return {k: plain(v) for k, v in props.items() if k not in skip and v is not None}
+
+
+def check_inputs(model: type[ProviderInputs], news: Mapping[str, Any], outputs_only: Iterable[str]) -> CheckResult:
+    """Validate ``news``; unknown (preview) values are passed through and not judged."""
+    bag = strip_bag(news, outputs_only)
+    unknown = {k for k, v in bag.items() if is_unknown(v)}
+    known = {k: v for k, v in bag.items() if k not in unknown}
+    try:
+        parsed = model.model_validate(known)
+    except ValidationError as exc:
+        failures = []
+        for err in exc.errors(include_url=False, include_input=False):
+            loc = [str(part) for part in err["loc"]]
+            if loc and loc[0] in unknown:
+                continue
+            failures.append(CheckFailure(".".join(loc) or "(inputs)", str(err["msg"]).removeprefix("Value error, ")))
+        if failures:
+            return CheckResult(bag, failures)
+        return CheckResult(bag, [])
+    if unknown:
+        return CheckResult(bag, [])
+    return CheckResult(parsed.props(), [])
+
+
+def parse(model: type[ModelT], props: Mapping[str, Any], outputs_only: Iterable[str]) -> ModelT:
+    """The validated inputs of a create/update/read/delete call (check has run before)."""
+    return model.model_validate(strip_bag(props, outputs_only))
+
+
+def _norm(value: Any) -> Any:
+    """Comparable form: floats that are whole numbers become ints (the wire turns ints into floats)."""
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _norm(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_norm(v) for v in value]
+    return plain(value)
+
+
+def differs(old: Any, new: Any) -> bool:
+    if is_unknown(new):
+        return True
+    return bool(_norm(old) != _norm(new))
+
+
+def client_settings_differ(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+    new = news.get("client")
+    if is_unknown(new):
+        return True
+    try:
+        return ClientSettings.model_validate(plain(olds.get("client")) or {}) != ClientSettings.model_validate(
+            plain(new) or {}
+        )
+    except ValidationError:
+        return True
+
+
+def diff_props(
+    olds: Mapping[str, Any],
+    news: Mapping[str, Any],
+    *,
+    compared: Mapping[str, Callable[[Any], Any]],
+    replace_on: Iterable[str],
+    connection: Iterable[str],
+    optional: Iterable[str] = (),
+    delete_before_replace: bool | None = None,
+) -> DiffResult:
+    """Precise diff: only modelled fields, normalised; ``optional`` fields are compared only when set.
+
+    Connection fields (URL, admin token, client tuning) change no object: a change updates the
+    state only (the provider's ``update`` then makes no API call), never a replacement.
+    """
+    changed: list[str] = []
+    skip_unset = set(optional)
+    for key, normalise in compared.items():
+        new = news.get(key)
+        if new is None and key in skip_unset:
+            continue
+        if is_unknown(new):
+            changed.append(key)
+            continue
+        old = olds.get(key)
+        if differs(normalise(old) if old is not None else None, normalise(new) if new is not None else None):
+            changed.append(key)
+    replaces = [key for key in replace_on if key in changed]
+    for key in connection:
+        if key == "client":
+            if client_settings_differ(olds, news):
+                changed.append(key)
+        elif differs(olds.get(key), news.get(key)):
+            changed.append(key)
+    if not changed:
+        return DiffResult(changes=False, replaces=[], delete_before_replace=False)
+    return DiffResult(
+        changes=True,
+        replaces=replaces,
+        delete_before_replace=bool(replaces) and bool(delete_before_replace),
+    )
+
+
+class Poller:
+    """Bounded backoff for waits: ``poll_initial`` × 1.5 per round, capped, until the deadline."""
+
+    def __init__(self, settings: ClientSettings, what: str, *, timeout: float | None = None) -> None:
+        self.delay = settings.poll_initial
+        self.cap = settings.poll_max
+        self.timeout = settings.wait_timeout if timeout is None else timeout
+        self.deadline = time.monotonic() + self.timeout
+        self.what = what
+        self.rounds = 0
+
+    def sleep_or_give_up(self) -> bool:
+        """Sleep before the next round; False when the deadline would pass."""
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        time.sleep(min(self.delay, remaining))
+        self.delay = min(self.cap, self.delay * 1.5)
+        self.rounds += 1
+        return True

@@ -1,0 +1,152 @@
+"""Typed calls of the three Dynatrace APIs the providers use (one method per endpoint)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .client import DynatraceClient
+from .errors import DynatraceApiError
+from .models import (
+    ApiTokenCreate,
+    ApiTokenCreated,
+    ApiTokenList,
+    ApiTokenMetadata,
+    Bucket,
+    BucketCreate,
+    BucketPatch,
+    SettingsObject,
+    SettingsObjectCreate,
+    SettingsObjectUpdate,
+    SettingsPage,
+    SettingsWriteResult,
+)
+
+BUCKETS_PATH = "/platform/storage/management/v1/bucket-definitions"
+SETTINGS_PATH = "/api/v2/settings/objects"
+TOKENS_PATH = "/api/v2/apiTokens"
+SETTINGS_FIELDS = "objectId,value,updateToken,externalId"
+SETTINGS_PAGE_SIZE = 500
+_MAX_PAGES = 100
+
+
+class BucketApi:
+    """Storage Management API (platform host, Bearer token)."""
+
+    def __init__(self, client: DynatraceClient) -> None:
+        self.client = client
+
+    def get(self, name: str) -> Bucket | None:
+        response = self.client.request("GET", f"{BUCKETS_PATH}/{name}", allow=(404,))
+        return None if response.status == 404 else Bucket.model_validate(response.body)
+
+    def create(self, body: BucketCreate) -> Bucket | None:
+        """The new bucket (HTTP 201), or None when the name is taken (HTTP 409)."""
+        response = self.client.request("POST", BUCKETS_PATH, json_body=body.body(), ok=(201, 200), allow=(409,))
+        return None if response.status == 409 else Bucket.model_validate(response.body)
+
+    def patch(self, name: str, version: int, body: BucketPatch) -> Bucket:
+        response = self.client.request(
+            "PATCH",
+            f"{BUCKETS_PATH}/{name}",
+            params={"optimistic-locking-version": version},
+            json_body=body.body(),
+        )
+        return Bucket.model_validate(response.body)
+
+    def delete(self, name: str) -> bool:
+        """True when a delete was accepted, False when the bucket was already gone (404)."""
+        response = self.client.request("DELETE", f"{BUCKETS_PATH}/{name}", ok=(202, 200, 204), allow=(404,))
+        return response.status != 404
+
+
+class SettingsApi:
+    """Settings 2.0 objects (classic host, Api-Token with settings.read/settings.write)."""
+
+    def __init__(self, client: DynatraceClient) -> None:
+        self.client = client
+
+    def list(self, schema_id: str, *, external_ids: Sequence[str] = ()) -> list[SettingsObject]:
+        """Every object of the schema in the environment scope (all pages)."""
+        params: dict[str, str | int] = {
+            "schemaIds": schema_id,
+            "scopes": "environment",
+            "fields": SETTINGS_FIELDS,
+            "pageSize": SETTINGS_PAGE_SIZE,
+        }
+        if external_ids:
+            params["externalIds"] = ",".join(external_ids)
+        items: list[SettingsObject] = []
+        for _ in range(_MAX_PAGES):
+            page = SettingsPage.model_validate(self.client.request("GET", SETTINGS_PATH, params=params).body)
+            items.extend(page.items)
+            if not page.next_page_key:
+                return items
+            params = {"nextPageKey": page.next_page_key}  # the API rejects any other parameter here
+        raise DynatraceApiError("GET", SETTINGS_PATH, 200, f"more than {_MAX_PAGES} pages of {schema_id} objects")
+
+    def get(self, object_id: str) -> SettingsObject | None:
+        response = self.client.request("GET", f"{SETTINGS_PATH}/{object_id}", allow=(404,))
+        return None if response.status == 404 else SettingsObject.model_validate(response.body)
+
+    def create(self, obj: SettingsObjectCreate, *, validate_only: bool = False) -> str | None:
+        """The new objectId (None for a successful dry run); raises with the item's error."""
+        params = {"validateOnly": "true"} if validate_only else None
+        response = self.client.request(
+            "POST", SETTINGS_PATH, params=params, json_body=[obj.body()], ok=(200,), allow=(207,)
+        )
+        results = [SettingsWriteResult.model_validate(item) for item in response.body or []]
+        for result in results:
+            if result.error is not None or result.code >= 300:
+                message = result.error.message if result.error else f"item failed with code {result.code}"
+                details = tuple(
+                    f"{v.path}: {v.message}" for v in (result.error.constraint_violations if result.error else [])
+                )
+                raise DynatraceApiError("POST", SETTINGS_PATH, result.code, message, details=details)
+        return results[0].object_id if results else None
+
+    def update(self, object_id: str, value: dict[str, object], update_token: str | None) -> None:
+        body = SettingsObjectUpdate(value=value, update_token=update_token).body()
+        self.client.request("PUT", f"{SETTINGS_PATH}/{object_id}", json_body=body)
+
+    def delete(self, object_id: str, update_token: str | None = None) -> bool:
+        params = {"updateToken": update_token} if update_token else None
+        response = self.client.request(
+            "DELETE", f"{SETTINGS_PATH}/{object_id}", params=params, ok=(204, 200), allow=(404,)
+        )
+        return response.status != 404
+
+
+class TokenApi:
+    """Access tokens API (classic host, Api-Token with apiTokens.read/apiTokens.write)."""
+
+    def __init__(self, client: DynatraceClient) -> None:
+        self.client = client
+
+    def create(self, body: ApiTokenCreate) -> ApiTokenCreated:
+        response = self.client.request("POST", TOKENS_PATH, json_body=body.body(), ok=(201, 200))
+        return ApiTokenCreated.model_validate(response.body)
+
+    def get(self, token_id: str) -> ApiTokenMetadata | None:
+        response = self.client.request("GET", f"{TOKENS_PATH}/{token_id}", allow=(404,))
+        return None if response.status == 404 else ApiTokenMetadata.model_validate(response.body)
+
+    def find_by_name(self, name: str) -> list[ApiTokenMetadata]:
+        """Tokens whose name is exactly ``name`` (the server filter is a looser match)."""
+        quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+        params: dict[str, str | int] = {
+            "apiTokenSelector": f'name("{quoted}")',
+            "fields": "+scopes,+expirationDate",
+            "pageSize": 1000,
+        }
+        found: list[ApiTokenMetadata] = []
+        for _ in range(_MAX_PAGES):
+            page = ApiTokenList.model_validate(self.client.request("GET", TOKENS_PATH, params=params).body)
+            found.extend(t for t in page.api_tokens if t.name == name)
+            if not page.next_page_key:
+                return found
+            params = {"nextPageKey": page.next_page_key}
+        return found
+
+    def delete(self, token_id: str) -> bool:
+        response = self.client.request("DELETE", f"{TOKENS_PATH}/{token_id}", ok=(204, 200), allow=(404,))
+        return response.status != 404

@@ -1,0 +1,309 @@
+"""HTTP transport for the Dynatrace APIs: one ``requests.Session`` per provider call.
+
+Retry policy (``reference/dynatrace.md`` §6):
+
+- Retried: HTTP 429 and 503, and connection failures. A ``POST`` (not idempotent) is retried on
+  a connection failure only when the request cannot have reached the server (connect phase);
+  otherwise :class:`DynatraceConnectionError` is raised with ``ambiguous=True`` so the caller can
+  re-read by its idempotency key. ``GET``/``PUT``/``PATCH``/``DELETE`` are safe to repeat (writes
+  carry a version or update token, deletes treat 404 as done).
+- Delay: ``Retry-After`` (seconds or HTTP date), else ``X-RateLimit-Reset`` (epoch seconds,
+  milliseconds or microseconds — the docs and Dynatrace's own clients disagree, so all are
+  accepted), else capped exponential backoff with jitter.
+- Bounded: all retries of one call fit in ``max_retry_seconds``; a server-requested delay that
+  would overrun the budget fails at once with the server's message.
+- Never retried: any other status (409 is handled by callers through re-read-then-write).
+
+Tokens live only in the :class:`TokenAuth` object (masked ``repr``), are sent in the
+``Authorization`` header, and are redacted from every message this module produces.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import requests
+from pydantic import BaseModel, ConfigDict, Field
+from requests.adapters import HTTPAdapter
+
+from .errors import DynatraceApiError, DynatraceConnectionError, redact
+
+_log = logging.getLogger(__name__)
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE"})
+RETRY_STATUSES = frozenset({429, 503})
+USER_AGENT = "ai-observability-pulumi/1.0"
+_MAX_MESSAGE = 600
+
+
+class ClientSettings(BaseModel):
+    """Timeouts, retry budget and polling of one provider call (production defaults)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+    connect_timeout: float = Field(default=5.0, gt=0, le=120)
+    read_timeout: float = Field(default=30.0, gt=0, le=600)
+    max_retry_seconds: float = Field(default=120.0, ge=0, le=3600)
+    """Total time one request may spend waiting between retries."""
+    backoff_base: float = Field(default=0.5, gt=0, le=60)
+    backoff_max: float = Field(default=15.0, gt=0, le=300)
+    wait_timeout: float = Field(default=300.0, gt=0, le=3600)
+    """Longest wait for an asynchronous state (bucket ``active``, a bucket name freed by a delete)."""
+    poll_initial: float = Field(default=1.0, gt=0, le=60)
+    poll_max: float = Field(default=10.0, gt=0, le=300)
+    conflict_attempts: int = Field(default=8, ge=1, le=100)
+    """Re-read-and-write rounds on optimistic-locking conflicts (HTTP 409)."""
+
+    def to_props(self) -> dict[str, Any]:
+        return self.model_dump()
+
+
+class TokenAuth(requests.auth.AuthBase):
+    """``Authorization: Api-Token …`` or ``Bearer …``; never shows the token."""
+
+    def __init__(self, scheme: Literal["Api-Token", "Bearer"], token: str) -> None:
+        self.scheme = scheme
+        self._token = token
+
+    @property
+    def secret(self) -> str:
+        return self._token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"{self.scheme} {self._token}"
+        return request
+
+    def __repr__(self) -> str:
+        return f"TokenAuth({self.scheme}, {token_id(self._token)}.***)"
+
+    def __getstate__(self) -> dict[str, Any]:  # never pickle a credential
+        raise TypeError("TokenAuth holds a credential and is not picklable")
+
+
+def token_id(token: str) -> str:
+    """The public part of a Dynatrace token (``dt0c01.ABC…``), or ``<token>`` for other shapes."""
+    parts = token.split(".")
+    if len(parts) == 3 and parts[0].startswith("dt0"):
+        return f"{parts[0]}.{parts[1]}"
+    return "<token>"
+
+
+@dataclass
+class ApiResponse:
+    status: int
+    body: Any
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value (delta seconds or HTTP date); None if unusable."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - now)
+
+
+def parse_rate_limit_reset(value: str | None, now: float) -> float | None:
+    """Seconds to wait from ``X-RateLimit-Reset``: an epoch in s, ms or µs (tolerant), else None."""
+    if value is None:
+        return None
+    try:
+        number = float(value.strip())
+    except ValueError:
+        return None
+    if number <= 0:
+        return None
+    if number > 1e14:  # microseconds since the epoch (what the docs say)
+        epoch = number / 1e6
+    elif number > 1e11:  # milliseconds
+        epoch = number / 1e3
+    elif number > 1e8:  # seconds (what Dynatrace's Go client assumes)
+        epoch = number
+    else:  # a small number: read it as a delay in seconds
+        return number
+    return max(0.0, epoch - now)
+
+
+def backoff_delay(attempt: int, settings: ClientSettings, rng: random.Random) -> float:
+    """Capped exponential backoff with 'equal jitter': between half and all of the cap."""
+    ceiling: float = min(settings.backoff_max, settings.backoff_base * 2.0 ** max(0, attempt - 1))
+    return ceiling / 2 + rng.uniform(0, ceiling / 2)
+
+
+def error_message(body: Any, fallback: str) -> tuple[str, tuple[str, ...]]:
+    """Dynatrace's message and detail lines from any of its error bodies."""
+    error: Any = None
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        error = body["error"]
+    elif isinstance(body, list):
+        error = next((item.get("error") for item in body if isinstance(item, dict) and item.get("error")), None)
+    elif isinstance(body, dict) and isinstance(body.get("errors"), list):
+        lines = tuple(str(e.get("message", e)) for e in body["errors"] if isinstance(e, dict))
+        return (lines[0] if lines else fallback), lines[1:]
+    if not isinstance(error, dict):
+        text = body if isinstance(body, str) else (json.dumps(body) if body is not None else "")
+        return (text.strip()[:_MAX_MESSAGE] or fallback), ()
+    message = str(error.get("message") or fallback)
+    details: list[str] = []
+    for item in list(error.get("constraintViolations") or []) + list(error.get("errorDetails") or []):
+        if isinstance(item, dict):
+            where = item.get("path") or item.get("parameterLocation") or ""
+            text = str(item.get("message") or item.get("errorMessage") or item)
+            details.append(f"{where}: {text}" if where else text)
+        else:
+            details.append(str(item))
+    return message[:_MAX_MESSAGE], tuple(d[:_MAX_MESSAGE] for d in details[:10])
+
+
+def _connect_phase(exc: requests.RequestException) -> bool:
+    """True when the request certainly never reached the server (safe to repeat any method)."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    text = repr(exc)
+    return any(marker in text for marker in ("NewConnectionError", "ConnectionRefusedError", "Connection refused"))
+
+
+class DynatraceClient:
+    """One session against one Dynatrace host; use as a context manager."""
+
+    def __init__(
+        self,
+        base_url: str,
+        auth: TokenAuth,
+        settings: ClientSettings | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.settings = settings or ClientSettings()
+        self._auth = auth
+        self._sleep = sleep
+        self._clock = clock
+        self._wall = wall_clock
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        self._session = requests.Session()
+        self._session.auth = auth
+        self._session.trust_env = False  # no proxies or .netrc credentials from the environment
+        self._session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
+        adapter = HTTPAdapter(max_retries=0, pool_connections=1, pool_maxsize=4)
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
+
+    def __enter__(self) -> DynatraceClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __repr__(self) -> str:
+        return f"DynatraceClient({self.base_url!r}, {self._auth!r})"
+
+    def __getstate__(self) -> dict[str, Any]:
+        raise TypeError("DynatraceClient holds a session and a credential and is not picklable")
+
+    def _clean(self, text: str) -> str:
+        return redact(text, (self._auth.secret,))
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        ok: Iterable[int] = (200,),
+        allow: Iterable[int] = (),
+    ) -> ApiResponse:
+        """Send with retries; return when the status is in ``ok`` or ``allow``, else raise."""
+        method = method.upper()
+        accepted = set(ok) | set(allow)
+        deadline = self._clock() + self.settings.max_retry_seconds
+        attempt = 0
+        while True:
+            attempt += 1
+            started = self._clock()
+            try:
+                response = self._session.request(
+                    method,
+                    self.base_url + path,
+                    params=params,
+                    json=json_body,
+                    timeout=(self.settings.connect_timeout, self.settings.read_timeout),
+                    allow_redirects=False,
+                )
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                safe = method in IDEMPOTENT_METHODS or _connect_phase(exc)
+                reason = self._clean(f"{type(exc).__name__}: {exc}")[:_MAX_MESSAGE]
+                delay = backoff_delay(attempt, self.settings, self._rng)
+                if not safe or self._clock() + delay > deadline:
+                    raise DynatraceConnectionError(
+                        method, path, reason, ambiguous=not _connect_phase(exc), attempts=attempt
+                    ) from None
+                _log.info("Dynatrace %s %s: %s; retry %d in %.2fs", method, path, type(exc).__name__, attempt, delay)
+                self._sleep(delay)
+                continue
+
+            elapsed_ms = (self._clock() - started) * 1000
+            status = response.status_code
+            _log.debug("Dynatrace %s %s -> %d (%.0f ms)", method, path, status, elapsed_ms)
+            body = _decode(response)
+            if status in accepted:
+                return ApiResponse(status, body, dict(response.headers))
+            if status in RETRY_STATUSES:
+                server_delay = parse_retry_after(response.headers.get("Retry-After"), self._wall())
+                if server_delay is None:
+                    server_delay = parse_rate_limit_reset(response.headers.get("X-RateLimit-Reset"), self._wall())
+                delay = server_delay if server_delay is not None else backoff_delay(attempt, self.settings, self._rng)
+                if self._clock() + delay <= deadline:
+                    _log.info(
+                        "Dynatrace %s %s -> %d; retry %d in %.2fs%s",
+                        method,
+                        path,
+                        status,
+                        attempt,
+                        delay,
+                        " (server asked)" if server_delay is not None else "",
+                    )
+                    self._sleep(delay)
+                    continue
+            message, details = error_message(body, response.reason or f"HTTP {status}")
+            raise DynatraceApiError(
+                method,
+                path,
+                status,
+                self._clean(message),
+                details=tuple(self._clean(d) for d in details),
+                attempts=attempt,
+            )
+
+
+def _decode(response: requests.Response) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return response.text

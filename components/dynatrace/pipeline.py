@@ -1,0 +1,331 @@
+"""``OpenPipelinePipeline``: a business-events pipeline (Settings 2.0 schema
+``builtin:openpipeline.bizevents.pipelines``) whose storage stage assigns matching events to a
+Grail bucket.
+
+- Idempotent create: the object carries an ``externalId`` derived from the owner (project/stack)
+  and the ``customId``; create looks it up first and adopts it (a re-run after a crash never
+  duplicates). A "bucket does not exist / not active" rejection — a bucket that is still
+  propagating — is retried with bounded backoff instead of failing.
+- Update: GET (value + ``updateToken``) → merge only what this stack models (display name and
+  its own storage processor, found by id) into the live value, keeping every field and processor
+  someone else added → PUT with the ``updateToken``; 409 → re-read and retry; no write when the
+  merge changes nothing.
+- ``customId`` change → replacement. Delete: 404 is success; Dynatrace refuses while a route
+  still points at the pipeline (the route is deleted first: it depends on the pipeline).
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import re
+import time
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import pulumi
+from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+from pydantic import Field, field_validator
+
+from ._provider import (
+    CLASSIC_CONNECTION,
+    ClassicConnection,
+    Poller,
+    check_inputs,
+    diff_props,
+    keep_with_new_connection,
+    object_changes,
+    parse,
+)
+from .api import SETTINGS_PATH, SettingsApi
+from .client import ClientSettings, backoff_delay
+from .errors import DynatraceApiError, DynatraceConflictError, DynatraceConnectionError, DynatraceTimeoutError
+from .models import PIPELINES_SCHEMA, BucketAssignment, BucketAssignmentProcessor, SettingsObject, SettingsObjectCreate
+
+_NO_SPACE = re.compile(r"^\S+$")
+OUTPUTS_ONLY = ("object_id", "external_id")
+DEFAULT_PROCESSOR_ID = "store-governed-events"
+DEFAULT_PROCESSOR_DESCRIPTION = "Keep governed GenAI events in the governance bucket for its retention period"
+
+
+def external_id_for(owner: str, kind: str, name: str) -> str:
+    """The stable idempotency key of an object this stack owns (≤ 500 characters)."""
+    return f"ai-observability:{owner}:{kind}:{name}"[:500]
+
+
+class PipelineInputs(ClassicConnection):
+    owner: str = Field(min_length=1, max_length=200)
+    """``<project>/<stack>``: part of the ``externalId`` so two stacks never adopt each other's pipeline."""
+    custom_id: str
+    display_name: str = Field(min_length=1, max_length=500)
+    bucket_name: str = Field(min_length=1, max_length=100)
+    matcher: str = Field(default="true", min_length=1, max_length=4096)
+    processor_id: str = Field(default=DEFAULT_PROCESSOR_ID, min_length=4, max_length=100)
+    processor_description: str = Field(default=DEFAULT_PROCESSOR_DESCRIPTION, min_length=1, max_length=512)
+
+    @field_validator("custom_id")
+    @classmethod
+    def _custom_id(cls, value: str) -> str:
+        if not 4 <= len(value) <= 100 or not _NO_SPACE.match(value):
+            raise ValueError("must be 4-100 characters without whitespace")
+        if value.startswith(("dt.", "dynatrace.")):
+            raise ValueError("must not start with 'dt.' or 'dynatrace.'")
+        return value
+
+    @field_validator("processor_description", "matcher", "display_name")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+    @field_validator("processor_id", "owner")
+    @classmethod
+    def _no_whitespace(cls, value: str) -> str:
+        if not _NO_SPACE.match(value):
+            raise ValueError("must not contain whitespace")
+        return value
+
+    @property
+    def external_id(self) -> str:
+        return external_id_for(self.owner, "pipeline", self.custom_id)
+
+
+def our_processor(inputs: PipelineInputs) -> dict[str, Any]:
+    return BucketAssignmentProcessor(
+        id=inputs.processor_id,
+        description=inputs.processor_description,
+        matcher=inputs.matcher,
+        bucket_assignment=BucketAssignment(bucket_name=inputs.bucket_name),
+    ).body()
+
+
+def desired_value(inputs: PipelineInputs) -> dict[str, Any]:
+    return {
+        "customId": inputs.custom_id,
+        "displayName": inputs.display_name,
+        "storage": {"processors": [our_processor(inputs)]},
+    }
+
+
+def merge(live: dict[str, Any], inputs: PipelineInputs, old_processor_id: str | None = None) -> dict[str, Any]:
+    """``live`` with our fields set; other stages, processors and unknown fields untouched."""
+    value = copy.deepcopy(live)
+    value["customId"] = inputs.custom_id
+    value["displayName"] = inputs.display_name
+    storage = dict(value.get("storage") or {})
+    processors = [p for p in storage.get("processors") or [] if isinstance(p, dict)]
+    ours = our_processor(inputs)
+    ids = {inputs.processor_id, old_processor_id or inputs.processor_id}
+    index = next((i for i, p in enumerate(processors) if p.get("id") in ids), None)
+    if index is None:
+        processors.insert(0, ours)  # the governance assignment goes first in the storage stage
+    else:
+        processors[index] = {**processors[index], **ours}
+        processors = [p for i, p in enumerate(processors) if i == index or p.get("id") not in ids]
+    storage["processors"] = processors
+    value["storage"] = storage
+    return value
+
+
+def observed(inputs: PipelineInputs, obj: SettingsObject) -> dict[str, Any]:
+    """Outputs describing the live object in the terms of our inputs (for refresh)."""
+    value = obj.value
+    processors = (value.get("storage") or {}).get("processors") or []
+    mine = next((p for p in processors if isinstance(p, dict) and p.get("id") == inputs.processor_id), None)
+    outs = inputs.props()
+    outs.update(
+        custom_id=value.get("customId"),
+        display_name=value.get("displayName"),
+        bucket_name=((mine or {}).get("bucketAssignment") or {}).get("bucketName"),
+        matcher=(mine or {}).get("matcher"),
+        processor_description=(mine or {}).get("description"),
+        object_id=obj.object_id,
+        external_id=obj.external_id,
+    )
+    return outs
+
+
+def bucket_not_ready(exc: DynatraceApiError) -> bool:
+    """The "bucket does not exist (yet)" rejection seen right after creating a bucket."""
+    return exc.status in (400, 404) and exc.mentions("bucket") and exc.mentions("not exist", "not active", "not ready")
+
+
+def reconcile(
+    api: SettingsApi,
+    inputs: PipelineInputs,
+    object_id: str,
+    *,
+    old_processor_id: str | None = None,
+    current: SettingsObject | None = None,
+) -> int:
+    """Merge our fields into the live pipeline; returns the number of writes (0 or 1)."""
+    poller = Poller(inputs.client, f"pipeline {inputs.custom_id}")
+    rng = random.Random()  # noqa: S311 - jitter
+    for attempt in range(1, inputs.client.conflict_attempts + 1):
+        obj = current if current is not None else api.get(object_id)
+        current = None
+        if obj is None:
+            raise DynatraceApiError(
+                "GET", f"{SETTINGS_PATH}/{object_id}", 404, "pipeline no longer exists; run `pulumi refresh`"
+            )
+        merged = merge(obj.value, inputs, old_processor_id)
+        if merged == obj.value:
+            return 0
+        try:
+            api.update(object_id, merged, obj.update_token)
+            return 1
+        except DynatraceApiError as exc:
+            if bucket_not_ready(exc):
+                if not poller.sleep_or_give_up():
+                    raise
+                continue
+            if exc.status != 409:
+                raise
+        time.sleep(backoff_delay(attempt, inputs.client, rng))
+    raise DynatraceTimeoutError(
+        f"pipeline {inputs.custom_id!r}: update kept conflicting with concurrent changes "
+        f"({inputs.client.conflict_attempts} attempts)"
+    )
+
+
+def ensure_pipeline(api: SettingsApi, inputs: PipelineInputs) -> tuple[str, bool]:
+    """Adopt the pipeline with our externalId, or create it; returns (objectId, adopted)."""
+    external_id = inputs.external_id
+    poller = Poller(inputs.client, f"pipeline {inputs.custom_id}")
+    while True:
+        found = [o for o in api.list(PIPELINES_SCHEMA, external_ids=[external_id]) if o.external_id == external_id]
+        if found:
+            reconcile(api, inputs, found[0].object_id, current=found[0])
+            return found[0].object_id, True
+        try:
+            object_id = api.create(
+                SettingsObjectCreate(schema_id=PIPELINES_SCHEMA, value=desired_value(inputs), external_id=external_id)
+            )
+            if object_id is None:
+                raise DynatraceApiError("POST", SETTINGS_PATH, 200, "create returned no objectId")
+            return object_id, False
+        except DynatraceConnectionError as exc:
+            if not exc.ambiguous:
+                raise
+            # the POST may have landed: look it up again before retrying
+        except DynatraceApiError as exc:
+            if bucket_not_ready(exc):
+                pass  # the bucket is still propagating: retry with backoff
+            elif exc.status == 409 or exc.mentions("externalId"):
+                pass  # created concurrently under our externalId: the lookup adopts it
+            elif exc.mentions("customId"):
+                raise _foreign_custom_id(api, inputs) from None
+            else:
+                raise
+        if not poller.sleep_or_give_up():
+            raise DynatraceTimeoutError(
+                f"pipeline {inputs.custom_id!r} could not be created within {poller.timeout:g}s "
+                "(bucket not ready or connection failures)"
+            )
+
+
+def _foreign_custom_id(api: SettingsApi, inputs: PipelineInputs) -> DynatraceConflictError:
+    holder = next((o for o in api.list(PIPELINES_SCHEMA) if o.value.get("customId") == inputs.custom_id), None)
+    where = f" (objectId {holder.object_id}, externalId {holder.external_id!r})" if holder else ""
+    return DynatraceConflictError(
+        f"a pipeline with customId {inputs.custom_id!r} already exists{where} and is not managed by this stack "
+        f"(expected externalId {inputs.external_id!r}); choose another customId or delete that pipeline"
+    )
+
+
+class OpenPipelinePipelineProvider(ResourceProvider):
+    """Dynamic provider for one bizevents pipeline (stateless; safe to pickle by reference)."""
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        return check_inputs(PipelineInputs, news, OUTPUTS_ONLY)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        return diff_props(
+            olds,
+            news,
+            compared={
+                "custom_id": str,
+                "display_name": str,
+                "bucket_name": str,
+                "matcher": str,
+                "processor_id": str,
+                "processor_description": str,
+            },
+            replace_on=("custom_id",),
+            connection=CLASSIC_CONNECTION,
+        )
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs = parse(PipelineInputs, props, OUTPUTS_ONLY)
+        with inputs.open() as client:
+            object_id, _ = ensure_pipeline(SettingsApi(client), inputs)
+        return CreateResult(object_id, {**inputs.props(), "object_id": object_id, "external_id": inputs.external_id})
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        inputs = parse(PipelineInputs, news, OUTPUTS_ONLY)
+        changed = [k for k in object_changes(olds, inputs, CLASSIC_CONNECTION) if k != "owner"]
+        if not changed:
+            return UpdateResult(keep_with_new_connection(olds, inputs, CLASSIC_CONNECTION))
+        with inputs.open() as client:
+            reconcile(SettingsApi(client), inputs, id_, old_processor_id=olds.get("processor_id"))
+        external_id = olds.get("external_id") or inputs.external_id
+        return UpdateResult({**inputs.props(), "object_id": id_, "external_id": external_id})
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        inputs = parse(PipelineInputs, props, OUTPUTS_ONLY)
+        with inputs.open() as client:
+            obj = SettingsApi(client).get(id_)
+        if obj is None:
+            return ReadResult(None, {})
+        return ReadResult(id_, observed(inputs, obj))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        inputs = parse(PipelineInputs, props, OUTPUTS_ONLY)
+        with inputs.open() as client:
+            SettingsApi(client).delete(id_)
+
+
+@dataclass(frozen=True)
+class OpenPipelinePipelineArgs:
+    environment_url: pulumi.Input[str]
+    api_token: pulumi.Input[str]
+    """Api-Token with ``settings.read`` and ``settings.write`` (pass a secret)."""
+    owner: pulumi.Input[str]
+    custom_id: pulumi.Input[str]
+    display_name: pulumi.Input[str]
+    bucket_name: pulumi.Input[str]
+    matcher: pulumi.Input[str] = "true"
+    processor_id: pulumi.Input[str] = DEFAULT_PROCESSOR_ID
+    processor_description: pulumi.Input[str] = DEFAULT_PROCESSOR_DESCRIPTION
+    client: ClientSettings | None = None
+
+
+class OpenPipelinePipeline(pulumi.dynamic.Resource, module="dynatrace", name="OpenPipelinePipeline"):
+    """A bizevents pipeline; its id is the settings ``objectId`` (what routing refers to)."""
+
+    SECRET_OUTPUTS: ClassVar[list[str]] = ["api_token"]
+
+    object_id: pulumi.Output[str]
+    external_id: pulumi.Output[str]
+    custom_id: pulumi.Output[str]
+    display_name: pulumi.Output[str]
+    bucket_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: OpenPipelinePipelineArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        props: dict[str, Any] = {
+            "environment_url": args.environment_url,
+            "api_token": pulumi.Output.secret(args.api_token),
+            "owner": args.owner,
+            "custom_id": args.custom_id,
+            "display_name": args.display_name,
+            "bucket_name": args.bucket_name,
+            "matcher": args.matcher,
+            "processor_id": args.processor_id,
+            "processor_description": args.processor_description,
+            "client": args.client.to_props() if args.client else None,
+            "object_id": None,
+            "external_id": None,
+        }
+        secret_opts = pulumi.ResourceOptions(additional_secret_outputs=self.SECRET_OUTPUTS)
+        super().__init__(OpenPipelinePipelineProvider(), name, props, pulumi.ResourceOptions.merge(opts, secret_opts))

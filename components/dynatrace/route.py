@@ -1,0 +1,220 @@
+"""``OpenPipelineRoute``: exactly one entry of the bizevents routing table.
+
+The routing table is a single Settings object (``builtin:openpipeline.bizevents.routing``) shared
+with the UI and other teams. This resource owns one entry, keyed by its ``description`` (the only
+stable key of an entry), and never touches the others:
+
+- write = GET (``fields=objectId,value,updateToken``) → remove our entry, insert it at
+  ``position`` (clamped to the table's end; default 0 = first) → PUT with the ``updateToken``;
+  409 (someone wrote in between) → re-read and merge again; no PUT when nothing changes. When no
+  routing object exists yet, it is created (POST) with our entry.
+- read reports drift: entry missing (→ gone), fields changed, or moved (``position`` = actual index).
+- delete removes only our entry (the routing object itself cannot be deleted).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import pulumi
+from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+from pydantic import Field, field_validator
+
+from ._provider import (
+    CLASSIC_CONNECTION,
+    ClassicConnection,
+    check_inputs,
+    diff_props,
+    keep_with_new_connection,
+    object_changes,
+    parse,
+)
+from .api import SettingsApi
+from .client import ClientSettings, backoff_delay
+from .errors import DynatraceApiError, DynatraceTimeoutError
+from .models import ROUTING_SCHEMA, RoutingEntry, SettingsObject, SettingsObjectCreate
+
+OUTPUTS_ONLY = ("routing_object_id", "index")
+Entries = list[dict[str, Any]]
+
+
+class RouteInputs(ClassicConnection):
+    description: str = Field(min_length=1, max_length=3000)
+    pipeline_id: str = Field(min_length=1, max_length=500)
+    matcher: str = Field(min_length=1, max_length=4096)
+    enabled: bool = True
+    position: int = Field(default=0, ge=0, le=2999)
+
+    @field_validator("description", "matcher", "pipeline_id")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+
+def our_entry(inputs: RouteInputs) -> dict[str, Any]:
+    return RoutingEntry(
+        enabled=inputs.enabled,
+        pipeline_type="custom",
+        pipeline_id=inputs.pipeline_id,
+        matcher=inputs.matcher,
+        description=inputs.description,
+    ).body()
+
+
+def place(entries: Entries, inputs: RouteInputs) -> Entries:
+    """``entries`` with ours at its position; foreign entries keep their content and order."""
+    ours = our_entry(inputs)
+    existing = next((e for e in entries if e.get("description") == inputs.description), None)
+    # Keep fields the UI may have added to our entry; override only what we model.
+    entry = ours if existing is None else {**existing, **ours}
+    others = [e for e in entries if e.get("description") != inputs.description]
+    others.insert(min(inputs.position, len(others)), entry)
+    return others
+
+
+def remove(entries: Entries, description: str) -> Entries:
+    return [e for e in entries if e.get("description") != description]
+
+
+def routing_object(api: SettingsApi) -> SettingsObject | None:
+    items = api.list(ROUTING_SCHEMA)
+    return items[0] if items else None
+
+
+def write_routing(
+    api: SettingsApi, settings: ClientSettings, change: Callable[[Entries], Entries]
+) -> tuple[str | None, int]:
+    """Apply ``change`` to the routing table with optimistic locking; returns (objectId, writes)."""
+    rng = random.Random()  # noqa: S311 - jitter
+    for attempt in range(1, settings.conflict_attempts + 1):
+        routing = routing_object(api)
+        if routing is None:
+            entries = change([])
+            if not entries:
+                return None, 0
+            try:
+                object_id = api.create(
+                    SettingsObjectCreate(schema_id=ROUTING_SCHEMA, value={"routingEntries": entries})
+                )
+                return object_id, 1
+            except DynatraceApiError:
+                if routing_object(api) is None:  # not a lost race with another creator
+                    raise
+                continue
+        current = [e for e in routing.value.get("routingEntries") or [] if isinstance(e, dict)]
+        wanted = change(current)
+        if wanted == current:
+            return routing.object_id, 0
+        try:
+            api.update(routing.object_id, {**routing.value, "routingEntries": wanted}, routing.update_token)
+            return routing.object_id, 1
+        except DynatraceApiError as exc:
+            if exc.status != 409:
+                raise
+        time.sleep(backoff_delay(attempt, settings, rng))  # someone wrote in between: re-read and merge
+    raise DynatraceTimeoutError(
+        f"routing table: our change kept conflicting with concurrent edits ({settings.conflict_attempts} attempts)"
+    )
+
+
+def _outs(inputs: RouteInputs, routing_object_id: str | None) -> dict[str, Any]:
+    return {**inputs.props(), "routing_object_id": routing_object_id}
+
+
+class OpenPipelineRouteProvider(ResourceProvider):
+    """Dynamic provider for one routing entry (stateless; safe to pickle by reference)."""
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        return check_inputs(RouteInputs, news, OUTPUTS_ONLY)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        return diff_props(
+            olds,
+            news,
+            compared={"description": str, "pipeline_id": str, "matcher": str, "enabled": bool, "position": int},
+            replace_on=("description",),
+            connection=CLASSIC_CONNECTION,
+        )
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs = parse(RouteInputs, props, OUTPUTS_ONLY)
+        with inputs.open() as client:
+            object_id, _ = write_routing(SettingsApi(client), inputs.client, lambda e: place(e, inputs))
+        return CreateResult(inputs.description, _outs(inputs, object_id))
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        inputs = parse(RouteInputs, news, OUTPUTS_ONLY)
+        if not object_changes(olds, inputs, CLASSIC_CONNECTION):
+            return UpdateResult(keep_with_new_connection(olds, inputs, CLASSIC_CONNECTION))
+        with inputs.open() as client:
+            object_id, _ = write_routing(SettingsApi(client), inputs.client, lambda e: place(e, inputs))
+        return UpdateResult(_outs(inputs, object_id))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        inputs = parse(RouteInputs, {**props, "description": props.get("description", id_)}, OUTPUTS_ONLY)
+        with inputs.open() as client:
+            routing = routing_object(SettingsApi(client))
+        entries = [e for e in (routing.value.get("routingEntries") or [] if routing else []) if isinstance(e, dict)]
+        index = next((i for i, e in enumerate(entries) if e.get("description") == id_), None)
+        if routing is None or index is None:
+            return ReadResult(None, {})  # our entry is gone: refresh drops it, the next up re-adds it
+        entry = entries[index]
+        expected = min(inputs.position, len(entries) - 1)
+        outs = _outs(inputs, routing.object_id)
+        outs.update(
+            pipeline_id=entry.get("pipelineId"),
+            matcher=entry.get("matcher"),
+            enabled=entry.get("enabled", True),
+            position=inputs.position if index == expected else index,
+        )
+        return ReadResult(id_, outs)
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        inputs = parse(RouteInputs, props, OUTPUTS_ONLY)
+        with inputs.open() as client:
+            write_routing(SettingsApi(client), inputs.client, lambda e: remove(e, id_))
+
+
+@dataclass(frozen=True)
+class OpenPipelineRouteArgs:
+    environment_url: pulumi.Input[str]
+    api_token: pulumi.Input[str]
+    """Api-Token with ``settings.read`` and ``settings.write`` (pass a secret)."""
+    description: pulumi.Input[str]
+    pipeline_id: pulumi.Input[str]
+    matcher: pulumi.Input[str]
+    enabled: pulumi.Input[bool] = True
+    position: pulumi.Input[int] = 0
+    client: ClientSettings | None = None
+
+
+class OpenPipelineRoute(pulumi.dynamic.Resource, module="dynatrace", name="OpenPipelineRoute"):
+    """One routing entry; its id is its ``description``."""
+
+    SECRET_OUTPUTS: ClassVar[list[str]] = ["api_token"]
+
+    description: pulumi.Output[str]
+    pipeline_id: pulumi.Output[str]
+    position: pulumi.Output[int]
+    routing_object_id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: OpenPipelineRouteArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        props: dict[str, Any] = {
+            "environment_url": args.environment_url,
+            "api_token": pulumi.Output.secret(args.api_token),
+            "description": args.description,
+            "pipeline_id": args.pipeline_id,
+            "matcher": args.matcher,
+            "enabled": args.enabled,
+            "position": args.position,
+            "client": args.client.to_props() if args.client else None,
+            "routing_object_id": None,
+        }
+        secret_opts = pulumi.ResourceOptions(additional_secret_outputs=self.SECRET_OUTPUTS)
+        super().__init__(OpenPipelineRouteProvider(), name, props, pulumi.ResourceOptions.merge(opts, secret_opts))

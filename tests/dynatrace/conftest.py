@@ -1,0 +1,125 @@
+"""Fixtures for the Dynatrace provider tests: a fresh emulator per test, canary admin tokens,
+fast client settings, and property bags for each provider."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from components.dynatrace import ClientSettings  # noqa: E402
+from tests.dynatrace.emulator import (  # noqa: E402
+    CLASSIC_ADMIN_SCOPES,
+    PLATFORM_ADMIN_SCOPES,
+    DynatraceEmulator,
+    Timing,
+)
+
+# Canary tokens: if any of this text shows up in a log line, exception or message, a test fails.
+CANARY_API_TOKEN = "dt0c01.CANARYAPITOKEN0000000001." + "CANARYAPISECRET" + "A" * 49
+CANARY_PLATFORM_TOKEN = "dt0s16.CANARYPLATFORM0000000001." + "CANARYPLATFORMSECRET" + "B" * 44
+CANARY_SECRETS = (CANARY_API_TOKEN.split(".", 2)[2], CANARY_PLATFORM_TOKEN.split(".", 2)[2])
+
+# Tiny waits for tests; production defaults live in ClientSettings().
+FAST = ClientSettings(
+    connect_timeout=2,
+    read_timeout=5,
+    max_retry_seconds=10,
+    backoff_base=0.005,
+    backoff_max=0.05,
+    wait_timeout=10,
+    poll_initial=0.03,
+    poll_max=0.15,
+    conflict_attempts=10,
+)
+TEST_TIMING = Timing(
+    bucket_activation_delay=0.2, bucket_visibility_lag=0.1, bucket_update_delay=0.0, bucket_delete_delay=0.05
+)
+OWNER = "ai-observability/test"
+
+
+@dataclass
+class Env:
+    """One emulated tenant plus the admin credentials the providers use."""
+
+    dt: DynatraceEmulator
+    api_token: str
+    platform_token: str
+
+    @property
+    def url(self) -> str:
+        return self.dt.url
+
+    def classic(self, **extra: Any) -> dict[str, Any]:
+        return {"environment_url": self.url, "api_token": self.api_token, "client": FAST.to_props(), **extra}
+
+    def platform(self, **extra: Any) -> dict[str, Any]:
+        return {"platform_url": self.url, "platform_token": self.platform_token, "client": FAST.to_props(), **extra}
+
+    def bucket_props(self, **extra: Any) -> dict[str, Any]:
+        base = {"bucket_name": "gen_ai_events", "table": "bizevents", "retention_days": 1825, "display_name": "GenAI"}
+        return self.platform(**{**base, **extra})
+
+    def pipeline_props(self, **extra: Any) -> dict[str, Any]:
+        base = {
+            "owner": OWNER,
+            "custom_id": "ai-data-governance",
+            "display_name": "AI Data Governance",
+            "bucket_name": "gen_ai_events",
+        }
+        return self.classic(**{**base, **extra})
+
+    def route_props(self, pipeline_id: str, **extra: Any) -> dict[str, Any]:
+        base = {
+            "description": "AI Event Routing",
+            "pipeline_id": pipeline_id,
+            "matcher": 'matchesValue(event.type,"gen_ai.auditing")',
+        }
+        return self.classic(**{**base, **extra})
+
+    def token_props(self, **extra: Any) -> dict[str, Any]:
+        base = {
+            "owner": OWNER,
+            "name": "ai-observability-test-ingest",
+            "scopes": [
+                "bizevents.ingest",
+                "metrics.ingest",
+                "logs.ingest",
+                "events.ingest",
+                "openTelemetryTrace.ingest",
+            ],
+            "expires_in_days": 30,
+        }
+        return self.classic(**{**base, **extra})
+
+
+@pytest.fixture
+def dt() -> Iterator[DynatraceEmulator]:
+    emulator = DynatraceEmulator(timing=TEST_TIMING).start()
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+
+
+@pytest.fixture
+def env(dt: DynatraceEmulator) -> Env:
+    api = dt.add_token(CANARY_API_TOKEN, kind="api", scopes=CLASSIC_ADMIN_SCOPES, name="admin")
+    platform = dt.add_token(CANARY_PLATFORM_TOKEN, kind="platform", scopes=PLATFORM_ADMIN_SCOPES, name="platform")
+    return Env(dt, api, platform)
+
+
+@pytest.fixture
+def all_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """Capture every logger at DEBUG (urllib3 included) for token-leak checks."""
+    caplog.set_level(logging.DEBUG)
+    return caplog

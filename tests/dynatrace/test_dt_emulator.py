@@ -1,0 +1,296 @@
+"""The emulator itself follows ``reference/dynatrace.md``: if it accepted anything, the provider
+tests would prove nothing. Raw HTTP, no provider code."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+import requests
+
+from tests.dynatrace.conftest import Env
+from tests.dynatrace.emulator import (
+    BUCKETS_PATH,
+    INGEST_PATH,
+    PIPELINES_SCHEMA,
+    PLATFORM_CLASSIC_PREFIX,
+    ROUTING_SCHEMA,
+    SETTINGS_PATH,
+    TOKENS_PATH,
+    DynatraceEmulator,
+    Faults,
+    matcher_matches,
+)
+
+
+class Raw:
+    def __init__(self, env: Env) -> None:
+        self.env = env
+        self.session = requests.Session()
+
+    def call(self, method: str, path: str, *, token: str | None = None, scheme: str | None = None, **kw: Any) -> Any:
+        if token is None:
+            platform = path.startswith("/platform")
+            token = self.env.platform_token if platform else self.env.api_token
+            scheme = scheme or ("Bearer" if platform else "Api-Token")
+        headers = {"Authorization": f"{scheme} {token}"} if token else {}
+        return self.session.request(method, self.env.url + path, headers=headers, timeout=5, **kw)
+
+
+@pytest.fixture
+def raw(env: Env) -> Raw:
+    return Raw(env)
+
+
+def _pipeline(custom_id: str = "ai-data-governance", bucket: str = "gen_ai_events", **extra: Any) -> dict[str, Any]:
+    processor = {
+        "type": "bucketAssignment",
+        "id": "store",
+        "description": "store",
+        "enabled": True,
+        "matcher": "true",
+        "bucketAssignment": {"bucketName": bucket},
+    }
+    return {"customId": custom_id, "displayName": custom_id, "storage": {"processors": [processor]}, **extra}
+
+
+def _create_settings(raw: Raw, schema: str, value: dict[str, Any], **item: Any) -> requests.Response:
+    body = [{"schemaId": schema, "scope": "environment", "value": value, **item}]
+    return raw.call("POST", SETTINGS_PATH, json=body)
+
+
+# -- auth -----------------------------------------------------------------------------------
+
+
+def test_auth_schemes_and_scopes_per_host_path(raw: Raw, env: Env) -> None:
+    assert raw.call("GET", BUCKETS_PATH, token="").status_code == 401
+    assert raw.call("GET", BUCKETS_PATH, token=env.api_token, scheme="Api-Token").status_code == 401
+    assert raw.call("GET", SETTINGS_PATH + "?schemaIds=x", token=env.platform_token, scheme="Bearer").status_code == 401
+    assert raw.call("GET", BUCKETS_PATH, token="dt0s16.UNKNOWN.TOKEN", scheme="Bearer").status_code == 401
+    reader = env.dt.add_token(kind="platform", scopes=("storage:bucket-definitions:read",))
+    assert raw.call("GET", BUCKETS_PATH, token=reader, scheme="Bearer").status_code == 200
+    denied = raw.call("DELETE", BUCKETS_PATH + "/x", token=reader, scheme="Bearer")
+    assert denied.status_code == 403
+    assert "storage:bucket-definitions:delete" in denied.json()["error"]["message"]
+    # The classic settings API through the platform host takes Bearer + settings:objects:* scopes.
+    via_platform = raw.call("GET", f"{PLATFORM_CLASSIC_PREFIX}/settings/objects?schemaIds={ROUTING_SCHEMA}")
+    assert via_platform.status_code == 200
+
+
+# -- buckets ---------------------------------------------------------------------------------
+
+
+def test_bucket_life_cycle_and_timing(raw: Raw, env: Env) -> None:
+    body = {"bucketName": "audit_b", "table": "bizevents", "retentionDays": 30}
+    created = raw.call("POST", BUCKETS_PATH, json=body)
+    assert created.status_code == 201
+    assert created.json()["status"] == "creating"
+    assert raw.call("GET", BUCKETS_PATH + "/audit_b").status_code == 404  # propagation lag
+    assert raw.call("POST", BUCKETS_PATH, json=body).status_code == 409
+    time.sleep(env.dt.timing.bucket_activation_delay + 0.02)
+    assert raw.call("GET", BUCKETS_PATH + "/audit_b").json()["status"] == "active"
+    assert "audit_b" in [b["bucketName"] for b in raw.call("GET", BUCKETS_PATH).json()["buckets"]]
+    deleted = raw.call("DELETE", BUCKETS_PATH + "/audit_b")
+    assert deleted.status_code == 202
+    assert deleted.json()["status"] == "deleting"
+    time.sleep(env.dt.timing.bucket_delete_delay + 0.02)
+    assert raw.call("GET", BUCKETS_PATH + "/audit_b").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"bucketName": "dt_x", "table": "bizevents", "retentionDays": 1},
+        {"bucketName": "default_x", "table": "bizevents", "retentionDays": 1},
+        {"bucketName": "x_", "table": "bizevents", "retentionDays": 1},
+        {"bucketName": "_abc", "table": "bizevents", "retentionDays": 1},
+        {"bucketName": "abc", "table": "metrics", "retentionDays": 1},
+        {"bucketName": "abc", "table": "logs", "retentionDays": 0},
+        {"bucketName": "abc", "table": "logs", "retentionDays": 3658},
+        {"bucketName": "abc", "table": "logs", "retentionDays": 5, "displayName": "x" * 201},
+    ],
+)
+def test_bucket_validation_rules(raw: Raw, body: dict[str, Any]) -> None:
+    response = raw.call("POST", BUCKETS_PATH, json=body)
+    assert response.status_code == 400
+    assert response.json()["error"]["errorDetails"]
+
+
+def test_bucket_optimistic_locking(raw: Raw, env: Env) -> None:
+    env.dt.put_bucket("audit_b")
+    path = BUCKETS_PATH + "/audit_b"
+    assert raw.call("PATCH", path, json={"retentionDays": 9}).status_code == 400  # version required
+    assert raw.call("PATCH", path + "?optimistic-locking-version=7", json={"retentionDays": 9}).status_code == 409
+    assert raw.call("PATCH", path + "?optimistic-locking-version=1", json={"table": "logs"}).status_code == 400
+    ok = raw.call("PATCH", path + "?optimistic-locking-version=1", json={"retentionDays": 9})
+    assert ok.status_code == 200
+    assert ok.json()["version"] == 2
+    put = raw.call(
+        "PUT",
+        path + "?optimistic-locking-version=2",
+        json={"bucketName": "audit_b", "table": "bizevents", "retentionDays": 10, "version": 1},
+    )
+    assert put.status_code == 400  # body version must match
+    assert raw.call("PATCH", BUCKETS_PATH + "/default_logs?optimistic-locking-version=1", json={}).status_code == 400
+
+
+# -- settings ---------------------------------------------------------------------------------
+
+
+def test_settings_create_validate_only_and_error_arrays(raw: Raw, env: Env) -> None:
+    env.dt.put_bucket("gen_ai_events")
+    dry = raw.call(
+        "POST",
+        SETTINGS_PATH + "?validateOnly=true",
+        json=[{"schemaId": PIPELINES_SCHEMA, "scope": "environment", "value": _pipeline()}],
+    )
+    assert dry.status_code == 200
+    assert dry.json() == [{"code": 200}]
+    assert env.dt.pipelines() == []
+    ok = _create_settings(raw, PIPELINES_SCHEMA, _pipeline(), externalId="ext-1")
+    assert ok.status_code == 200
+    assert ok.json()[0]["objectId"]
+    duplicate = _create_settings(raw, PIPELINES_SCHEMA, _pipeline("other-id"), externalId="ext-1")
+    assert duplicate.status_code == 400
+    assert "externalId" in duplicate.json()[0]["error"]["message"]
+    bad = _create_settings(raw, PIPELINES_SCHEMA, {**_pipeline("dt.no"), "displayName": ""})
+    violations = bad.json()[0]["error"]["constraintViolations"]
+    assert bad.status_code == 400
+    assert {v["path"] for v in violations} == {"customId", "displayName"}
+    blank = _pipeline("blank-description")
+    blank["storage"]["processors"][0]["description"] = " "
+    assert _create_settings(raw, PIPELINES_SCHEMA, blank).status_code == 400
+    assert _create_settings(raw, PIPELINES_SCHEMA, _pipeline("ai-data-governance")).status_code == 400  # unique
+    assert _create_settings(raw, "builtin:unknown", {}).status_code == 404
+
+
+def test_pipelines_need_an_active_bizevents_bucket(raw: Raw, env: Env) -> None:
+    missing = _create_settings(raw, PIPELINES_SCHEMA, _pipeline(bucket="nope"))
+    assert missing.status_code == 400
+    assert "does not exist or is not active" in json.dumps(missing.json())
+    env.dt.put_bucket("log_bucket", table="logs")
+    assert _create_settings(raw, PIPELINES_SCHEMA, _pipeline(bucket="log_bucket")).status_code == 400
+    raw.call("POST", BUCKETS_PATH, json={"bucketName": "fresh_b", "table": "bizevents", "retentionDays": 5})
+    assert _create_settings(raw, PIPELINES_SCHEMA, _pipeline(bucket="fresh_b")).status_code == 400  # creating
+
+
+def test_routing_singleton_update_token_and_integrity(raw: Raw, env: Env) -> None:
+    pipeline = env.dt.put_pipeline("ai-data-governance")
+    entry = {"enabled": True, "pipelineType": "custom", "pipelineId": pipeline, "matcher": "true", "description": "a"}
+    created = _create_settings(raw, ROUTING_SCHEMA, {"routingEntries": [entry]})
+    routing_id = created.json()[0]["objectId"]
+    assert _create_settings(raw, ROUTING_SCHEMA, {"routingEntries": []}).status_code == 400  # single object
+    listed = raw.call("GET", f"{SETTINGS_PATH}?schemaIds={ROUTING_SCHEMA}&fields=objectId,value,updateToken").json()
+    token = listed["items"][0]["updateToken"]
+    stale = raw.call("PUT", f"{SETTINGS_PATH}/{routing_id}", json={"value": {"routingEntries": []}, "updateToken": "x"})
+    assert stale.status_code == 409
+    duplicate = {"routingEntries": [entry, entry]}
+    assert raw.call("PUT", f"{SETTINGS_PATH}/{routing_id}", json={"value": duplicate}).status_code == 400
+    dangling = {"routingEntries": [{**entry, "pipelineId": "gone"}]}
+    assert raw.call("PUT", f"{SETTINGS_PATH}/{routing_id}", json={"value": dangling}).status_code == 400
+    assert raw.call("DELETE", f"{SETTINGS_PATH}/{pipeline}").status_code == 400  # still routed
+    assert raw.call("DELETE", f"{SETTINGS_PATH}/{routing_id}").status_code == 400  # cannot delete routing
+    cleared = raw.call(
+        "PUT", f"{SETTINGS_PATH}/{routing_id}", json={"value": {"routingEntries": []}, "updateToken": token}
+    )
+    assert cleared.status_code == 200
+    assert raw.call("DELETE", f"{SETTINGS_PATH}/{pipeline}").status_code == 204
+
+
+def test_settings_paging_rules(raw: Raw, env: Env) -> None:
+    for i in range(5):
+        env.dt.put_pipeline(f"pipeline-{i}")
+    first = raw.call("GET", f"{SETTINGS_PATH}?schemaIds={PIPELINES_SCHEMA}&pageSize=2").json()
+    assert len(first["items"]) == 2
+    assert first["totalCount"] == 5
+    assert set(first["items"][0]) == {"objectId", "value"}
+    key = first["nextPageKey"]
+    assert raw.call("GET", f"{SETTINGS_PATH}?nextPageKey={key}&pageSize=2").status_code == 400
+    assert raw.call("GET", f"{SETTINGS_PATH}?nextPageKey={key}").json()["items"][0]["value"]["customId"] == "pipeline-2"
+    assert raw.call("GET", f"{SETTINGS_PATH}?pageSize=2").status_code == 400  # schemaIds or scopes required
+    assert raw.call("GET", f"{SETTINGS_PATH}?schemaIds={PIPELINES_SCHEMA}&pageSize=501").status_code == 400
+
+
+# -- tokens and ingest ---------------------------------------------------------------------------
+
+
+def test_token_api(raw: Raw, env: Env) -> None:
+    made = raw.call(
+        "POST", TOKENS_PATH, json={"name": "t1", "scopes": ["bizevents.ingest"], "expirationDate": "now+1d"}
+    )
+    assert made.status_code == 201
+    assert made.json()["token"].startswith(made.json()["id"] + ".")
+    assert raw.call("POST", TOKENS_PATH, json={"name": "t2", "scopes": ["no.such"]}).status_code == 400
+    assert (
+        raw.call(
+            "POST", TOKENS_PATH, json={"name": "t3", "scopes": ["bizevents.ingest"], "expirationDate": 1}
+        ).status_code
+        == 400
+    )
+    meta = raw.call("GET", f"{TOKENS_PATH}/{made.json()['id']}").json()
+    assert meta["scopes"] == ["bizevents.ingest"]
+    assert "token" not in meta
+    listed = raw.call("GET", f'{TOKENS_PATH}?apiTokenSelector=name("t1")').json()
+    assert [t["name"] for t in listed["apiTokens"]] == ["t1"]
+    assert raw.call("DELETE", f"{TOKENS_PATH}/{made.json()['id']}").status_code == 204
+    assert raw.call("DELETE", f"{TOKENS_PATH}/{made.json()['id']}").status_code == 404
+
+
+def test_bizevent_ingest_validation(raw: Raw, env: Env) -> None:
+    ingest = env.dt.add_token(scopes=("bizevents.ingest",))
+    good = {"specversion": "1.0", "id": "1", "source": "s", "type": "t"}
+    batch = [good, {"specversion": "1.0", "id": "2", "source": "s"}]
+
+    def post(body: Any, content_type: str, token: str = ingest) -> requests.Response:
+        headers = {"Authorization": f"Api-Token {token}", "Content-Type": content_type}
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        return raw.session.post(env.url + INGEST_PATH, data=data, headers=headers, timeout=10)
+
+    partial = post(batch, "application/cloudevent-batch+json")
+    assert partial.status_code == 400
+    assert partial.json()["errors"][0]["index"] == 1
+    assert len(env.dt.events) == 1  # the valid one was kept
+    assert post(good, "application/cloudevent+json").status_code == 202
+    assert post({"free": "json"}, "application/json").status_code == 202
+    assert post(good, "text/plain").status_code == 415
+    assert post(good, "application/cloudevent+json", token=env.api_token).status_code == 403  # no ingest scope
+    assert post(b"[" + b" " * (5 * 1024 * 1024) + b"]", "application/json").status_code == 413
+
+
+def test_matcher_subset() -> None:
+    event = {"event.type": "gen_ai.auditing", "event.provider": "aws.bedrock"}
+    assert matcher_matches('matchesValue(event.type,"gen_ai.auditing")', event)
+    assert matcher_matches('matchesValue(event.type, "GEN_AI.*")', event)
+    assert matcher_matches('matchesValue(event.type,"x") or matchesValue(event.provider,"aws.*")', event)
+    assert not matcher_matches('matchesValue(event.type,"other")', event)
+    assert matcher_matches("true", event)
+    assert not matcher_matches("false", event)
+
+
+# -- fault knobs and the request log ----------------------------------------------------------------
+
+
+def test_fault_ratio_answers_429_or_503_with_retry_after_and_is_logged() -> None:
+    with DynatraceEmulator(faults=Faults(fail_ratio=0.3, retry_after="0", seed=3)) as dt:
+        token = dt.add_token(kind="platform", scopes=("storage:bucket-definitions:read",))
+        statuses = []
+        with requests.Session() as session:
+            for _ in range(200):
+                response = session.get(dt.url + BUCKETS_PATH, headers={"Authorization": f"Bearer {token}"}, timeout=5)
+                statuses.append(response.status_code)
+                if response.status_code != 200:
+                    assert response.headers["Retry-After"] == "0"
+        failed = [s for s in statuses if s != 200]
+        assert set(failed) == {429, 503}
+        assert 0.2 < len(failed) / 200 < 0.4
+        assert len(dt.calls(injected=True)) == len(failed)
+        assert len(dt.calls()) == 200
+
+
+def test_latency_knob_slows_every_response(env: Env) -> None:
+    env.dt.faults.latency = 0.05
+    started = time.monotonic()
+    Raw(env).call("GET", BUCKETS_PATH)
+    assert time.monotonic() - started >= 0.05
