@@ -277,6 +277,7 @@ def evaluate_policies(resources: Sequence[Resource], pack_config: Mapping[str, A
     report = PackReport()
     custom = [r for r in resources if r.custom]
     stack_resources: list[PolicyResource] | None = None
+    prepared: dict[str, tuple[Any, PolicyResourceOptions, frozenset[PropPath]]] = {}
     for policy in all_policies():
         level, settings = resolve(policy, pack_config)
         if level == EnforcementLevel.DISABLED:
@@ -285,15 +286,24 @@ def evaluate_policies(resources: Sequence[Resource], pack_config: Mapping[str, A
             level = EnforcementLevel.MANDATORY
         if isinstance(policy, ResourceValidationPolicy):
             for resource in custom:
+                # Like the analyzer, which deserialises a resource once and hands the same read-only
+                # props to every policy: build them once per resource, not once per policy.
+                if resource.urn not in prepared:
+                    prepared[resource.urn] = (
+                        _props(resource),
+                        _options(resource),
+                        wrapped_secret_paths(resource.inputs),
+                    )
+                props, options, secret_paths = prepared[resource.urn]
                 args = PlanResourceValidationArgs(
                     resource.type,
-                    _props(resource),
+                    props,
                     resource.urn,
                     resource.name,
-                    _options(resource),
+                    options,
                     None,
                     settings,
-                    secret_paths=wrapped_secret_paths(resource.inputs),
+                    secret_paths=secret_paths,
                 )
                 with _Reporting(report, policy.name, level, resource.urn) as report_violation:
                     policy.validate(args, report_violation)

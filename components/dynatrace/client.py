@@ -57,7 +57,9 @@ class ClientSettings(BaseModel):
     wait_timeout: float = Field(default=300.0, gt=0, le=3600)
     """Longest wait for an asynchronous state (bucket ``active``, a bucket name freed by a delete)."""
     poll_initial: float = Field(default=1.0, gt=0, le=60)
-    poll_max: float = Field(default=10.0, gt=0, le=300)
+    poll_max: float = Field(default=2.0, gt=0, le=300)
+    """Longest pause between polls: a wait overshoots the moment the state is reached by at most this
+    much (bucket creation takes seconds to a minute; a GET every 2 s is cheap)."""
     conflict_attempts: int = Field(default=8, ge=1, le=100)
     """Re-read-and-write rounds on optimistic-locking conflicts (HTTP 409)."""
 
