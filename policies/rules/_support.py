@@ -21,7 +21,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, ClassVar, Generic, TypeVar
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -91,13 +91,15 @@ def violation(what: str, why: str, fix: str, urn: str | None = None) -> Finding:
 # Rules
 # ---------------------------------------------------------------------------------------------
 
-ResourceCheck = Callable[[ResourceValidationArgs], Verdict]
-StackCheck = Callable[[StackValidationArgs], Verdict]
-
 
 def schema(**properties: dict[str, Any]) -> PolicyConfigSchema:
     """A policy config schema from JSON-schema property definitions (each with a ``default``)."""
     return PolicyConfigSchema(properties=dict(properties))
+
+
+def string_list(default: list[str], description: str) -> dict[str, Any]:
+    """A :func:`schema` property holding a list of strings (types, tags, image patterns)."""
+    return {"type": "array", "items": {"type": "string"}, "default": default, "description": description}
 
 
 def settings(args: ResourceValidationArgs | StackValidationArgs, config_schema: PolicyConfigSchema) -> dict[str, Any]:
@@ -107,70 +109,63 @@ def settings(args: ResourceValidationArgs | StackValidationArgs, config_schema: 
     return merged
 
 
-class ResourceRule(ResourceValidationPolicy):
+ArgsT = TypeVar("ArgsT", ResourceValidationArgs, StackValidationArgs)
+
+
+class _TriStateRule(Generic[ArgsT]):
+    """What :class:`ResourceRule` and :class:`StackRule` share: the constructor (the check plus
+    the policy metadata) and the ``validate`` callback that reports the check's verdict.
+
+    A mixin listed before the pulumi-policy base, whose ``__init__`` it calls cooperatively.
+    """
+
+    #: Whether findings are reported with their URN (stack rules) or without (resource rules).
+    reports_urn: ClassVar[bool]
+    check: Callable[[ArgsT], Verdict]
+
+    def __init__(
+        self,
+        name: str,
+        description: str,
+        check: Callable[[ArgsT], Verdict],
+        *,
+        enforcement_level: EnforcementLevel = EnforcementLevel.MANDATORY,
+        severity: Severity = Severity.HIGH,
+        config_schema: PolicyConfigSchema | None = None,
+        remediation_steps: str | None = None,
+    ) -> None:
+        self.check = check
+        # The next class in the MRO is ResourceValidationPolicy or StackValidationPolicy; both take
+        # these keywords, which the mixin's static base (object) does not know.
+        policy_base: Any = super()
+        policy_base.__init__(
+            name=name,
+            description=description,
+            validate=self._validate,
+            enforcement_level=enforcement_level,
+            config_schema=config_schema,
+            severity=severity,
+            remediation_steps=remediation_steps,
+        )
+
+    def _validate(self, args: ArgsT, report_violation: ReportViolation) -> None:
+        verdict = self.check(args)
+        if verdict.outcome is Outcome.NOT_APPLICABLE:
+            args.not_applicable(verdict.reason)
+        for finding in verdict.findings:
+            report_violation(finding.message, finding.urn if self.reports_urn else None)
+
+
+class ResourceRule(_TriStateRule[ResourceValidationArgs], ResourceValidationPolicy):
     """A resource policy whose validation is the tri-state ``check``."""
 
-    def __init__(
-        self,
-        name: str,
-        description: str,
-        check: ResourceCheck,
-        *,
-        enforcement_level: EnforcementLevel = EnforcementLevel.MANDATORY,
-        severity: Severity = Severity.HIGH,
-        config_schema: PolicyConfigSchema | None = None,
-        remediation_steps: str | None = None,
-    ) -> None:
-        self.check = check
-        super().__init__(
-            name=name,
-            description=description,
-            validate=self._validate,
-            enforcement_level=enforcement_level,
-            config_schema=config_schema,
-            severity=severity,
-            remediation_steps=remediation_steps,
-        )
-
-    def _validate(self, args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        verdict = self.check(args)
-        if verdict.outcome is Outcome.NOT_APPLICABLE:
-            args.not_applicable(verdict.reason)
-        for finding in verdict.findings:
-            report_violation(finding.message, None)
+    reports_urn = False
 
 
-class StackRule(StackValidationPolicy):
+class StackRule(_TriStateRule[StackValidationArgs], StackValidationPolicy):
     """A stack policy whose validation is the tri-state ``check``."""
 
-    def __init__(
-        self,
-        name: str,
-        description: str,
-        check: StackCheck,
-        *,
-        enforcement_level: EnforcementLevel = EnforcementLevel.MANDATORY,
-        severity: Severity = Severity.HIGH,
-        config_schema: PolicyConfigSchema | None = None,
-        remediation_steps: str | None = None,
-    ) -> None:
-        self.check = check
-        super().__init__(
-            name=name,
-            description=description,
-            validate=self._validate,
-            enforcement_level=enforcement_level,
-            config_schema=config_schema,
-            severity=severity,
-            remediation_steps=remediation_steps,
-        )
-
-    def _validate(self, args: StackValidationArgs, report_violation: ReportViolation) -> None:
-        verdict = self.check(args)
-        if verdict.outcome is Outcome.NOT_APPLICABLE:
-            args.not_applicable(verdict.reason)
-        for finding in verdict.findings:
-            report_violation(finding.message, finding.urn)
+    reports_urn = True
 
 
 # ---------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from ._support import (
     not_applicable,
     schema,
     settings,
+    string_list,
     violation,
 )
 
@@ -30,12 +31,9 @@ CONFIG = schema(
         "default": 2048,
         "description": "Most characters an event pattern may have (EventBridge quota: 2048).",
     },
-    inferenceOperations={
-        "type": "array",
-        "items": {"type": "string"},
-        "default": INFERENCE_OPERATIONS,
-        "description": "Bedrock API operations the rule must never forward (inference traffic).",
-    },
+    inferenceOperations=string_list(
+        INFERENCE_OPERATIONS, "Bedrock API operations the rule must never forward (inference traffic)."
+    ),
 )
 
 

@@ -35,6 +35,7 @@ from ._support import (
     not_applicable,
     schema,
     settings,
+    string_list,
     text,
     violation,
 )
@@ -241,12 +242,9 @@ collector_exporter_token_from_env = ResourceRule(
 )
 
 LIMITS_CONFIG = schema(
-    imagePatterns={
-        "type": "array",
-        "items": {"type": "string"},
-        "default": ["otel-collector", "otelcol"],
-        "description": "Substrings of an image reference that identify a collector container.",
-    }
+    imagePatterns=string_list(
+        ["otel-collector", "otelcol"], "Substrings of an image reference that identify a collector container."
+    )
 )
 
 

@@ -30,6 +30,7 @@ from ._support import (
     obj,
     schema,
     settings,
+    string_list,
     text,
     violation,
 )
@@ -72,12 +73,7 @@ def _gpu(args: ResourceValidationArgs) -> Verdict | None:
 
 
 AMI_CONFIG = schema(
-    allowedAmiTypes={
-        "type": "array",
-        "items": {"type": "string"},
-        "default": NVIDIA_AMI_TYPES,
-        "description": "AMI types GPU node groups may use (NVIDIA AL2023/Bottlerocket).",
-    }
+    allowedAmiTypes=string_list(NVIDIA_AMI_TYPES, "AMI types GPU node groups may use (NVIDIA AL2023/Bottlerocket).")
 )
 
 
@@ -178,12 +174,9 @@ gpu_node_groups_disk_at_least_min = ResourceRule(
 )
 
 TYPES_CONFIG = schema(
-    allowedInstanceTypes={
-        "type": "array",
-        "items": {"type": "string"},
-        "default": DEFAULT_INSTANCE_TYPES,
-        "description": "Instance types (glob patterns such as g6.*) GPU node groups may use.",
-    }
+    allowedInstanceTypes=string_list(
+        DEFAULT_INSTANCE_TYPES, "Instance types (glob patterns such as g6.*) GPU node groups may use."
+    )
 )
 
 

@@ -13,7 +13,8 @@ workload that asks for ``nvidia.com/gpu``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from pulumi_policy import ResourceValidationArgs
@@ -33,18 +34,14 @@ from ._support import (
     obj,
     schema,
     settings,
+    string_list,
     text,
     violation,
 )
 
 GPU = "nvidia.com/gpu"
 SCRAPE, PORT, PATH = "metrics.dynatrace.com/scrape", "metrics.dynatrace.com/port", "metrics.dynatrace.com/path"
-_PREFIXES = {
-    "type": "array",
-    "items": {"type": "string"},
-    "default": ["nvcr.io/nim/"],
-    "description": "Image prefixes that identify a NIM container.",
-}
+_PREFIXES = string_list(["nvcr.io/nim/"], "Image prefixes that identify a NIM container.")
 NIM_CONFIG = schema(imagePrefixes=_PREFIXES)
 
 
@@ -53,9 +50,7 @@ def nim_template(args: ResourceValidationArgs, config: Mapping[str, Any]) -> Map
     template = pod_template(args.resource_type, args.props)
     if template is None:
         return None
-    prefixes = [str(p) for p in config["imagePrefixes"]]
-    images = [text(c, "image") or "" for c in containers(template)]
-    return template if any(image.startswith(tuple(prefixes)) for image in images) else None
+    return template if _nim_containers(template, config) else None
 
 
 def _nim_containers(template: Mapping[str, Any], config: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -64,6 +59,24 @@ def _nim_containers(template: Mapping[str, Any], config: Mapping[str, Any]) -> l
 
 
 _NOT_NIM = "only Kubernetes workloads running a NIM image"
+
+ContainerFindings = Callable[[ResourceValidationArgs, Mapping[str, Any], Mapping[str, Any]], Iterable[Finding]]
+
+
+def per_nim_container(container_findings: ContainerFindings) -> Callable[[ResourceValidationArgs], Verdict]:
+    """A check that is not applicable unless ``args`` is a NIM workload (``NIM_CONFIG``), and
+    otherwise judges ``container_findings(args, template, container)`` over every container of the
+    pod template (sidecars and init containers included)."""
+
+    @functools.wraps(container_findings)
+    def check(args: ResourceValidationArgs) -> Verdict:
+        template = nim_template(args, settings(args, NIM_CONFIG))
+        if template is None:
+            return not_applicable(_NOT_NIM)
+        return judge(finding for c in containers(template) for finding in container_findings(args, template, c))
+
+    return check
+
 
 SCRAPE_CONFIG = schema(
     imagePrefixes=_PREFIXES,
@@ -161,30 +174,23 @@ def _effective(container: Mapping[str, Any], template: Mapping[str, Any], key: s
     return own if own is not None else get(template, "spec", "securityContext", key)
 
 
-def check_non_root(args: ResourceValidationArgs) -> Verdict:
+@per_nim_container
+def check_non_root(
+    args: ResourceValidationArgs, template: Mapping[str, Any], container: Mapping[str, Any]
+) -> Iterator[Finding]:
     """Every container of a NIM pod runs as a non-root user."""
-    config = settings(args, NIM_CONFIG)
-    template = nim_template(args, config)
-    if template is None:
-        return not_applicable(_NOT_NIM)
-    findings = []
-    for container in containers(template):
-        user = _effective(container, template, "runAsUser")
-        non_root = _effective(container, template, "runAsNonRoot")
-        numeric = isinstance(user, int | float) and not isinstance(user, bool)
-        ok = (user is None and non_root is True) or (numeric and user > 0 and non_root is not False)
-        if not ok:
-            findings.append(
-                violation(
-                    f"{label(args)} container '{text(container, 'name')}' may run as root "
-                    f"(runAsUser={user}, runAsNonRoot={non_root})",
-                    "a model server exposed to prompts is an attack surface; root in the container widens a "
-                    "breakout to the GPU node",
-                    "keep the NIM component's pod securityContext (runAsUser/runAsGroup/fsGroup 1000, "
-                    "runAsNonRoot true)",
-                )
-            )
-    return judge(findings)
+    user = _effective(container, template, "runAsUser")
+    non_root = _effective(container, template, "runAsNonRoot")
+    numeric = isinstance(user, int | float) and not isinstance(user, bool)
+    ok = (user is None and non_root is True) or (numeric and user > 0 and non_root is not False)
+    if not ok:
+        yield violation(
+            f"{label(args)} container '{text(container, 'name')}' may run as root "
+            f"(runAsUser={user}, runAsNonRoot={non_root})",
+            "a model server exposed to prompts is an attack surface; root in the container widens a "
+            "breakout to the GPU node",
+            "keep the NIM component's pod securityContext (runAsUser/runAsGroup/fsGroup 1000, runAsNonRoot true)",
+        )
 
 
 nim_containers_run_as_non_root = ResourceRule(
@@ -196,27 +202,21 @@ nim_containers_run_as_non_root = ResourceRule(
 )
 
 
-def check_privilege_escalation(args: ResourceValidationArgs) -> Verdict:
+@per_nim_container
+def check_privilege_escalation(
+    args: ResourceValidationArgs, template: Mapping[str, Any], container: Mapping[str, Any]
+) -> Iterator[Finding]:
     """Every container of a NIM pod disallows privilege escalation and is not privileged."""
-    config = settings(args, NIM_CONFIG)
-    template = nim_template(args, config)
-    if template is None:
-        return not_applicable(_NOT_NIM)
-    findings = []
-    for container in containers(template):
-        escalation = get(container, "securityContext", "allowPrivilegeEscalation")
-        privileged = get(container, "securityContext", "privileged")
-        if escalation is not False or privileged is True:
-            findings.append(
-                violation(
-                    f"{label(args)} container '{text(container, 'name')}' allows privilege escalation "
-                    f"(allowPrivilegeEscalation={escalation}, privileged={privileged})",
-                    "setuid binaries could gain root on a node that holds GPUs and model weights",
-                    "keep allowPrivilegeEscalation: false (and capabilities drop ALL) in the NIM component's "
-                    "container securityContext",
-                )
-            )
-    return judge(findings)
+    escalation = get(container, "securityContext", "allowPrivilegeEscalation")
+    privileged = get(container, "securityContext", "privileged")
+    if escalation is not False or privileged is True:
+        yield violation(
+            f"{label(args)} container '{text(container, 'name')}' allows privilege escalation "
+            f"(allowPrivilegeEscalation={escalation}, privileged={privileged})",
+            "setuid binaries could gain root on a node that holds GPUs and model weights",
+            "keep allowPrivilegeEscalation: false (and capabilities drop ALL) in the NIM component's "
+            "container securityContext",
+        )
 
 
 nim_containers_disallow_privilege_escalation = ResourceRule(
@@ -228,26 +228,19 @@ nim_containers_disallow_privilege_escalation = ResourceRule(
 )
 
 
-def check_pinned(args: ResourceValidationArgs) -> Verdict:
+@per_nim_container
+def check_pinned(
+    args: ResourceValidationArgs, template: Mapping[str, Any], container: Mapping[str, Any]
+) -> Iterator[Finding]:
     """Every image of a NIM pod is pinned to a version tag or digest (never latest)."""
-    config = settings(args, NIM_CONFIG)
-    template = nim_template(args, config)
-    if template is None:
-        return not_applicable(_NOT_NIM)
-    findings = []
-    for container in containers(template):
-        image = text(container, "image") or ""
-        tag = image_tag(image)
-        if tag is None or tag == "latest":
-            findings.append(
-                violation(
-                    f"{label(args)} container '{text(container, 'name')}' uses unpinned image '{image}'",
-                    "an unpinned image changes the model server (and its metrics names) on any restart, unreviewed",
-                    "pin a version in ai-observability:nims[].image (e.g. "
-                    "nvcr.io/nim/meta/llama-3.1-8b-instruct:1.8.6)",
-                )
-            )
-    return judge(findings)
+    image = text(container, "image") or ""
+    tag = image_tag(image)
+    if tag is None or tag == "latest":
+        yield violation(
+            f"{label(args)} container '{text(container, 'name')}' uses unpinned image '{image}'",
+            "an unpinned image changes the model server (and its metrics names) on any restart, unreviewed",
+            "pin a version in ai-observability:nims[].image (e.g. nvcr.io/nim/meta/llama-3.1-8b-instruct:1.8.6)",
+        )
 
 
 nim_images_pinned = ResourceRule(
@@ -259,41 +252,33 @@ nim_images_pinned = ResourceRule(
 )
 
 
-def check_secret_refs(args: ResourceValidationArgs) -> Verdict:
+@per_nim_container
+def check_secret_refs(
+    args: ResourceValidationArgs, template: Mapping[str, Any], container: Mapping[str, Any]
+) -> Iterator[Finding]:
     """NIM containers take credentials (NGC_API_KEY...) only from Secret references."""
-    config = settings(args, NIM_CONFIG)
-    template = nim_template(args, config)
-    if template is None:
-        return not_applicable(_NOT_NIM)
-    findings = []
-    for container in containers(template):
-        for env in items(container, "env"):
-            name = text(env, "name")
-            if not is_credential_name(name):
-                continue
-            if get(env, "valueFrom", "secretKeyRef", "name") is None:
-                findings.append(
-                    violation(
-                        f"{label(args)} container '{text(container, 'name')}' takes {name} from "
-                        f"{'a literal' if get(env, 'value') is not None else 'a non-Secret source'}",
-                        "credentials must live in Kubernetes Secrets (encrypted, access-controlled), never in "
-                        "manifests or ConfigMaps",
-                        f"source {name} with valueFrom.secretKeyRef; its value is ai-observability:ngcApiKey "
-                        "(pulumi config set --secret)",
-                    )
-                )
-        for source in items(container, "envFrom"):
-            prefix = text(source, "prefix") or ""
-            if get(source, "configMapRef") is not None and is_credential_name(prefix):
-                findings.append(
-                    violation(
-                        f"{label(args)} container '{text(container, 'name')}' loads credential-named variables "
-                        "from a ConfigMap",
-                        "ConfigMaps are not for credentials",
-                        "use a secretRef (ai-observability:ngcApiKey)",
-                    )
-                )
-    return judge(findings)
+    for env in items(container, "env"):
+        name = text(env, "name")
+        if not is_credential_name(name):
+            continue
+        if get(env, "valueFrom", "secretKeyRef", "name") is None:
+            yield violation(
+                f"{label(args)} container '{text(container, 'name')}' takes {name} from "
+                f"{'a literal' if get(env, 'value') is not None else 'a non-Secret source'}",
+                "credentials must live in Kubernetes Secrets (encrypted, access-controlled), never in "
+                "manifests or ConfigMaps",
+                f"source {name} with valueFrom.secretKeyRef; its value is ai-observability:ngcApiKey "
+                "(pulumi config set --secret)",
+            )
+    for source in items(container, "envFrom"):
+        prefix = text(source, "prefix") or ""
+        if get(source, "configMapRef") is not None and is_credential_name(prefix):
+            yield violation(
+                f"{label(args)} container '{text(container, 'name')}' loads credential-named variables "
+                "from a ConfigMap",
+                "ConfigMaps are not for credentials",
+                "use a secretRef (ai-observability:ngcApiKey)",
+            )
 
 
 nim_credentials_from_secret_refs = ResourceRule(

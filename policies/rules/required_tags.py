@@ -15,17 +15,10 @@ from functools import lru_cache
 
 from pulumi_policy import ResourceValidationArgs
 
-from ._support import ResourceRule, Verdict, get, judge, label, not_applicable, schema, settings, violation
+from ._support import ResourceRule, Verdict, get, judge, label, not_applicable, schema, settings, string_list, violation
 
 DEFAULT_REQUIRED_TAGS = ["environment", "owner"]
-CONFIG = schema(
-    requiredTags={
-        "type": "array",
-        "items": {"type": "string"},
-        "default": DEFAULT_REQUIRED_TAGS,
-        "description": "Tag keys every taggable AWS resource must carry.",
-    }
-)
+CONFIG = schema(requiredTags=string_list(DEFAULT_REQUIRED_TAGS, "Tag keys every taggable AWS resource must carry."))
 
 # Taggable types this stack creates (used when pulumi-aws cannot be imported by the pack).
 TAGGABLE_FALLBACK: frozenset[str] = frozenset(
