@@ -10,7 +10,6 @@ the NIM model-cache volumes can be provisioned.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from pulumi_aws.eks import (
     NodeGroupScalingConfigArgsDict,
 )
 
+from .aws_iam import assume_role_policy, managed_policy_arn, managed_service_role
 from .config import EksConfig
 from .kube_provider import k8s_labels
 
@@ -70,34 +70,29 @@ def lookup_cluster(cluster_name: str) -> ClusterInfo:
     )
 
 
-def assume_role_policy(service: str, *, tag_session: bool = False) -> str:
-    """Trust policy letting ``service`` (e.g. ``ec2.amazonaws.com``) assume a role."""
-    actions = ["sts:AssumeRole", "sts:TagSession"] if tag_session else "sts:AssumeRole"
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": actions}],
-        }
+def create_node_role(
+    name: str, *, description: str, partition: pulumi.Input[str], tags: Mapping[str, str], parent: pulumi.Resource
+) -> tuple[aws.iam.Role, list[aws.iam.RolePolicyAttachment]]:
+    """A node instance role ``<name>-role`` with ``NODE_POLICIES`` attached as ``<name>-<policy>``
+    (children of ``parent``); nodes must depend on the attachments."""
+    child = pulumi.ResourceOptions(parent=parent)
+    role = aws.iam.Role(
+        f"{name}-role",
+        assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
+        description=description,
+        tags=dict(tags),
+        opts=child,
     )
-
-
-def managed_policy_arn(partition: pulumi.Input[str], policy: str) -> pulumi.Output[str]:
-    return pulumi.Output.concat("arn:", partition, ":iam::aws:policy/", policy)
-
-
-def attach_node_policies(
-    name: str, role: aws.iam.Role, partition: pulumi.Input[str], parent: pulumi.Resource
-) -> list[aws.iam.RolePolicyAttachment]:
-    """Attach ``NODE_POLICIES`` to a node role (children of ``parent``)."""
-    return [
+    attachments = [
         aws.iam.RolePolicyAttachment(
             f"{name}-{policy.lower().replace('_', '-')}",
             role=role.name,
             policy_arn=managed_policy_arn(partition, policy),
-            opts=pulumi.ResourceOptions(parent=parent),
+            opts=child,
         )
         for policy in NODE_POLICIES
     ]
+    return role, attachments
 
 
 def _role_slug(arn: str) -> str:
@@ -129,18 +124,16 @@ class EksCluster(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
 
-        role = aws.iam.Role(
+        role, role_policy = managed_service_role(
             f"{name}-cluster-role",
-            assume_role_policy=assume_role_policy("eks.amazonaws.com", tag_session=True),
+            service="eks.amazonaws.com",
+            tag_session=True,
             description=f"EKS control plane of {config.cluster_name}",
+            attachment=f"{name}-cluster-policy",
+            policy="AmazonEKSClusterPolicy",
+            partition=partition,
             tags=tags,
-            opts=child,
-        )
-        role_policy = aws.iam.RolePolicyAttachment(
-            f"{name}-cluster-policy",
-            role=role.name,
-            policy_arn=managed_policy_arn(partition, "AmazonEKSClusterPolicy"),
-            opts=child,
+            parent=self,
         )
         secrets_key = aws.kms.Key(
             f"{name}-secrets-key",
@@ -208,14 +201,13 @@ class EksCluster(pulumi.ComponentResource):
             )
 
         system = config.system_node_group
-        node_role = aws.iam.Role(
-            f"{name}-system-node-role",
-            assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
+        node_role, node_policies = create_node_role(
+            f"{name}-system-node",
             description=f"System nodes of EKS cluster {config.cluster_name}",
+            partition=partition,
             tags=tags,
-            opts=child,
+            parent=self,
         )
-        node_policies = attach_node_policies(f"{name}-system-node", node_role, partition, self)
         scaling: NodeGroupScalingConfigArgsDict = {
             "min_size": system.min_size,
             "desired_size": system.desired_size,
@@ -247,18 +239,16 @@ class EksCluster(pulumi.ComponentResource):
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[system_nodes]),
         )
-        csi_role = aws.iam.Role(
+        csi_role, csi_policy = managed_service_role(
             f"{name}-ebs-csi-role",
-            assume_role_policy=assume_role_policy("pods.eks.amazonaws.com", tag_session=True),
+            service="pods.eks.amazonaws.com",
+            tag_session=True,
             description=f"EBS CSI controller of EKS cluster {config.cluster_name} (EKS Pod Identity)",
+            attachment=f"{name}-ebs-csi-policy",
+            policy="service-role/AmazonEBSCSIDriverPolicy",
+            partition=partition,
             tags=tags,
-            opts=child,
-        )
-        csi_policy = aws.iam.RolePolicyAttachment(
-            f"{name}-ebs-csi-policy",
-            role=csi_role.name,
-            policy_arn=managed_policy_arn(partition, "service-role/AmazonEBSCSIDriverPolicy"),
-            opts=child,
+            parent=self,
         )
         ebs_csi = aws.eks.Addon(
             f"{name}-ebs-csi-driver",

@@ -34,10 +34,18 @@ from pulumi_aws.cloudwatch import (
     EventTargetRetryPolicyArgsDict,
 )
 
+from .aws_iam import (
+    caller_context,
+    deny_insecure_transport,
+    inline_policy,
+    policy_json,
+    service_role,
+    service_statement,
+)
 from .config import EventForwardingConfig
 from .config.event_forwarding import MAX_EVENT_PATTERN_CHARS, pattern_text
 from .eventbridge_transform import cloudevent_transformer
-from .invocation_logging import bucket_prefix, create_log_bucket, deny_insecure_transport, policy_json
+from .invocation_logging import bucket_prefix, create_log_bucket
 
 CLOUDEVENT_CONTENT_TYPE = "application/cloudevent+json"
 # AWS/Events metrics of the rule, alarmed when non-zero (EventBridge emits them only then).
@@ -82,10 +90,7 @@ class BedrockEventForwarder(pulumi.ComponentResource):
         cfg = args.config
         tags = dict(args.tags)
         child = pulumi.ResourceOptions(parent=self)
-        invoke = pulumi.InvokeOutputOptions(parent=self)
-        account = aws.get_caller_identity_output(opts=invoke).apply(lambda r: r.account_id)
-        region = aws.get_region_output(opts=invoke).apply(lambda r: r.region)
-        partition = aws.get_partition_output(opts=invoke).apply(lambda r: r.partition)
+        account, region, partition = caller_context(self)
 
         # --- CloudTrail: Bedrock API calls reach EventBridge only through an enabled trail ---
         self.trail_created = cfg.trail.create
@@ -137,46 +142,22 @@ class BedrockEventForwarder(pulumi.ComponentResource):
         )
 
         # --- Target role: trusted by EventBridge for this rule only, may invoke this destination only ---
-        def trust(values: list[str]) -> str:
-            account_id, rule_arn = values
-            return policy_json(
-                [
-                    {
-                        "Sid": "EventBridgeRuleTarget",
-                        "Effect": "Allow",
-                        "Principal": {"Service": "events.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                        "Condition": {
-                            "StringEquals": {"aws:SourceAccount": account_id},
-                            "ArnEquals": {"aws:SourceArn": rule_arn},
-                        },
-                    }
-                ]
-            )
-
-        role = aws.iam.Role(
+        role = service_role(
             f"{name}-target",
+            service="events.amazonaws.com",
+            sid="EventBridgeRuleTarget",
+            conditions={"StringEquals": {"aws:SourceAccount": account}, "ArnEquals": {"aws:SourceArn": rule.arn}},
             description="EventBridge invokes the Dynatrace API destination",
-            assume_role_policy=pulumi.Output.all(account, rule.arn).apply(trust),
             tags=tags,
-            opts=child,
+            parent=self,
         )
-        role_policy = aws.iam.RolePolicy(
+        role_policy = inline_policy(
             f"{name}-target-invoke",
-            role=role.name,
-            policy=destination.arn.apply(
-                lambda arn: policy_json(
-                    [
-                        {
-                            "Sid": "InvokeDynatraceDestination",
-                            "Effect": "Allow",
-                            "Action": "events:InvokeApiDestination",
-                            "Resource": arn,
-                        }
-                    ]
-                )
-            ),
-            opts=child,
+            role,
+            sid="InvokeDynatraceDestination",
+            action="events:InvokeApiDestination",
+            resource=destination.arn,
+            parent=self,
         )
 
         # --- Dead-letter queue: standard, SSE-SQS, only this rule may send ---
@@ -193,14 +174,13 @@ class BedrockEventForwarder(pulumi.ComponentResource):
             queue_arn, rule_arn = values
             return policy_json(
                 [
-                    {
-                        "Sid": "EventBridgeDeadLetters",
-                        "Effect": "Allow",
-                        "Principal": {"Service": "events.amazonaws.com"},
-                        "Action": "sqs:SendMessage",
-                        "Resource": queue_arn,
-                        "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
-                    }
+                    service_statement(
+                        "EventBridgeDeadLetters",
+                        "events.amazonaws.com",
+                        "sqs:SendMessage",
+                        {"ArnEquals": {"aws:SourceArn": rule_arn}},
+                        resource=queue_arn,
+                    )
                 ]
             )
 
@@ -283,27 +263,20 @@ class BedrockEventForwarder(pulumi.ComponentResource):
             bucket_arn, account_id, source_arn = values
             return policy_json(
                 [
-                    {
-                        "Sid": "CloudTrailAclCheck",
-                        "Effect": "Allow",
-                        "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                        "Action": "s3:GetBucketAcl",
-                        "Resource": bucket_arn,
-                        "Condition": {"StringEquals": {"aws:SourceArn": source_arn}},
-                    },
-                    {
-                        "Sid": "CloudTrailWrite",
-                        "Effect": "Allow",
-                        "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                        "Action": "s3:PutObject",
-                        "Resource": f"{bucket_arn}/AWSLogs/{account_id}/*",
-                        "Condition": {
-                            "StringEquals": {
-                                "s3:x-amz-acl": "bucket-owner-full-control",
-                                "aws:SourceArn": source_arn,
-                            }
-                        },
-                    },
+                    service_statement(
+                        "CloudTrailAclCheck",
+                        "cloudtrail.amazonaws.com",
+                        "s3:GetBucketAcl",
+                        {"StringEquals": {"aws:SourceArn": source_arn}},
+                        resource=bucket_arn,
+                    ),
+                    service_statement(
+                        "CloudTrailWrite",
+                        "cloudtrail.amazonaws.com",
+                        "s3:PutObject",
+                        {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": source_arn}},
+                        resource=f"{bucket_arn}/AWSLogs/{account_id}/*",
+                    ),
                     deny_insecure_transport(bucket_arn),
                 ]
             )

@@ -24,7 +24,7 @@ from pulumi_aws.eks import NodeGroupScalingConfigArgsDict, NodeGroupTaintArgsDic
 
 from .config import GpuNodeGroupConfig
 from .config.kubernetes import DEVICE_PLUGIN_LABEL, GPU_PRESENT_LABEL, GPU_TAINT_KEY, GPU_TAINT_VALUE
-from .eks_cluster import assume_role_policy, attach_node_policies
+from .eks_cluster import create_node_role
 
 
 def node_labels(group: GpuNodeGroupConfig) -> dict[str, str]:
@@ -62,14 +62,13 @@ class GpuNodeGroup(pulumi.ComponentResource):
         tags = dict(args.tags)
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
 
-        role = aws.iam.Role(
-            f"{name}-node-role",
-            assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
+        role, policies = create_node_role(
+            f"{name}-node",
             description=f"GPU nodes of node group {group.name}",
+            partition=partition,
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self),
+            parent=self,
         )
-        policies = attach_node_policies(f"{name}-node", role, partition, self)
         scaling: NodeGroupScalingConfigArgsDict = {
             "min_size": group.scaling.min_size,
             "desired_size": group.scaling.desired_size,

@@ -15,9 +15,8 @@ trail uses as well (SSE, versioning, public access blocked, ACLs disabled, lifec
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +31,14 @@ from pulumi_aws.s3 import (
     BucketServerSideEncryptionConfigurationRuleArgsDict,
 )
 
+from .aws_iam import (
+    caller_context,
+    deny_insecure_transport,
+    inline_policy,
+    policy_json,
+    service_role,
+    service_statement,
+)
 from .config import InvocationLoggingConfig
 
 LARGE_DATA_PREFIX = "large-data"
@@ -49,25 +56,8 @@ class BedrockInvocationLoggingArgs:
 
 
 # ---------------------------------------------------------------------------------------------
-# Shared helpers: IAM JSON and the hardened log bucket
+# Shared helpers: the hardened log bucket (IAM JSON helpers live in ``aws_iam``)
 # ---------------------------------------------------------------------------------------------
-
-
-def policy_json(statements: Sequence[Mapping[str, Any]]) -> str:
-    """An IAM policy document (built here rather than through the getPolicyDocument invoke)."""
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, indent=2)
-
-
-def deny_insecure_transport(bucket_arn: str) -> dict[str, Any]:
-    """Bucket policy statement refusing every request not made over TLS."""
-    return {
-        "Sid": "DenyInsecureTransport",
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": "s3:*",
-        "Resource": [bucket_arn, f"{bucket_arn}/*"],
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-    }
 
 
 def bucket_prefix(name_prefix: str, purpose: str) -> str:
@@ -162,10 +152,7 @@ class BedrockInvocationLogging(pulumi.ComponentResource):
         cfg = args.config
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
-        invoke = pulumi.InvokeOutputOptions(parent=self)
-        account = aws.get_caller_identity_output(opts=invoke).apply(lambda r: r.account_id)
-        region = aws.get_region_output(opts=invoke).apply(lambda r: r.region)
-        partition = aws.get_partition_output(opts=invoke).apply(lambda r: r.partition)
+        account, region, partition = caller_context(self)
 
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
@@ -176,46 +163,29 @@ class BedrockInvocationLogging(pulumi.ComponentResource):
             opts=child,
         )
 
-        def trust(values: list[str]) -> str:
-            account_id, region_name, part = values
-            return policy_json(
-                [
-                    {
-                        "Sid": "BedrockInvocationLogging",
-                        "Effect": "Allow",
-                        "Principal": {"Service": "bedrock.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                        "Condition": {
-                            "StringEquals": {"aws:SourceAccount": account_id},
-                            "ArnLike": {"aws:SourceArn": f"arn:{part}:bedrock:{region_name}:{account_id}:*"},
-                        },
-                    }
-                ]
-            )
-
-        role = aws.iam.Role(
+        # Bedrock acts for this account in this region only (role trust and large-data bucket alike).
+        from_bedrock: dict[str, dict[str, pulumi.Input[str]]] = {
+            "StringEquals": {"aws:SourceAccount": account},
+            "ArnLike": {
+                "aws:SourceArn": pulumi.Output.concat("arn:", partition, ":bedrock:", region, ":", account, ":*")
+            },
+        }
+        role = service_role(
             f"{name}-role",
+            service="bedrock.amazonaws.com",
+            sid="BedrockInvocationLogging",
+            conditions=from_bedrock,
             description="Bedrock model invocation logging writes to CloudWatch Logs",
-            assume_role_policy=pulumi.Output.all(account, region, partition).apply(trust),
             tags=tags,
-            opts=child,
+            parent=self,
         )
-        role_policy = aws.iam.RolePolicy(
+        role_policy = inline_policy(
             f"{name}-write-logs",
-            role=role.name,
-            policy=log_group.arn.apply(
-                lambda arn: policy_json(
-                    [
-                        {
-                            "Sid": "WriteInvocationLogs",
-                            "Effect": "Allow",
-                            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                            "Resource": f"{arn}:log-stream:*",
-                        }
-                    ]
-                )
-            ),
-            opts=child,
+            role,
+            sid="WriteInvocationLogs",
+            action=["logs:CreateLogStream", "logs:PutLogEvents"],
+            resource=pulumi.Output.concat(log_group.arn, ":log-stream:*"),
+            parent=self,
         )
 
         cloudwatch: InvocationLoggingConfigurationLoggingConfigCloudwatchConfigArgsDict = {
@@ -234,21 +204,17 @@ class BedrockInvocationLogging(pulumi.ComponentResource):
                 parent=self,
             )
 
-            def bucket_policy(values: list[str]) -> str:
-                bucket_arn, account_id, region_name, part = values
+            def bucket_policy(values: list[Any]) -> str:
+                bucket_arn, conditions = values
                 return policy_json(
                     [
-                        {
-                            "Sid": "BedrockLargeDataDelivery",
-                            "Effect": "Allow",
-                            "Principal": {"Service": "bedrock.amazonaws.com"},
-                            "Action": "s3:PutObject",
-                            "Resource": f"{bucket_arn}/{LARGE_DATA_PREFIX}/*",
-                            "Condition": {
-                                "StringEquals": {"aws:SourceAccount": account_id},
-                                "ArnLike": {"aws:SourceArn": f"arn:{part}:bedrock:{region_name}:{account_id}:*"},
-                            },
-                        },
+                        service_statement(
+                            "BedrockLargeDataDelivery",
+                            "bedrock.amazonaws.com",
+                            "s3:PutObject",
+                            conditions,
+                            resource=f"{bucket_arn}/{LARGE_DATA_PREFIX}/*",
+                        ),
                         deny_insecure_transport(bucket_arn),
                     ]
                 )
@@ -256,7 +222,7 @@ class BedrockInvocationLogging(pulumi.ComponentResource):
             policy = aws.s3.BucketPolicy(
                 f"{name}-large-data-policy",
                 bucket=store.bucket.bucket,
-                policy=pulumi.Output.all(store.bucket.arn, account, region, partition).apply(bucket_policy),
+                policy=pulumi.Output.all(store.bucket.arn, from_bedrock).apply(bucket_policy),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=store.ready),
             )
             cloudwatch["large_data_delivery_s3_config"] = {

@@ -1,4 +1,5 @@
-"""Helpers shared by the dynamic providers: input validation, diffing, waiting.
+"""Helpers shared by the dynamic providers: input validation, diffing, waiting; and
+:class:`DynatraceResource`, the common base of the dynamic resources.
 
 Providers hold no state (they are pickled into the Pulumi state and may serve four threads at
 once): every method validates its property bag into a pydantic model, opens its own client, and
@@ -11,11 +12,21 @@ import ipaddress
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
-from pulumi.dynamic import CheckFailure, CheckResult, DiffResult
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+import pulumi
+from pulumi.dynamic import CheckFailure, CheckResult, DiffResult, ResourceProvider
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 
 from .client import ClientSettings, DynatraceClient, TokenAuth
 
@@ -94,21 +105,17 @@ def token_value(value: Any) -> Any:
     return text.strip()
 
 
+BaseUrl = Annotated[str, AfterValidator(base_url)]
+"""A connection URL field (validated by :func:`base_url`)."""
+Token = Annotated[SecretStr, BeforeValidator(token_value)]
+"""A connection token field (validated by :func:`token_value`, never echoed)."""
+
+
 class PlatformConnection(ProviderInputs):
     """Platform host (``https://{env}.apps.dynatrace.com``) with a Bearer token."""
 
-    platform_url: str
-    platform_token: SecretStr
-
-    @field_validator("platform_url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        return base_url(value)
-
-    @field_validator("platform_token", mode="before")
-    @classmethod
-    def _token(cls, value: Any) -> Any:
-        return token_value(value)
+    platform_url: BaseUrl
+    platform_token: Token
 
     def open(self) -> DynatraceClient:
         return DynatraceClient(
@@ -119,18 +126,8 @@ class PlatformConnection(ProviderInputs):
 class ClassicConnection(ProviderInputs):
     """Classic environment host (``https://{env}.live.dynatrace.com``) with an Api-Token."""
 
-    environment_url: str
-    api_token: SecretStr
-
-    @field_validator("environment_url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        return base_url(value)
-
-    @field_validator("api_token", mode="before")
-    @classmethod
-    def _token(cls, value: Any) -> Any:
-        return token_value(value)
+    environment_url: BaseUrl
+    api_token: Token
 
     def open(self) -> DynatraceClient:
         return DynatraceClient(
@@ -140,6 +137,47 @@ class ClassicConnection(ProviderInputs):
 
 PLATFORM_CONNECTION = ("platform_url", "platform_token", "client")
 CLASSIC_CONNECTION = ("environment_url", "api_token", "client")
+
+
+def platform_connection(platform_url: pulumi.Input[str], platform_token: pulumi.Input[str]) -> dict[str, Any]:
+    """The connection inputs of a platform resource (the token always a secret)."""
+    return {"platform_url": platform_url, "platform_token": pulumi.Output.secret(platform_token)}
+
+
+def classic_connection(environment_url: pulumi.Input[str], api_token: pulumi.Input[str]) -> dict[str, Any]:
+    """The connection inputs of a classic-environment resource (the token always a secret)."""
+    return {"environment_url": environment_url, "api_token": pulumi.Output.secret(api_token)}
+
+
+class DynatraceResource(pulumi.dynamic.Resource):
+    """Base of the Dynatrace dynamic resources (subclasses name their type with ``module=``/``name=``).
+
+    Registers the property bag ``connection``, ``fields``, ``client``, then ``outputs`` (output-only
+    properties, declared as None), keeping ``SECRET_OUTPUTS`` secret. Holds no provider state: the
+    provider object passed in is a fresh, stateless instance.
+    """
+
+    SECRET_OUTPUTS: ClassVar[list[str]] = []
+
+    def __init__(
+        self,
+        provider: ResourceProvider,
+        name: str,
+        *,
+        connection: Mapping[str, Any],
+        fields: Mapping[str, Any],
+        client: ClientSettings | None,
+        outputs: Iterable[str],
+        opts: pulumi.ResourceOptions | None,
+    ) -> None:
+        props: dict[str, Any] = {
+            **connection,
+            **fields,
+            "client": client.to_props() if client else None,
+            **dict.fromkeys(outputs),
+        }
+        secret_opts = pulumi.ResourceOptions(additional_secret_outputs=self.SECRET_OUTPUTS)
+        super().__init__(provider, name, props, pulumi.ResourceOptions.merge(opts, secret_opts))
 
 
 def object_changes(olds: Mapping[str, Any], inputs: ProviderInputs, connection: Iterable[str]) -> list[str]:

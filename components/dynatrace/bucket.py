@@ -21,6 +21,7 @@ from pydantic import Field, field_validator
 
 from ._provider import (
     PLATFORM_CONNECTION,
+    DynatraceResource,
     PlatformConnection,
     Poller,
     check_inputs,
@@ -28,6 +29,7 @@ from ._provider import (
     keep_with_new_connection,
     object_changes,
     parse,
+    platform_connection,
 )
 from .api import BucketApi
 from .client import ClientSettings
@@ -235,7 +237,7 @@ class GrailBucketArgs:
     client: ClientSettings | None = None
 
 
-class GrailBucket(pulumi.dynamic.Resource, module="dynatrace", name="GrailBucket"):
+class GrailBucket(DynatraceResource, module="dynatrace", name="GrailBucket"):
     """A Grail bucket; ``bucket_name`` is its id."""
 
     SECRET_OUTPUTS: ClassVar[list[str]] = ["platform_token"]
@@ -248,17 +250,17 @@ class GrailBucket(pulumi.dynamic.Resource, module="dynatrace", name="GrailBucket
     version: pulumi.Output[int]
 
     def __init__(self, name: str, args: GrailBucketArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        props: dict[str, Any] = {
-            "platform_url": args.platform_url,
-            "platform_token": pulumi.Output.secret(args.platform_token),
-            "bucket_name": args.bucket_name,
-            "table": args.table,
-            "retention_days": args.retention_days,
-            "display_name": args.display_name,
-            "client": args.client.to_props() if args.client else None,
-            "status": None,
-            "version": None,
-            "adopted": None,
-        }
-        secret_opts = pulumi.ResourceOptions(additional_secret_outputs=self.SECRET_OUTPUTS)
-        super().__init__(GrailBucketProvider(), name, props, pulumi.ResourceOptions.merge(opts, secret_opts))
+        super().__init__(
+            GrailBucketProvider(),
+            name,
+            connection=platform_connection(args.platform_url, args.platform_token),
+            fields={
+                "bucket_name": args.bucket_name,
+                "table": args.table,
+                "retention_days": args.retention_days,
+                "display_name": args.display_name,
+            },
+            client=args.client,
+            outputs=("status", "version", "adopted"),
+            opts=opts,
+        )

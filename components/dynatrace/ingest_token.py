@@ -23,7 +23,16 @@ import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 from pydantic import Field, field_validator
 
-from ._provider import CLASSIC_CONNECTION, ClassicConnection, check_inputs, diff_props, keep_with_new_connection, parse
+from ._provider import (
+    CLASSIC_CONNECTION,
+    ClassicConnection,
+    DynatraceResource,
+    check_inputs,
+    classic_connection,
+    diff_props,
+    keep_with_new_connection,
+    parse,
+)
 from .api import TokenApi
 from .client import ClientSettings, token_id
 from .models import ApiTokenCreate
@@ -141,7 +150,7 @@ class IngestTokenArgs:
     client: ClientSettings | None = None
 
 
-class IngestToken(pulumi.dynamic.Resource, module="dynatrace", name="IngestToken"):
+class IngestToken(DynatraceResource, module="dynatrace", name="IngestToken"):
     """An API token; ``token`` (the secret) is a Pulumi secret output, ``token_id`` is public."""
 
     SECRET_OUTPUTS: ClassVar[list[str]] = ["token", "api_token"]
@@ -153,19 +162,17 @@ class IngestToken(pulumi.dynamic.Resource, module="dynatrace", name="IngestToken
     scopes: pulumi.Output[list[str]]
 
     def __init__(self, name: str, args: IngestTokenArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        props: dict[str, Any] = {
-            "environment_url": args.environment_url,
-            "api_token": pulumi.Output.secret(args.api_token),
-            "owner": args.owner,
-            "name": args.name,
-            "scopes": args.scopes,
-            "expires_in_days": args.expires_in_days,
-            "client": args.client.to_props() if args.client else None,
-            "token": None,
-            "token_id": None,
-            "expiration_date": None,
-            "dynatrace_name": None,
-            "enabled": None,
-        }
-        secret_opts = pulumi.ResourceOptions(additional_secret_outputs=self.SECRET_OUTPUTS)
-        super().__init__(IngestTokenProvider(), name, props, pulumi.ResourceOptions.merge(opts, secret_opts))
+        super().__init__(
+            IngestTokenProvider(),
+            name,
+            connection=classic_connection(args.environment_url, args.api_token),
+            fields={
+                "owner": args.owner,
+                "name": args.name,
+                "scopes": args.scopes,
+                "expires_in_days": args.expires_in_days,
+            },
+            client=args.client,
+            outputs=("token", "token_id", "expiration_date", "dynatrace_name", "enabled"),
+            opts=opts,
+        )

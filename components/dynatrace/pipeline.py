@@ -30,8 +30,10 @@ from pydantic import Field, field_validator
 from ._provider import (
     CLASSIC_CONNECTION,
     ClassicConnection,
+    DynatraceResource,
     Poller,
     check_inputs,
+    classic_connection,
     diff_props,
     keep_with_new_connection,
     object_changes,
@@ -301,7 +303,7 @@ class OpenPipelinePipelineArgs:
     client: ClientSettings | None = None
 
 
-class OpenPipelinePipeline(pulumi.dynamic.Resource, module="dynatrace", name="OpenPipelinePipeline"):
+class OpenPipelinePipeline(DynatraceResource, module="dynatrace", name="OpenPipelinePipeline"):
     """A bizevents pipeline; its id is the settings ``objectId`` (what routing refers to)."""
 
     SECRET_OUTPUTS: ClassVar[list[str]] = ["api_token"]
@@ -313,19 +315,20 @@ class OpenPipelinePipeline(pulumi.dynamic.Resource, module="dynatrace", name="Op
     bucket_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: OpenPipelinePipelineArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        props: dict[str, Any] = {
-            "environment_url": args.environment_url,
-            "api_token": pulumi.Output.secret(args.api_token),
-            "owner": args.owner,
-            "custom_id": args.custom_id,
-            "display_name": args.display_name,
-            "bucket_name": args.bucket_name,
-            "matcher": args.matcher,
-            "processor_id": args.processor_id,
-            "processor_description": args.processor_description,
-            "client": args.client.to_props() if args.client else None,
-            "object_id": None,
-            "external_id": None,
-        }
-        secret_opts = pulumi.ResourceOptions(additional_secret_outputs=self.SECRET_OUTPUTS)
-        super().__init__(OpenPipelinePipelineProvider(), name, props, pulumi.ResourceOptions.merge(opts, secret_opts))
+        super().__init__(
+            OpenPipelinePipelineProvider(),
+            name,
+            connection=classic_connection(args.environment_url, args.api_token),
+            fields={
+                "owner": args.owner,
+                "custom_id": args.custom_id,
+                "display_name": args.display_name,
+                "bucket_name": args.bucket_name,
+                "matcher": args.matcher,
+                "processor_id": args.processor_id,
+                "processor_description": args.processor_description,
+            },
+            client=args.client,
+            outputs=("object_id", "external_id"),
+            opts=opts,
+        )

@@ -27,7 +27,9 @@ from pydantic import Field, field_validator
 from ._provider import (
     CLASSIC_CONNECTION,
     ClassicConnection,
+    DynatraceResource,
     check_inputs,
+    classic_connection,
     diff_props,
     keep_with_new_connection,
     object_changes,
@@ -194,7 +196,7 @@ class OpenPipelineRouteArgs:
     client: ClientSettings | None = None
 
 
-class OpenPipelineRoute(pulumi.dynamic.Resource, module="dynatrace", name="OpenPipelineRoute"):
+class OpenPipelineRoute(DynatraceResource, module="dynatrace", name="OpenPipelineRoute"):
     """One routing entry; its id is its ``description``."""
 
     SECRET_OUTPUTS: ClassVar[list[str]] = ["api_token"]
@@ -205,16 +207,18 @@ class OpenPipelineRoute(pulumi.dynamic.Resource, module="dynatrace", name="OpenP
     routing_object_id: pulumi.Output[str]
 
     def __init__(self, name: str, args: OpenPipelineRouteArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        props: dict[str, Any] = {
-            "environment_url": args.environment_url,
-            "api_token": pulumi.Output.secret(args.api_token),
-            "description": args.description,
-            "pipeline_id": args.pipeline_id,
-            "matcher": args.matcher,
-            "enabled": args.enabled,
-            "position": args.position,
-            "client": args.client.to_props() if args.client else None,
-            "routing_object_id": None,
-        }
-        secret_opts = pulumi.ResourceOptions(additional_secret_outputs=self.SECRET_OUTPUTS)
-        super().__init__(OpenPipelineRouteProvider(), name, props, pulumi.ResourceOptions.merge(opts, secret_opts))
+        super().__init__(
+            OpenPipelineRouteProvider(),
+            name,
+            connection=classic_connection(args.environment_url, args.api_token),
+            fields={
+                "description": args.description,
+                "pipeline_id": args.pipeline_id,
+                "matcher": args.matcher,
+                "enabled": args.enabled,
+                "position": args.position,
+            },
+            client=args.client,
+            outputs=("routing_object_id",),
+            opts=opts,
+        )
