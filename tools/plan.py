@@ -16,7 +16,6 @@ Exit codes: 0 success, 1 mandatory policy violation, 2 invalid configuration.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import json
 import os
@@ -30,78 +29,21 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pulumi.runtime import rpc
+
+from .mock_run import PROJECT, RegisteredResource, integral, run_under_mocks
+
+# Re-exported: the one mock mechanism's helpers are part of this module's interface too.
+from .mock_run import REDACTED as REDACTED
+from .mock_run import is_secret_wrapper as is_secret_wrapper
+from .mock_run import redact as redact
+from .mock_run import unwrap as unwrap
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # libyaml's emitter when PyYAML was built with it (same output, several times faster).
 _YAML_DUMPER: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-PROJECT = "ai-observability"
-REDACTED = "[secret]"
 EXIT_OK, EXIT_POLICY, EXIT_CONFIG = 0, 1, 2
 
-# The Pulumi SDK's own marker for a secret value on the wire: {SIG_KEY: SECRET_SIG, "value": ...}.
-_SIG_KEY = rpc._special_sig_key
-_SECRET_SIG = rpc._special_secret_sig
-
-
-def is_secret_wrapper(value: Any) -> bool:
-    return isinstance(value, dict) and value.get(_SIG_KEY) == _SECRET_SIG
-
-
-def redact(value: Any, *, keep_structure: bool = False) -> Any:
-    """``value`` with every secret (as wrapped by the SDK) replaced by ``"[secret]"``.
-
-    With ``keep_structure`` a secret map or list keeps its keys and shape and only its leaves
-    become ``"[secret]"`` (a Secret manifest keeps its data keys, as the API server needs).
-    """
-    if is_secret_wrapper(value):
-        return _redact_leaves(unwrap(value)) if keep_structure else REDACTED
-    if isinstance(value, dict):
-        return {k: redact(v, keep_structure=keep_structure) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact(v, keep_structure=keep_structure) for v in value]
-    return value
-
-
-def _redact_leaves(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _redact_leaves(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redact_leaves(v) for v in value]
-    return REDACTED
-
-
-def unwrap(value: Any) -> Any:
-    """``value`` with every secret wrapper replaced by the plain value it holds."""
-    if is_secret_wrapper(value):
-        return unwrap(value.get("value"))
-    if isinstance(value, dict):
-        return {k: unwrap(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [unwrap(v) for v in value]
-    return value
-
-
-@dataclass
-class PlannedResource:
-    """One resource the program registered, as the engine would have received it."""
-
-    urn: str
-    type: str
-    name: str
-    parent: str
-    custom: bool
-    inputs: dict[str, Any]  # wire format, secrets still wrapped
-
-    @property
-    def plain_inputs(self) -> dict[str, Any]:
-        result: dict[str, Any] = unwrap(self.inputs)
-        return result
-
-    @property
-    def redacted_inputs(self) -> dict[str, Any]:
-        result: dict[str, Any] = redact(self.inputs)
-        return result
+PlannedResource = RegisteredResource  # one resource the program registered
 
 
 @dataclass
@@ -215,81 +157,23 @@ def _run_program(
     recorded: dict[str, PlannedResource] | None = None,
 ) -> PlanResult:
     """Run ``__main__.py`` under mocks; every registration lands in ``recorded`` as it happens."""
-    import pulumi
-    from pulumi.runtime import mocks, rpc, settings
-    from pulumi.runtime.settings import get_root_resource
-
-    from .mock_invokes import MOCK_INVOKES, InvokeContext
-    from .mock_state import mock_state
-
-    context = InvokeContext(stack=stack, region=region)
     registry: dict[str, PlannedResource] = {} if recorded is None else recorded
 
-    class Mocks(pulumi.runtime.Mocks):
-        def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
-            state = mock_state(args.typ, args.name, unwrap(args.inputs), region)
-            return f"{args.name}-id", state
-
-        def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]]]:
-            answer = MOCK_INVOKES.get(args.token)
-            if answer is None:
-                raise NotImplementedError(
-                    f"the offline plan has no mock answer for invoke {args.token}; add one to tools/mock_invokes.py"
-                )
-            return answer(args.args, context), []
-
-    class Monitor(mocks.MockMonitor):
-        def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-            response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
-            if request.type != "pulumi:pulumi:Stack":
-                inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
-                registry[response.urn] = PlannedResource(
-                    urn=response.urn,
-                    type=request.type,
-                    name=request.name,
-                    parent=request.parent,
-                    custom=bool(request.custom),
-                    inputs=_wire(inputs),
-                )
-            return response
-
-    mock_impl = Mocks()
-    settings.ROOT.set(None)  # a fresh root stack per evaluation (set_mocks keeps an existing one)
-    pulumi.runtime.set_mocks(mock_impl, project=PROJECT, stack=stack, preview=False, monitor=Monitor(mock_impl))
-    pulumi.runtime.set_all_config(config, secret_keys)
-    outputs: dict[str, Any] = {}
-
-    async def collect() -> None:
-        root = get_root_resource()
-        exported: dict[str, Any] = dict(getattr(root, "outputs", {}) or {})
-        for key, value in exported.items():
-            output = pulumi.Output.from_input(value)
-            plain = await output.future(with_unknowns=True)
-            secret = await output.is_secret()
-            outputs[key] = REDACTED if secret else redact(_wire(plain))
-
-    def program() -> Any:
+    def program() -> None:
         runpy.run_path(str(PROJECT_ROOT / "__main__.py"), run_name="__pulumi__")
-        return asyncio.ensure_future(collect())
 
-    pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
+    run = run_under_mocks(
+        program,
+        stack=stack,
+        region=region,
+        config=config,
+        secret_keys=secret_keys,
+        resource_class=PlannedResource,
+        on_register=lambda resource: registry.__setitem__(resource.urn, resource),
+    )
     # Registration order depends on asyncio scheduling; URN order makes the plan reproducible.
-    return PlanResult(stack=stack, resources=sorted(registry.values(), key=lambda r: r.urn), outputs=outputs)
-
-
-def _wire(value: Any) -> Any:
-    """Plain JSON-compatible data: wrappers kept, unknowns as None, resources as their URN."""
-    from pulumi.output import Unknown
-
-    if isinstance(value, Unknown):
-        return None
-    if isinstance(value, dict):
-        return {str(k): _wire(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_wire(v) for v in value]
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    return str(value)
+    resources = sorted(registry.values(), key=lambda r: r.urn)
+    return PlanResult(stack=stack, resources=resources, outputs=run.redacted_outputs)
 
 
 def evaluate_stack(
@@ -329,24 +213,13 @@ def kubernetes_manifest(resource: PlannedResource) -> dict[str, Any] | None:
         return None
     group, _, version = group_version.rpartition("/")
     api_version = version if group in ("core", "") else f"{group}/{version}"
-    manifest: dict[str, Any] = _integral(redact(resource.inputs, keep_structure=True))
+    manifest: dict[str, Any] = integral(redact(resource.inputs, keep_structure=True))
     manifest["apiVersion"] = manifest.get("apiVersion") or api_version
     manifest["kind"] = manifest.get("kind") or kind
     head: tuple[str, ...] = ("apiVersion", "kind", "metadata")
     ordered: dict[str, Any] = {k: manifest[k] for k in head if k in manifest}
     ordered.update({k: v for k, v in manifest.items() if k not in ordered})
     return ordered
-
-
-def _integral(value: Any) -> Any:
-    """Whole-number floats (the wire format's only number type) back to ints, as in a manifest."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _integral(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_integral(v) for v in value]
-    return value
 
 
 def manifest_filename(manifest: Mapping[str, Any]) -> str:

@@ -6,57 +6,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-from pulumi.runtime import rpc
 
 from components.collector import CollectorDaemonSet, CollectorDaemonSetArgs
 from components.config import CollectorConfig, KongConfig
+from tools.mock_run import RegisteredResource, integral, run_under_mocks
+from tools.mock_run import redact as redact
 
 # A shape-valid ingest token whose text must never leave the Secret.
 CANARY_TOKEN = "dt0c01." + "CANARYCOLLECTOR000000000" + "." + "K" * 64
 OTLP_ENDPOINT = "https://abc12345.live.dynatrace.com/api/v2/otlp"
 
-_SIG_KEY = rpc._special_sig_key
-_SECRET_SIG = rpc._special_secret_sig
 
-
-def is_secret(value: Any) -> bool:
-    return isinstance(value, dict) and value.get(_SIG_KEY) == _SECRET_SIG
-
-
-def unwrap(value: Any) -> Any:
-    """Secrets unwrapped; integral floats (the wire format's numbers) back to ints."""
-    if is_secret(value):
-        return unwrap(value["value"])
-    if isinstance(value, dict):
-        return {k: unwrap(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [unwrap(v) for v in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-def redact(value: Any) -> Any:
-    if is_secret(value):
-        return "[secret]"
-    if isinstance(value, dict):
-        return {k: redact(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    return value
-
-
-@dataclass
-class Registered:
-    type: str
-    name: str
-    inputs: dict[str, Any]  # wire format, secrets still wrapped
-    provider: str
-
+class Registered(RegisteredResource):
     @property
     def manifest(self) -> dict[str, Any]:
-        """The Kubernetes object as the API server would receive it (secrets unwrapped)."""
-        return unwrap(self.inputs)  # type: ignore[no-any-return]
+        """The Kubernetes object as the API server would receive it (secrets unwrapped, ints as ints)."""
+        result: dict[str, Any] = integral(self.plain_inputs)
+        return result
 
 
 @dataclass
@@ -82,18 +48,6 @@ class Run:
         return str(data["config.yaml"])
 
 
-class _Mocks(pulumi.runtime.Mocks):
-    def __init__(self) -> None:
-        self.registered: list[Registered] = []
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
-        self.registered.append(Registered(args.typ, args.name, dict(args.inputs), args.provider or ""))
-        return f"{args.name}-id", dict(args.inputs)
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
-        return {}, []
-
-
 def run_collector(
     collector: CollectorConfig | None = None,
     kong: KongConfig | None = None,
@@ -101,12 +55,8 @@ def run_collector(
     with_provider: bool = False,
 ) -> Run:
     """Register a ``CollectorDaemonSet`` under mocks; every resource and the outputs, resolved."""
-    mocks = _Mocks()
-    pulumi.runtime.set_mocks(mocks, project="ai-observability", stack="test", preview=False)
-    outputs: dict[str, Any] = {}
 
-    @pulumi.runtime.test  # type: ignore[untyped-decorator]
-    def program() -> pulumi.Output[Any]:
+    def program() -> dict[str, Any]:
         opts = None
         if with_provider:
             import pulumi_kubernetes as k8s
@@ -123,10 +73,11 @@ def run_collector(
             opts=opts,
         )
 
-        def keep(values: list[Any]) -> None:
-            outputs.update(namespace=values[0], config_yaml=values[1], instrumentation=values[2])
+        return {
+            "namespace": component.namespace,
+            "config_yaml": component.config_yaml,
+            "instrumentation": component.instrumentation,
+        }
 
-        return pulumi.Output.all(component.namespace, component.config_yaml, component.instrumentation).apply(keep)
-
-    program()
-    return Run(mocks.registered, outputs)
+    recorded = run_under_mocks(program, stack="test", region="eu-central-1", resource_class=Registered)
+    return Run(recorded.resources, recorded.outputs)
