@@ -29,6 +29,16 @@ SEED_INGEST_SCOPES: tuple[IngestScope, ...] = (
 
 _BUCKET_NAME = re.compile(r"^[a-z][a-z0-9_-]{2,99}$")
 _CUSTOM_ID = re.compile(r"^\S{4,100}$")
+# Dynatrace reserves a leading ``dt.`` / ``dynatrace.`` in any letter case for pipeline ids,
+# processor ids and routing descriptions (PATTERN constraint of the OpenPipeline settings schemas).
+_RESERVED_PREFIX = re.compile(r"^(?:[Dd][Tt]|[Dd][Yy][Nn][Aa][Tt][Rr][Aa][Cc][Ee])\.")
+ROUTE_DESCRIPTION_MAX = 512
+
+
+def _not_reserved(value: str) -> str:
+    if _RESERVED_PREFIX.match(value):
+        raise ValueError("must not start with 'dt.' or 'dynatrace.' in any letter case (reserved by Dynatrace)")
+    return value
 
 
 class BucketConfig(ConfigModel):
@@ -57,17 +67,21 @@ class PipelineConfig(ConfigModel):
     def _custom_id(cls, value: str) -> str:
         if not _CUSTOM_ID.match(value):
             raise ValueError("must be 4-100 characters without whitespace")
-        if value.startswith(("dt.", "dynatrace.")):
-            raise ValueError("must not start with 'dt.' or 'dynatrace.'")
-        return value
+        return _not_reserved(value)
 
 
 class RouteConfig(ConfigModel):
-    description: Annotated[str, StringConstraints(min_length=1, max_length=3000)] = "AI Event Routing"
+    description: Annotated[str, StringConstraints(min_length=1, max_length=ROUTE_DESCRIPTION_MAX)] = "AI Event Routing"
+    """The entry's key in the shared routing table: unique, 1-512 characters, no ``dt.``/``dynatrace.`` prefix."""
     matcher: Annotated[str, StringConstraints(min_length=1, max_length=4096)] | None = None
     """DQL condition; defaults to ``matchesValue(event.type,"<governance.eventType>")``."""
     position: Annotated[int, Field(ge=0, le=2999)] = 0
     """Index in the routing table (0 = first, as the seed procedure asks)."""
+
+    @field_validator("description")
+    @classmethod
+    def _description(cls, value: str) -> str:
+        return _not_reserved(value)
 
 
 class IngestTokenConfig(ConfigModel):

@@ -7,9 +7,10 @@ the UI may add some to objects we manage; we must neither fail on them nor drop 
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic.alias_generators import to_camel
 
 BUCKET_TABLES = ("logs", "events", "bizevents", "spans", "security.events", "user.sessions", "user.events")
@@ -19,6 +20,26 @@ BucketStatus = Literal["creating", "active", "updating", "deleting"]
 PIPELINES_SCHEMA = "builtin:openpipeline.bizevents.pipelines"
 ROUTING_SCHEMA = "builtin:openpipeline.bizevents.routing"
 ENVIRONMENT_SCOPE = "environment"
+
+# The OpenPipeline settings schemas forbid a leading ``dt.`` or ``dynatrace.`` in a pipeline's
+# ``customId``, a processor ``id`` and a routing entry ``description``, in any letter case
+# (pattern ``^(?![Dd][Tt]\.|[Dd][Yy][Nn][Aa][Tt][Rr][Aa][Cc][Ee]\.).*$`` in the schema JSON
+# of builtin:openpipeline.bizevents.pipelines / .routing, as shipped by the Terraform provider).
+_RESERVED = re.compile(r"^(?:[Dd][Tt]|[Dd][Yy][Nn][Aa][Tt][Rr][Aa][Cc][Ee])\.")
+ROUTING_DESCRIPTION_MAX = 512
+"""Routing entry ``description``: at most 512 characters (routing schema, ``LENGTH`` constraint)."""
+
+
+def has_reserved_prefix(value: str) -> bool:
+    """True when ``value`` starts with ``dt.`` or ``dynatrace.`` in any letter case."""
+    return _RESERVED.match(value) is not None
+
+
+def check_reserved_prefix(value: str) -> str:
+    """A pydantic validator body: reject the reserved prefixes, case-insensitively."""
+    if has_reserved_prefix(value):
+        raise ValueError("must not start with 'dt.' or 'dynatrace.' (in any letter case)")
+    return value
 
 
 class _Request(BaseModel):
@@ -134,6 +155,11 @@ class BucketAssignmentProcessor(_Request):
     matcher: str = Field(default="true", min_length=1, max_length=4096)
     bucket_assignment: BucketAssignment
 
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        return check_reserved_prefix(value)
+
 
 class RoutingEntry(_Request):
     """One row of the routing table; rows owned by others are kept as raw dicts, untouched."""
@@ -143,7 +169,12 @@ class RoutingEntry(_Request):
     pipeline_id: str | None = None
     builtin_pipeline_id: str | None = None
     matcher: str = Field(min_length=1, max_length=4096)
-    description: str = Field(min_length=1, max_length=3000)
+    description: str = Field(min_length=1, max_length=ROUTING_DESCRIPTION_MAX)
+
+    @field_validator("description")
+    @classmethod
+    def _description(cls, value: str) -> str:
+        return check_reserved_prefix(value)
 
 
 # --- API tokens --------------------------------------------------------------------------------

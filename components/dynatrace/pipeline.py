@@ -42,7 +42,14 @@ from ._provider import (
 from .api import SETTINGS_PATH, SettingsApi
 from .client import ClientSettings, backoff_delay
 from .errors import DynatraceApiError, DynatraceConflictError, DynatraceConnectionError, DynatraceTimeoutError
-from .models import PIPELINES_SCHEMA, BucketAssignment, BucketAssignmentProcessor, SettingsObject, SettingsObjectCreate
+from .models import (
+    PIPELINES_SCHEMA,
+    BucketAssignment,
+    BucketAssignmentProcessor,
+    SettingsObject,
+    SettingsObjectCreate,
+    check_reserved_prefix,
+)
 
 _NO_SPACE = re.compile(r"^\S+$")
 OUTPUTS_ONLY = ("object_id", "external_id")
@@ -70,9 +77,7 @@ class PipelineInputs(ClassicConnection):
     def _custom_id(cls, value: str) -> str:
         if not 4 <= len(value) <= 100 or not _NO_SPACE.match(value):
             raise ValueError("must be 4-100 characters without whitespace")
-        if value.startswith(("dt.", "dynatrace.")):
-            raise ValueError("must not start with 'dt.' or 'dynatrace.'")
-        return value
+        return check_reserved_prefix(value)
 
     @field_validator("processor_description", "matcher", "display_name")
     @classmethod
@@ -87,6 +92,11 @@ class PipelineInputs(ClassicConnection):
         if not _NO_SPACE.match(value):
             raise ValueError("must not contain whitespace")
         return value
+
+    @field_validator("processor_id")
+    @classmethod
+    def _processor_id(cls, value: str) -> str:
+        return check_reserved_prefix(value)
 
     @property
     def external_id(self) -> str:

@@ -38,14 +38,21 @@ from ._provider import (
 from .api import SettingsApi
 from .client import ClientSettings, backoff_delay
 from .errors import DynatraceApiError, DynatraceTimeoutError
-from .models import ROUTING_SCHEMA, RoutingEntry, SettingsObject, SettingsObjectCreate
+from .models import (
+    ROUTING_DESCRIPTION_MAX,
+    ROUTING_SCHEMA,
+    RoutingEntry,
+    SettingsObject,
+    SettingsObjectCreate,
+    check_reserved_prefix,
+)
 
 OUTPUTS_ONLY = ("routing_object_id", "index")
 Entries = list[dict[str, Any]]
 
 
 class RouteInputs(ClassicConnection):
-    description: str = Field(min_length=1, max_length=3000)
+    description: str = Field(min_length=1, max_length=ROUTING_DESCRIPTION_MAX)
     pipeline_id: str = Field(min_length=1, max_length=500)
     matcher: str = Field(min_length=1, max_length=4096)
     enabled: bool = True
@@ -57,6 +64,11 @@ class RouteInputs(ClassicConnection):
         if not value.strip():
             raise ValueError("must not be blank")
         return value
+
+    @field_validator("description")
+    @classmethod
+    def _description(cls, value: str) -> str:
+        return check_reserved_prefix(value)
 
 
 def our_entry(inputs: RouteInputs) -> dict[str, Any]:

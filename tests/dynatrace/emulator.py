@@ -51,7 +51,11 @@ MAX_CUSTOM_BUCKETS = 80
 MAX_PIPELINES = 100
 MAX_ROUTING_ENTRIES = 3000
 MAX_INGEST_BYTES = 5 * 1024 * 1024
-PIPELINE_STAGES = (
+# Pipeline and routing rules follow the settings schemas ``builtin:openpipeline.bizevents.pipelines``
+# and ``builtin:openpipeline.bizevents.routing`` (schema version 1.69) as shipped in
+# dynatrace-oss/terraform-provider-dynatrace: dynatrace/api/builtin/openpipeline/bizevents/pipelines/schema.json
+# and .../bizevents/routing/schema.json. Below, "pipelines schema" / "routing schema" name those files.
+PIPELINE_STAGES = (  # pipelines schema: top-level properties of type Stage
     "processing",
     "storage",
     "securityContext",
@@ -60,38 +64,145 @@ PIPELINE_STAGES = (
     "dataExtraction",
     "davis",
     "metricExtraction",
+    "smartscapeNodeExtraction",
+    "smartscapeEdgeExtraction",
 )
-PROCESSOR_TYPES = (
-    "bucketAssignment",
-    "noStorage",
-    "dql",
+PIPELINE_GROUP_ROLES = ("memberPipeline", "basePipeline", "compositionPipeline")  # pipelines schema: enum GroupRole
+PIPELINE_ROUTING = ("routable", "notRoutable")  # pipelines schema: enum Routing
+PIPELINE_PROPERTIES = frozenset({"customId", "displayName", "groupRole", "metadataList", "routing", *PIPELINE_STAGES})
+PIPELINE_IMMUTABLE = ("customId", "groupRole", "routing")  # pipelines schema: modificationPolicy NEVER
+MAX_METADATA_ENTRIES = 32  # pipelines schema: metadataList maxObjects
+MAX_STAGE_PROCESSORS = 1000  # pipelines schema: Stage.processors maxObjects
+PROCESSOR_TYPES = (  # pipelines schema: enum ProcessorType
     "fieldsAdd",
     "fieldsRemove",
     "fieldsRename",
+    "dql",
+    "technology",
     "drop",
+    "bucketAssignment",
+    "noStorage",
     "securityContext",
+    "counterMetric",
+    "samplingAwareCounterMetric",
+    "valueMetric",
+    "histogramMetric",
+    "samplingAwareValueMetric",
+    "samplingAwareHistogramMetric",
+    "davis",
+    "bizevent",
+    "sdlcEvent",
+    "azureLogForwarding",
+    "securityEvent",
     "costAllocation",
     "productAllocation",
-    "bizevent",
-    "davis",
-    "counterMetric",
-    "valueMetric",
+    "smartscapeNode",
+    "smartscapeEdge",
+    "geoLookup",
+    "inlineLookup",
 )
+ROUTING_ENTRY_PROPERTIES = frozenset(
+    {"enabled", "pipelineType", "pipelineId", "builtinPipelineId", "matcher", "description"}
+)  # routing schema: type RoutingEntry
+MAX_ROUTING_DESCRIPTION = 512  # routing schema: RoutingEntry.description LENGTH
+# Both schemas: PATTERN ``^(?![Dd][Tt]\.|[Dd][Yy][Nn][Aa][Tt][Rr][Aa][Cc][Ee]\.).*$`` on the pipeline
+# customId, the processor id and the routing entry description.
+RESERVED_PREFIX = re.compile(r"^(?:[Dd][Tt]|[Dd][Yy][Nn][Aa][Tt][Rr][Aa][Cc][Ee])\.")
 SETTINGS_FIELDS = ("objectId", "value", "updateToken", "externalId", "schemaId", "schemaVersion", "scope", "summary")
+# The scopes an API token may be created with: the ``scopes`` enum of ApiTokenCreate on
+# https://docs.dynatrace.com/docs/dynatrace-api/environment-api/tokens-v2/api-tokens/post-token
 KNOWN_API_SCOPES = frozenset(
     {
-        "bizevents.ingest",
-        "metrics.ingest",
-        "logs.ingest",
+        "InstallerDownload",
+        "DataExport",
+        "PluginUpload",
+        "SupportAlert",
+        "AdvancedSyntheticIntegration",
+        "ExternalSyntheticIntegration",
+        "RumBrowserExtension",
+        "LogExport",
+        "ReadConfig",
+        "WriteConfig",
+        "DTAQLAccess",
+        "UserSessionAnonymization",
+        "DataPrivacy",
+        "CaptureRequestData",
+        "Davis",
+        "DssFileManagement",
+        "RumJavaScriptTagManagement",
+        "TenantTokenManagement",
+        "ActiveGateCertManagement",
+        "RestRequestForwarding",
+        "ReadSyntheticData",
+        "DataImport",
+        "syntheticExecutions.write",
+        "syntheticExecutions.read",
+        "auditLogs.read",
+        "metrics.read",
+        "metrics.write",
+        "entities.read",
+        "entities.write",
+        "problems.read",
+        "problems.write",
+        "events.read",
         "events.ingest",
-        "openTelemetryTrace.ingest",
+        "openpipeline.events",
+        "openpipeline.events.custom",
+        "openpipeline.events_security",
+        "openpipeline.events_security.custom",
+        "openpipeline.events_sdlc",
+        "openpipeline.events_sdlc.custom",
+        "bizevents.ingest",
+        "networkZones.read",
+        "networkZones.write",
+        "activeGates.read",
+        "activeGates.write",
+        "activeGateTokenManagement.read",
+        "activeGateTokenManagement.create",
+        "activeGateTokenManagement.write",
+        "agentTokenManagement.read",
+        "credentialVault.read",
+        "credentialVault.write",
+        "extensions.read",
+        "extensions.write",
+        "extensionConfigurations.read",
+        "extensionConfigurations.write",
+        "extensionEnvironment.read",
+        "extensionEnvironment.write",
+        "metrics.ingest",
+        "attacks.read",
+        "attacks.write",
+        "securityProblems.read",
+        "securityProblems.write",
+        "syntheticLocations.read",
+        "syntheticLocations.write",
         "settings.read",
         "settings.write",
+        "tenantTokenRotation.write",
+        "slo.read",
+        "slo.write",
+        "releases.read",
         "apiTokens.read",
         "apiTokens.write",
-        "entities.read",
-        "metrics.read",
-        "DataExport",
+        "openTelemetryTrace.ingest",
+        "logs.read",
+        "logs.ingest",
+        "geographicRegions.read",
+        "oneAgents.read",
+        "oneAgents.write",
+        "traces.lookup",
+        "unifiedAnalysis.read",
+        "hub.read",
+        "hub.write",
+        "hub.install",
+        "javaScriptMappingFiles.read",
+        "javaScriptMappingFiles.write",
+        "extensionConfigurationActions.write",
+        "rumCookieNames.read",
+        "adaptiveTrafficManagement.read",
+        "rumManualInsertionTags.read",
+        "extensionDiscoveryJmx.read",
+        "extensionDiscoveryPmi.read",
     }
 )
 CLASSIC_ADMIN_SCOPES = ("settings.read", "settings.write", "apiTokens.read", "apiTokens.write")
@@ -475,6 +586,16 @@ class DynatraceEmulator:
 
     def edit_routing(self, edit: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> None:
         self.set_routing(edit(self.routing_entries()))
+
+    def edit_object(self, object_id: str, edit: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        """Change a settings object's value as the UI would (validated like a PUT without updateToken)."""
+        with self._lock:
+            record = self.settings[object_id]
+            value = edit(json.loads(json.dumps(record.value)))
+            self._check_immutable(record, value)
+            self._validate_value(record.schema_id, value, object_id)
+            record.value = value
+            record.update_token = _new_update_token()
 
     def events_in(self, bucket: str) -> list[dict[str, Any]]:
         with self._lock:
@@ -860,15 +981,28 @@ class DynatraceEmulator:
         if item.get("scope") != "environment":
             raise ApiError(400, f"Scope {item.get('scope')} is not allowed for schema {schema_id}; use environment")
         external_id = item.get("externalId")
+        target = None
         if external_id is not None:
             if not isinstance(external_id, str) or not external_id or len(external_id) > 500:
                 raise ApiError(400, "externalId must be 1-500 characters")
-            holder = next((o for o in [*self.settings.values(), *pending] if o.external_id == external_id), None)
-            if holder is not None:
-                raise ApiError(400, f"externalId {external_id} is already used by settings object {holder.object_id}")
+            if any(o.external_id == external_id for o in pending):
+                raise ApiError(400, f"externalId {external_id} is used twice in this request")
+            target = self._upsert_target(schema_id, external_id, item.get("objectId"))
         value = item.get("value")
         if not isinstance(value, dict):
             raise ApiError(400, "value must be an object")
+        if target is not None:
+            self._check_immutable(target, value)
+            self._validate_value(schema_id, value, target.object_id, pending)
+            return SettingsRecord(
+                target.object_id,
+                schema_id,
+                target.scope,
+                value,
+                external_id,
+                _new_update_token(),
+                target.schema_version,
+            )
         if schema_id == ROUTING_SCHEMA and (
             self.objects(ROUTING_SCHEMA) or any(p.schema_id == ROUTING_SCHEMA for p in pending)
         ):
@@ -879,12 +1013,52 @@ class DynatraceEmulator:
         self._validate_value(schema_id, value, None, pending)
         return SettingsRecord(_new_object_id(), schema_id, "environment", value, external_id, _new_update_token())
 
+    def _upsert_target(self, schema_id: str, external_id: str, object_id: Any) -> SettingsRecord | None:
+        """The object a POST with ``externalId`` replaces, if any.
+
+        POST /api/v2/settings/objects creates *or updates*: an item whose ``externalId`` is already
+        held by an object replaces that object's value in place (same objectId), and an item with
+        ``externalId`` plus ``objectId`` replaces the object with that id ("The ID of the settings
+        object that should be replaced. Only applicable if an external identifier is provided",
+        https://docs.dynatrace.com/docs/dynatrace-api/environment-api/settings/objects/post-object).
+        Monaco relies on this upsert (pkg/client/dtclient/settings_client.go, ``Upsert``: one POST
+        for create and update) and documents that externalId and objectId must not name two
+        different objects in one request.
+        """
+        holder = next((o for o in self.settings.values() if o.external_id == external_id), None)
+        if object_id is not None:
+            target = self.settings.get(str(object_id))
+            if target is None:
+                raise ApiError(404, f"Settings object with ID {object_id} not found")
+            if holder is not None and holder.object_id != target.object_id:
+                raise ApiError(
+                    400, f"externalId {external_id} belongs to settings object {holder.object_id}, not {object_id}"
+                )
+            holder = target
+        if holder is not None and holder.schema_id != schema_id:
+            raise ApiError(400, f"externalId {external_id} belongs to an object of schema {holder.schema_id}")
+        return holder
+
+    @staticmethod
+    def _check_immutable(record: SettingsRecord, value: dict[str, Any]) -> None:
+        """pipelines schema: customId, groupRole and routing have modificationPolicy NEVER."""
+        if record.schema_id != PIPELINES_SCHEMA:
+            return
+        changed = [k for k in PIPELINE_IMMUTABLE if record.value.get(k) != value.get(k)]
+        if changed:
+            raise ApiError(
+                400,
+                "Constraints violated.",
+                violations=[_violation(k, f"{k} cannot be modified after creation") for k in changed],
+            )
+
     def _update_settings(self, record: SettingsRecord, body: Any) -> tuple[int, Any, dict[str, str]]:
         if not isinstance(body, dict) or not isinstance(body.get("value"), dict):
             raise ApiError(400, "Request body must be an object with a value")
         token = body.get("updateToken")
         if token is not None and token != record.update_token:
             raise ApiError(409, "Conflicting update: the object was modified since it was read (stale updateToken)")
+        self._check_immutable(record, body["value"])
         self._validate_value(record.schema_id, body["value"], record.object_id)
         record.value = json.loads(json.dumps(body["value"]))
         record.update_token = _new_update_token()
@@ -933,13 +1107,13 @@ class DynatraceEmulator:
         self, value: dict[str, Any], object_id: str | None, pending: list[SettingsRecord]
     ) -> list[dict[str, Any]]:
         problems: list[dict[str, Any]] = []
-        unknown = set(value) - {"customId", "displayName", *PIPELINE_STAGES}
+        unknown = set(value) - PIPELINE_PROPERTIES
         problems += [_violation(k, "unknown property") for k in sorted(unknown)]
         custom_id = value.get("customId")
         if not isinstance(custom_id, str) or not 4 <= len(custom_id) <= 100 or re.search(r"\s", custom_id):
             problems.append(_violation("customId", "customId must be 4-100 characters without whitespace"))
-        elif custom_id.startswith(("dt.", "dynatrace.")):
-            problems.append(_violation("customId", "customId must not start with 'dt.' or 'dynatrace.'"))
+        elif RESERVED_PREFIX.match(custom_id):
+            problems.append(_violation("customId", "Must not start with 'dt.' or 'dynatrace.'"))
         else:
             others = [
                 o
@@ -953,14 +1127,21 @@ class DynatraceEmulator:
         display = value.get("displayName")
         if not isinstance(display, str) or not 1 <= len(display) <= 500:
             problems.append(_violation("displayName", "displayName is required (1-500 characters)"))
+        # pipelines schema: groupRole and routing are nullable enums
+        for name, allowed in (("groupRole", PIPELINE_GROUP_ROLES), ("routing", PIPELINE_ROUTING)):
+            if value.get(name) is not None and value[name] not in allowed:
+                problems.append(_violation(name, f"{name} must be one of {', '.join(allowed)}"))
+        problems += _metadata_problems(value.get("metadataList", []))
         now = time.monotonic()
         for stage_name in PIPELINE_STAGES:
-            if stage_name not in value:
+            stage = value.get(stage_name)
+            if stage is None:  # pipelines schema: every stage is nullable
                 continue
-            stage = value[stage_name]
             if not isinstance(stage, dict) or not isinstance(stage.get("processors", []), list):
                 problems.append(_violation(stage_name, "stage must be an object with a processors list"))
                 continue
+            if len(stage.get("processors", [])) > MAX_STAGE_PROCESSORS:
+                problems.append(_violation(f"{stage_name}.processors", f"at most {MAX_STAGE_PROCESSORS} processors"))
             seen: set[str] = set()
             for i, proc in enumerate(stage.get("processors", [])):
                 where = f"{stage_name}.processors[{i}]"
@@ -968,8 +1149,10 @@ class DynatraceEmulator:
                     problems.append(_violation(where, "processor must be an object"))
                     continue
                 pid = proc.get("id")
-                if not isinstance(pid, str) or not 4 <= len(pid) <= 100:
+                if not isinstance(pid, str) or not pid.strip() or not 4 <= len(pid) <= 100:
                     problems.append(_violation(f"{where}.id", "id must be 4-100 characters"))
+                elif RESERVED_PREFIX.match(pid):
+                    problems.append(_violation(f"{where}.id", "Must not start with 'dt.' or 'dynatrace.'"))
                 elif pid in seen:
                     problems.append(_violation(f"{where}.id", f"id '{pid}' is not unique in the stage"))
                 else:
@@ -981,10 +1164,16 @@ class DynatraceEmulator:
                 if not isinstance(description, str) or not description.strip() or len(description) > 512:
                     problems.append(_violation(f"{where}.description", "description must not be blank (max 512)"))
                 matcher = proc.get("matcher")
-                if not isinstance(matcher, str) or not matcher.strip() or len(matcher) > 4096:
+                # pipelines schema: Processor.matcher applies to every type except ``technology``
+                if kind != "technology" and (
+                    not isinstance(matcher, str) or not matcher.strip() or len(matcher) > 4096
+                ):
                     problems.append(_violation(f"{where}.matcher", "matcher must be a DQL condition (1-4096)"))
                 if not isinstance(proc.get("enabled", True), bool):
                     problems.append(_violation(f"{where}.enabled", "enabled must be a boolean"))
+                sample = proc.get("sampleData")  # pipelines schema: nullable text, 1-8192
+                if sample is not None and (not isinstance(sample, str) or not 1 <= len(sample) <= 8192):
+                    problems.append(_violation(f"{where}.sampleData", "sampleData must be 1-8192 characters"))
                 if kind == "bucketAssignment":
                     if stage_name != "storage":
                         problems.append(_violation(where, "bucketAssignment is allowed only in the storage stage"))
@@ -1022,18 +1211,20 @@ class DynatraceEmulator:
             if not isinstance(entry, dict):
                 problems.append(_violation(where, "entry must be an object"))
                 continue
-            unknown_keys = set(entry) - {
-                "enabled",
-                "pipelineType",
-                "pipelineId",
-                "builtinPipelineId",
-                "matcher",
-                "description",
-            }
+            unknown_keys = set(entry) - ROUTING_ENTRY_PROPERTIES
             problems += [_violation(f"{where}.{k}", "unknown property") for k in sorted(unknown_keys)]
             description = entry.get("description")
+            # routing schema: description NOT_BLANK, LENGTH max 512, PATTERN (reserved prefixes)
             if not isinstance(description, str) or not description.strip():
                 problems.append(_violation(f"{where}.description", "description must not be blank"))
+            elif len(description) > MAX_ROUTING_DESCRIPTION:
+                problems.append(
+                    _violation(
+                        f"{where}.description", f"description must be at most {MAX_ROUTING_DESCRIPTION} characters"
+                    )
+                )
+            elif RESERVED_PREFIX.match(description):
+                problems.append(_violation(f"{where}.description", "Must not start with 'dt.' or 'dynatrace.'"))
             elif description in seen:
                 problems.append(_violation(f"{where}.description", f"description '{description}' must be unique"))
             else:
@@ -1050,8 +1241,12 @@ class DynatraceEmulator:
                         _violation(f"{where}.pipelineId", f"Pipeline '{entry.get('pipelineId')}' does not exist")
                     )
             elif kind == "builtin":
-                if entry.get("builtinPipelineId") not in ("default", "logs", "bizevents"):
-                    problems.append(_violation(f"{where}.builtinPipelineId", "unknown built-in pipeline"))
+                # routing schema: builtinPipelineId is free text of 1-500 characters (no enum)
+                builtin = entry.get("builtinPipelineId")
+                if not isinstance(builtin, str) or not 1 <= len(builtin) <= 500:
+                    problems.append(
+                        _violation(f"{where}.builtinPipelineId", "builtinPipelineId must be 1-500 characters")
+                    )
             else:
                 problems.append(_violation(f"{where}.pipelineType", "pipelineType must be custom or builtin"))
         return problems
@@ -1270,6 +1465,33 @@ def _bucket_problems(body: dict[str, Any], *, creating: bool) -> list[dict[str, 
     display = body.get("displayName")
     if display is not None and (not isinstance(display, str) or len(display) > 200):
         bad("displayName must be at most 200 characters")
+    return problems
+
+
+def _metadata_problems(entries: Any) -> list[dict[str, Any]]:
+    """pipelines schema: metadataList is a list (max 32) of MetadataEntry, unique on entryKey;
+    entryKey is NOT_BLANK text of 3-256, entryValue nullable text of 1-1024."""
+    if not isinstance(entries, list):
+        return [_violation("metadataList", "metadataList must be a list")]
+    problems = []
+    if len(entries) > MAX_METADATA_ENTRIES:
+        problems.append(_violation("metadataList", f"at most {MAX_METADATA_ENTRIES} entries"))
+    keys: set[str] = set()
+    for i, entry in enumerate(entries):
+        where = f"metadataList[{i}]"
+        if not isinstance(entry, dict) or set(entry) - {"entryKey", "entryValue"}:
+            problems.append(_violation(where, "entry must be an object with entryKey and entryValue"))
+            continue
+        key = entry.get("entryKey")
+        if not isinstance(key, str) or not key.strip() or not 3 <= len(key) <= 256:
+            problems.append(_violation(f"{where}.entryKey", "entryKey must be 3-256 characters"))
+        elif key in keys:
+            problems.append(_violation(f"{where}.entryKey", f"entryKey '{key}' must be unique"))
+        else:
+            keys.add(key)
+        val = entry.get("entryValue")
+        if val is not None and (not isinstance(val, str) or not 1 <= len(val) <= 1024):
+            problems.append(_violation(f"{where}.entryValue", "entryValue must be 1-1024 characters"))
     return problems
 
 

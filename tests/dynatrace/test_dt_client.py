@@ -176,7 +176,7 @@ def test_settings_error_arrays_are_understood(env: Env) -> None:
                 SettingsObjectCreate(schema_id=PIPELINES_SCHEMA, value={"customId": "dt.bad", "displayName": ""})
             )
     assert raised.value.status == 400
-    assert raised.value.mentions("customId must not start with 'dt.'")
+    assert raised.value.mentions("customId: Must not start with 'dt.'")
     assert raised.value.mentions("displayName is required")
 
 

@@ -152,9 +152,10 @@ def test_settings_create_validate_only_and_error_arrays(raw: Raw, env: Env) -> N
     ok = _create_settings(raw, PIPELINES_SCHEMA, _pipeline(), externalId="ext-1")
     assert ok.status_code == 200
     assert ok.json()[0]["objectId"]
-    duplicate = _create_settings(raw, PIPELINES_SCHEMA, _pipeline("other-id"), externalId="ext-1")
-    assert duplicate.status_code == 400
-    assert "externalId" in duplicate.json()[0]["error"]["message"]
+    # the same externalId addresses the existing object, whose customId cannot change
+    renamed = _create_settings(raw, PIPELINES_SCHEMA, _pipeline("other-id"), externalId="ext-1")
+    assert renamed.status_code == 400
+    assert [v["path"] for v in renamed.json()[0]["error"]["constraintViolations"]] == ["customId"]
     bad = _create_settings(raw, PIPELINES_SCHEMA, {**_pipeline("dt.no"), "displayName": ""})
     violations = bad.json()[0]["error"]["constraintViolations"]
     assert bad.status_code == 400
@@ -164,6 +165,117 @@ def test_settings_create_validate_only_and_error_arrays(raw: Raw, env: Env) -> N
     assert _create_settings(raw, PIPELINES_SCHEMA, blank).status_code == 400
     assert _create_settings(raw, PIPELINES_SCHEMA, _pipeline("ai-data-governance")).status_code == 400  # unique
     assert _create_settings(raw, "builtin:unknown", {}).status_code == 404
+
+
+def test_post_with_an_existing_external_id_updates_that_object(raw: Raw, env: Env) -> None:
+    env.dt.put_bucket("gen_ai_events")
+    first = _create_settings(raw, PIPELINES_SCHEMA, _pipeline(), externalId="ext-1")
+    object_id = first.json()[0]["objectId"]
+    token = env.dt.settings[object_id].update_token
+    again = _create_settings(raw, PIPELINES_SCHEMA, {**_pipeline(), "displayName": "renamed"}, externalId="ext-1")
+    assert again.status_code == 200
+    assert again.json() == [{"code": 200, "objectId": object_id}]  # updated in place, not duplicated
+    [pipeline] = env.dt.pipelines()
+    assert pipeline.value["displayName"] == "renamed"
+    assert pipeline.update_token != token
+    # objectId + externalId replaces that object and gives it the externalId ...
+    other = env.dt.put_pipeline("other-pipeline")
+    adopted = _create_settings(raw, PIPELINES_SCHEMA, _pipeline("other-pipeline"), externalId="ext-2", objectId=other)
+    assert adopted.json() == [{"code": 200, "objectId": other}]
+    assert env.dt.settings[other].external_id == "ext-2"
+    # ... but not when the externalId already names a different object, or the object is gone
+    clash = _create_settings(raw, PIPELINES_SCHEMA, _pipeline("other-pipeline"), externalId="ext-1", objectId=other)
+    assert clash.status_code == 400
+    assert _create_settings(raw, PIPELINES_SCHEMA, _pipeline(), externalId="ext-3", objectId="gone").status_code == 404
+    assert len(env.dt.pipelines()) == 2
+
+
+def test_reserved_prefixes_are_rejected_in_any_letter_case(raw: Raw, env: Env) -> None:
+    env.dt.put_bucket("gen_ai_events")
+    for custom_id in ("DT.pipeline", "Dt.pipeline", "DYNATRACE.pipeline", "dynaTrace.pipeline"):
+        response = _create_settings(raw, PIPELINES_SCHEMA, _pipeline(custom_id))
+        assert response.status_code == 400, custom_id
+        assert [v["path"] for v in response.json()[0]["error"]["constraintViolations"]] == ["customId"]
+    processor_id = _pipeline("processor-prefix")
+    processor_id["storage"]["processors"][0]["id"] = "DT.store"
+    response = _create_settings(raw, PIPELINES_SCHEMA, processor_id)
+    assert response.status_code == 400
+    assert [v["path"] for v in response.json()[0]["error"]["constraintViolations"]] == ["storage.processors[0].id"]
+    # the prefix only counts with its dot
+    assert _create_settings(raw, PIPELINES_SCHEMA, _pipeline("dtx-pipeline")).status_code == 200
+
+
+def test_routing_description_limits(raw: Raw, env: Env) -> None:
+    pipeline = env.dt.put_pipeline("ai-data-governance")
+    entry = {"enabled": True, "pipelineType": "custom", "pipelineId": pipeline, "matcher": "true"}
+    for description in ("x" * 513, "DT.route", "Dynatrace.route", "dt.route"):
+        response = _create_settings(raw, ROUTING_SCHEMA, {"routingEntries": [{**entry, "description": description}]})
+        assert response.status_code == 400, description[:20]
+        paths = [v["path"] for v in response.json()[0]["error"]["constraintViolations"]]
+        assert paths == ["routingEntries[0].description"]
+    longest = {"routingEntries": [{**entry, "description": "x" * 512}]}
+    assert _create_settings(raw, ROUTING_SCHEMA, longest).status_code == 200
+
+
+def test_documented_pipeline_properties_and_processor_types_are_accepted(raw: Raw, env: Env) -> None:
+    env.dt.put_bucket("gen_ai_events")
+
+    def proc(kind: str, pid: str, **attrs: Any) -> dict[str, Any]:
+        return {"type": kind, "id": pid, "description": kind, "enabled": True, "matcher": "true", **attrs}
+
+    value = _pipeline(
+        "full-pipeline",
+        metadataList=[{"entryKey": "owner", "entryValue": "ml-platform"}, {"entryKey": "tier", "entryValue": None}],
+        routing="routable",
+        groupRole="memberPipeline",
+        processing={
+            "processors": [
+                proc("geoLookup", "geo-ip", geoLookup={"sourceIpField": "client.ip"}, sampleData='{"a":1}'),
+                proc("inlineLookup", "lookup-team", inlineLookup={}),
+                {"type": "technology", "id": "tech-java", "description": "java", "enabled": True, "technology": {}},
+            ]
+        },
+        smartscapeNodeExtraction={"processors": [proc("smartscapeNode", "node-model", smartscapeNode={})]},
+        smartscapeEdgeExtraction={"processors": [proc("smartscapeEdge", "edge-model", smartscapeEdge={})]},
+        metricExtraction={"processors": [proc("histogramMetric", "latency-hist", histogramMetric={})]},
+        davis=None,
+    )
+    response = _create_settings(raw, PIPELINES_SCHEMA, value)
+    assert response.status_code == 200, response.json()
+    object_id = response.json()[0]["objectId"]
+    # groupRole, routing and customId cannot change after creation
+    for key, changed in (("groupRole", "basePipeline"), ("routing", "notRoutable"), ("customId", "renamed-id")):
+        put = raw.call("PUT", f"{SETTINGS_PATH}/{object_id}", json={"value": {**value, key: changed}})
+        assert put.status_code == 400, key
+    bad = [
+        {"groupRole": "leader"},
+        {"routing": "sometimes"},
+        {"metadataList": [{"entryKey": "ab", "entryValue": "x"}]},
+        {"metadataList": [{"entryKey": "dup", "entryValue": "1"}, {"entryKey": "dup", "entryValue": "2"}]},
+        {"metadataList": [{"entryKey": f"key{i}", "entryValue": "v"} for i in range(33)]},
+        {"processing": {"processors": [proc("regexExtract", "regex-x")]}},
+        {"processing": {"processors": [proc("dql", "sample-x", sampleData="")]}},
+        {"processing": {"processors": [{**proc("dql", "no-matcher"), "matcher": ""}]}},
+        {"unknownStage": {"processors": []}},
+    ]
+    for i, extra in enumerate(bad):
+        assert _create_settings(raw, PIPELINES_SCHEMA, _pipeline(f"bad-pipeline-{i}", **extra)).status_code == 400, (
+            extra
+        )
+
+
+def test_builtin_pipeline_ids_are_free_text(raw: Raw, env: Env) -> None:
+    def entry(builtin: Any, description: str) -> dict[str, Any]:
+        return {"pipelineType": "builtin", "builtinPipelineId": builtin, "matcher": "true", "description": description}
+
+    ok = {"routingEntries": [entry("default", "a"), entry("bizevents-default-pipeline", "b"), entry("x" * 500, "c")]}
+    assert _create_settings(raw, ROUTING_SCHEMA, ok).status_code == 200
+    routing_id = env.dt.routing().object_id  # type: ignore[union-attr]
+    for builtin in ("", "x" * 501, None):
+        put = raw.call(
+            "PUT", f"{SETTINGS_PATH}/{routing_id}", json={"value": {"routingEntries": [entry(builtin, "a")]}}
+        )
+        assert put.status_code == 400
 
 
 def test_pipelines_need_an_active_bizevents_bucket(raw: Raw, env: Env) -> None:
@@ -223,6 +335,7 @@ def test_token_api(raw: Raw, env: Env) -> None:
     assert made.status_code == 201
     assert made.json()["token"].startswith(made.json()["id"] + ".")
     assert raw.call("POST", TOKENS_PATH, json={"name": "t2", "scopes": ["no.such"]}).status_code == 400
+    assert raw.call("POST", TOKENS_PATH, json={"name": "t2", "scopes": ["Settings.Read"]}).status_code == 400
     assert (
         raw.call(
             "POST", TOKENS_PATH, json={"name": "t3", "scopes": ["bizevents.ingest"], "expirationDate": 1}
@@ -236,6 +349,21 @@ def test_token_api(raw: Raw, env: Env) -> None:
     assert [t["name"] for t in listed["apiTokens"]] == ["t1"]
     assert raw.call("DELETE", f"{TOKENS_PATH}/{made.json()['id']}").status_code == 204
     assert raw.call("DELETE", f"{TOKENS_PATH}/{made.json()['id']}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "scopes",
+    [
+        ["slo.read", "slo.write"],
+        ["entities.write", "problems.read", "events.read"],
+        ["ReadConfig", "WriteConfig", "InstallerDownload"],
+        ["openpipeline.events_sdlc.custom", "extensionDiscoveryPmi.read", "hub.install"],
+        ["activeGateTokenManagement.create", "credentialVault.write", "traces.lookup"],
+    ],
+)
+def test_every_documented_token_scope_is_accepted(raw: Raw, scopes: list[str]) -> None:
+    made = raw.call("POST", TOKENS_PATH, json={"name": "documented", "scopes": scopes})
+    assert made.status_code == 201, made.text
 
 
 def test_bizevent_ingest_validation(raw: Raw, env: Env) -> None:

@@ -43,6 +43,10 @@ def _create(env: Env, **props: Any) -> tuple[str, dict[str, Any]]:
         ("processor_description", "   ", "must not be blank"),
         ("matcher", "x" * 4097, "at most 4096"),
         ("processor_id", "abc", "at least 4"),
+        ("custom_id", "DT.mine", "must not start with 'dt.'"),
+        ("custom_id", "Dynatrace.mine", "must not start with 'dt.'"),
+        ("processor_id", "DT.store", "must not start with 'dt.'"),
+        ("processor_id", "dynatrace.store", "must not start with 'dt.'"),
     ],
 )
 def test_check_enforces_the_schema_rules(env: Env, field: str, value: Any, reason: str) -> None:
@@ -153,6 +157,58 @@ def test_update_preserves_what_others_added_and_has_no_perpetual_diff(env: Env) 
     env.dt.clear_log()
     P.update(object_id, outs, {**same, "display_name": "AI Data Governance v2"})
     assert env.dt.writes() == []  # nothing left to change: no write
+
+
+def test_merge_and_put_keep_pipeline_fields_the_tenant_returns_but_we_never_sent(env: Env) -> None:
+    _bucket(env)
+    # As the UI would store our pipeline: documented fields we do not model, on the pipeline
+    # (metadataList, groupRole, routing, a smartscape stage) and on our own processor (sampleData).
+    extra: dict[str, Any] = {
+        "metadataList": [{"entryKey": "owner", "entryValue": "ml-platform"}],
+        "groupRole": "memberPipeline",
+        "routing": "routable",
+        "smartscapeNodeExtraction": {
+            "processors": [
+                {
+                    "type": "smartscapeNode",
+                    "id": "model-node",
+                    "description": "added in the UI",
+                    "enabled": True,
+                    "matcher": "true",
+                    "smartscapeNode": {"nodeType": "AI_MODEL"},
+                }
+            ]
+        },
+    }
+    sample = '{"event.type": "gen_ai.auditing"}'
+    ours = {
+        "type": "bucketAssignment",
+        "id": "store-governed-events",
+        "description": "edited in the UI",
+        "enabled": True,
+        "matcher": "true",
+        "sampleData": sample,
+        "bucketAssignment": {"bucketName": "gen_ai_events"},
+    }
+    value = {"customId": "ai-data-governance", "displayName": "old", "storage": {"processors": [ours]}, **extra}
+    external_id = f"ai-observability:{OWNER}:pipeline:ai-data-governance"
+    object_id = env.dt.put_object(PIPELINES_SCHEMA, value, external_id)
+    env.dt.clear_log()
+    adopted_id, outs = _create(env)  # adopts by externalId, then merge-and-PUT
+    assert adopted_id == object_id
+    assert [(c.method, c.status) for c in env.dt.writes()] == [("PUT", 200)]
+    stored = env.dt.settings[object_id].value
+    assert stored["displayName"] == "AI Data Governance"
+    assert {k: stored[k] for k in extra} == extra
+    env.dt.clear_log()
+    same = P.check({}, env.pipeline_props()).inputs
+    P.update(object_id, outs, {**same, "matcher": "isNotNull(event.type)"})
+    assert [(c.method, c.status) for c in env.dt.writes()] == [("PUT", 200)]
+    stored = env.dt.settings[object_id].value
+    assert {k: stored[k] for k in extra} == extra
+    [processor] = stored["storage"]["processors"]
+    assert processor["matcher"] == "isNotNull(event.type)"
+    assert processor["sampleData"] == sample
 
 
 def test_update_retries_on_a_stale_update_token(env: Env) -> None:

@@ -49,6 +49,25 @@ def test_check_rules(env: Env, pipeline_id: str) -> None:
     assert env.dt.calls() == []
 
 
+@pytest.mark.parametrize("description", ["x" * 513, "DT.ai-route", "Dynatrace.ai-route", "dT.ai-route"])
+def test_check_rejects_what_the_routing_schema_rejects(env: Env, pipeline_id: str, description: str) -> None:
+    failures = P.check({}, env.route_props(pipeline_id, description=description)).failures
+    assert [f.property for f in failures] == ["description"]
+    assert env.dt.calls() == []
+
+
+def test_longest_allowed_description_round_trips(env: Env, pipeline_id: str) -> None:
+    _create(env, pipeline_id, description="r" * 512)
+    assert _descriptions(env) == ["r" * 512]
+
+
+def test_foreign_entries_with_other_builtin_pipelines_survive(env: Env, pipeline_id: str) -> None:
+    other = {**_foreign("team-x"), "builtinPipelineId": "bizevents-team-x-builtin"}
+    env.dt.set_routing([other])
+    _create(env, pipeline_id)
+    assert env.dt.routing_entries()[1] == other
+
+
 def test_creates_the_routing_object_when_none_exists(env: Env, pipeline_id: str) -> None:
     outs = _create(env, pipeline_id)
     assert _descriptions(env) == [OURS]
