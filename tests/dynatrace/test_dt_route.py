@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from components.dynatrace import DynatraceApiError, OpenPipelineRouteProvider
+from components.dynatrace.models import RoutingEntry
 from tests.dynatrace.conftest import Env
 from tests.dynatrace.emulator import ROUTING_SCHEMA
 
@@ -54,6 +56,14 @@ def test_check_rejects_what_the_routing_schema_rejects(env: Env, pipeline_id: st
     failures = P.check({}, env.route_props(pipeline_id, description=description)).failures
     assert [f.property for f in failures] == ["description"]
     assert env.dt.calls() == []
+
+
+def test_the_wire_model_enforces_the_same_limits(pipeline_id: str) -> None:
+    entry = {"pipeline_id": pipeline_id, "matcher": "true"}
+    for description in ("x" * 513, "DynaTrace.ai-route"):
+        with pytest.raises(ValidationError):
+            RoutingEntry(description=description, **entry)
+    assert RoutingEntry(description="x" * 512, **entry).body()["description"] == "x" * 512
 
 
 def test_longest_allowed_description_round_trips(env: Env, pipeline_id: str) -> None:
