@@ -587,16 +587,6 @@ class DynatraceEmulator:
     def edit_routing(self, edit: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> None:
         self.set_routing(edit(self.routing_entries()))
 
-    def edit_object(self, object_id: str, edit: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
-        """Change a settings object's value as the UI would (validated like a PUT without updateToken)."""
-        with self._lock:
-            record = self.settings[object_id]
-            value = edit(json.loads(json.dumps(record.value)))
-            self._check_immutable(record, value)
-            self._validate_value(record.schema_id, value, object_id)
-            record.value = value
-            record.update_token = _new_update_token()
-
     def events_in(self, bucket: str) -> list[dict[str, Any]]:
         with self._lock:
             return [e for e in self.events if e.get("dt.system.bucket") == bucket]
@@ -1021,9 +1011,10 @@ class DynatraceEmulator:
         ``externalId`` plus ``objectId`` replaces the object with that id ("The ID of the settings
         object that should be replaced. Only applicable if an external identifier is provided",
         https://docs.dynatrace.com/docs/dynatrace-api/environment-api/settings/objects/post-object).
-        Monaco relies on this upsert (pkg/client/dtclient/settings_client.go, ``Upsert``: one POST
-        for create and update) and documents that externalId and objectId must not name two
-        different objects in one request.
+        Monaco relies on this upsert: its settings client (Dynatrace/dynatrace-configuration-as-code,
+        pkg/client/dtclient/settings_client.go, ``Upsert``) sends one POST for create and update and,
+        when the externalId and the objectId would name two different objects, drops the objectId and
+        updates the object holding the externalId, because one request cannot target both.
         """
         holder = next((o for o in self.settings.values() if o.external_id == external_id), None)
         if object_id is not None:

@@ -8,7 +8,9 @@ import pytest
 from pydantic import ValidationError
 
 from components.dynatrace import DynatraceApiError, OpenPipelineRouteProvider
+from components.dynatrace._provider import parse
 from components.dynatrace.models import RoutingEntry
+from components.dynatrace.route import OUTPUTS_ONLY, RouteInputs, our_entry, place
 from tests.dynatrace.conftest import Env
 from tests.dynatrace.emulator import ROUTING_SCHEMA
 
@@ -76,6 +78,15 @@ def test_foreign_entries_with_other_builtin_pipelines_survive(env: Env, pipeline
     env.dt.set_routing([other])
     _create(env, pipeline_id)
     assert env.dt.routing_entries()[1] == other
+
+
+def test_merge_keeps_entry_fields_the_tenant_returns_but_we_never_sent(env: Env, pipeline_id: str) -> None:
+    # Schema 1.69 has no such field (the emulator rejects it); a newer schema version may add one.
+    inputs = parse(RouteInputs, P.check({}, env.route_props(pipeline_id)).inputs, OUTPUTS_ONLY)
+    live = [{**our_entry(inputs), "matcher": "false", "futureFlag": {"x": 1}}, _foreign("team-a")]
+    merged = place(live, inputs)
+    assert merged[0] == {**our_entry(inputs), "futureFlag": {"x": 1}}
+    assert merged[1] == _foreign("team-a")
 
 
 def test_creates_the_routing_object_when_none_exists(env: Env, pipeline_id: str) -> None:
