@@ -1108,9 +1108,7 @@ def test_event_pattern_matcher_on_the_shared_sample_event() -> None:
     """The matcher behind bedrock-rule-excludes-inference agrees with EventBridge on a real event."""
     from policies.rules._event_pattern import may_match
 
-    event = json.loads(
-        (Path(__file__).resolve().parents[3] / "shared/data/events/ct-create-guardrail.json").read_text()
-    )
+    event = json.loads((Path(__file__).resolve().parents[1] / "aws/events/ct-create-guardrail.json").read_text())
     assert may_match(GOVERNANCE_PATTERN, event)
     assert not may_match(with_(GOVERNANCE_PATTERN, "$or.0.detail.eventName", ["InvokeModel"]), event)
     assert not may_match({"source": ["aws.ec2"]}, event)
