@@ -341,6 +341,7 @@ class DynatraceEmulator:
         self._lock = threading.RLock()
         self._rng = random.Random(self.faults.seed)
         self.tokens: dict[str, TokenRecord] = {}
+        self.clock_offset = 0.0  # seconds added to the wall clock for token ages (advance_clock)
         self.buckets: dict[str, BucketRecord] = {}
         self.settings: dict[str, SettingsRecord] = {}
         self.events: list[dict[str, Any]] = []
@@ -391,6 +392,15 @@ class DynatraceEmulator:
         return f"http://{host!s}:{port}"
 
     # -- tokens and seeding ------------------------------------------------------------------
+
+    def wall_time(self) -> float:
+        """The tenant's clock (epoch seconds) for token creation and expiry."""
+        return time.time() + self.clock_offset
+
+    def advance_clock(self, *, days: float) -> None:
+        """Move the tenant's clock forward (tokens age and expire as they would in ``days``)."""
+        with self._lock:
+            self.clock_offset += days * 86400
 
     def add_token(
         self,
@@ -626,7 +636,7 @@ class DynatraceEmulator:
             record = self.tokens.get(token.strip())
         if record is None or not record.enabled:
             raise ApiError(401, f"Token is invalid or revoked{echo}.")
-        if record.expires_at is not None and record.expires_at < time.time():
+        if record.expires_at is not None and record.expires_at < self.wall_time():
             raise ApiError(401, f"Token has expired{echo}.")
         wanted_kind = "api" if scheme == "Api-Token" else "platform"
         if record.kind != wanted_kind:
@@ -1100,8 +1110,8 @@ class DynatraceEmulator:
             )
         expires_at = None
         if body.get("expirationDate") is not None:
-            expires_at = _expiry(body["expirationDate"])
-            if expires_at is None or expires_at <= time.time():
+            expires_at = _expiry(body["expirationDate"], self.wall_time())
+            if expires_at is None or expires_at <= self.wall_time():
                 details.append(
                     {"parameterLocation": "PAYLOAD_BODY", "message": "expirationDate must lie in the future"}
                 )
@@ -1112,7 +1122,13 @@ class DynatraceEmulator:
         if not isinstance(personal, bool):
             raise ApiError(400, "personalAccessToken must be a boolean")
         record = TokenRecord(
-            token, "api", frozenset(scopes), name=str(name), expires_at=expires_at, personal_access_token=personal
+            token,
+            "api",
+            frozenset(scopes),
+            name=str(name),
+            expires_at=expires_at,
+            created=self.wall_time(),
+            personal_access_token=personal,
         )
         self.tokens[token] = record
         body_out: dict[str, Any] = {"id": record.id, "token": token}
@@ -1357,7 +1373,7 @@ def _iso(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(epoch))
 
 
-def _expiry(value: Any) -> float | None:
+def _expiry(value: Any, now: float) -> float | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value) / 1000.0
     if not isinstance(value, str):
@@ -1365,7 +1381,7 @@ def _expiry(value: Any) -> float | None:
     match = re.fullmatch(r"now\+(\d+)([dhmy])", value.strip())
     if match:
         unit = {"m": 60, "h": 3600, "d": 86400, "y": 365 * 86400}[match.group(2)]
-        return time.time() + int(match.group(1)) * unit
+        return now + int(match.group(1)) * unit
     try:
         return email.utils.parsedate_to_datetime(value).timestamp()
     except (TypeError, ValueError):
