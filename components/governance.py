@@ -59,6 +59,9 @@ class DynatraceGovernance(pulumi.ComponentResource):
     """The minted ingest token (a secret), or None when ``ingestToken.create`` is false."""
     ingest_token_id: pulumi.Output[str] | None
     """The token's public id (``dt0c01.XXXX``), safe to show."""
+    ingest_token_expires_at: pulumi.Output[str | None] | None
+    """When the minted token expires (ISO-8601; None for a token without expiry); a ``pulumi up``
+    within ``ingestToken.rotateBeforeDays`` of it mints the next one."""
 
     def __init__(self, name: str, args: DynatraceGovernanceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(COMPONENT_TYPE, name, None, opts)
@@ -77,6 +80,7 @@ class DynatraceGovernance(pulumi.ComponentResource):
                     name=cfg.ingest_token.name,
                     scopes=list(cfg.ingest_token.scopes),
                     expires_in_days=cfg.ingest_token.expires_in_days,
+                    rotate_before_days=cfg.ingest_token.rotation_days,
                     client=args.client,
                 ),
                 pulumi.ResourceOptions(parent=self),
@@ -128,6 +132,7 @@ class DynatraceGovernance(pulumi.ComponentResource):
         self.route_description = route.description
         self.ingest_token = pulumi.Output.secret(token.token) if token is not None else None
         self.ingest_token_id = token.token_id if token is not None else None
+        self.ingest_token_expires_at = token.expiration_date if token is not None else None
         self.register_outputs(
             {
                 "bucket_name": self.bucket_name,
@@ -135,5 +140,6 @@ class DynatraceGovernance(pulumi.ComponentResource):
                 "route_description": self.route_description,
                 "ingest_token": self.ingest_token,
                 "ingest_token_id": self.ingest_token_id,
+                "ingest_token_expires_at": self.ingest_token_expires_at,
             }
         )

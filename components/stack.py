@@ -66,6 +66,7 @@ def _governance(config: StackConfig, outputs: Outputs) -> pulumi.Output[str] | N
     outputs["governanceRouteDescription"] = governance.route_description
     if governance.ingest_token is not None:
         outputs["dynatraceIngestTokenId"] = governance.ingest_token_id
+        outputs["dynatraceIngestTokenExpiresAt"] = governance.ingest_token_expires_at
         return governance.ingest_token
     return configured
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from ._base import ConfigModel
 
@@ -26,6 +26,9 @@ SEED_INGEST_SCOPES: tuple[IngestScope, ...] = (
     "events.ingest",
     "openTelemetryTrace.ingest",
 )
+
+DEFAULT_ROTATE_BEFORE_DAYS = 30
+"""Rotation window when ``rotateBeforeDays`` is unset (capped at a third of a short token's lifetime)."""
 
 _BUCKET_NAME = re.compile(r"^[a-z][a-z0-9_-]{2,99}$")
 _CUSTOM_ID = re.compile(r"^\S{4,100}$")
@@ -91,6 +94,9 @@ class IngestTokenConfig(ConfigModel):
     """Token name; Dynatrace shows it as ``<name> [<fingerprint>]`` (owner, scopes and expiry hashed)."""
     scopes: Annotated[list[IngestScope], Field(min_length=1)] = Field(default_factory=lambda: list(SEED_INGEST_SCOPES))
     expires_in_days: Annotated[int, Field(ge=1, le=3650)] | None = 365
+    rotate_before_days: Annotated[int, Field(ge=1, le=3649)] | None = None
+    """Days before expiry from which a ``pulumi up`` mints a replacement token (then revokes the old
+    one); unset = 30, or a third of a token lifetime shorter than 90 days."""
 
     @field_validator("scopes")
     @classmethod
@@ -98,6 +104,32 @@ class IngestTokenConfig(ConfigModel):
         if len(set(value)) != len(value):
             raise ValueError("scopes must not repeat")
         return value
+
+    @model_validator(mode="after")
+    def _rotation_window(self) -> IngestTokenConfig:
+        if self.rotate_before_days is None:
+            return self
+        if self.expires_in_days is None:
+            raise ValueError(
+                "@rotateBeforeDays: applies only to an expiring token; set expiresInDays (1-3650) "
+                "or remove rotateBeforeDays (a token without expiry is never rotated)"
+            )
+        if self.rotate_before_days >= self.expires_in_days:
+            allowed = f"1-{self.expires_in_days - 1}" if self.expires_in_days > 1 else "none (raise expiresInDays)"
+            raise ValueError(
+                f"@rotateBeforeDays: must be smaller than expiresInDays ({self.expires_in_days}); "
+                f"allowed: {allowed}, got {self.rotate_before_days}"
+            )
+        return self
+
+    @property
+    def rotation_days(self) -> int | None:
+        """The effective rotation window in days (None: the token never expires, nothing to rotate)."""
+        if self.expires_in_days is None:
+            return None
+        if self.rotate_before_days is not None:
+            return self.rotate_before_days
+        return min(DEFAULT_ROTATE_BEFORE_DAYS, self.expires_in_days // 3)
 
 
 class GovernanceConfig(ConfigModel):

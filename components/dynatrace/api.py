@@ -26,6 +26,8 @@ SETTINGS_PATH = "/api/v2/settings/objects"
 TOKENS_PATH = "/api/v2/apiTokens"
 SETTINGS_FIELDS = "objectId,value,updateToken,externalId"
 SETTINGS_PAGE_SIZE = 500
+TOKEN_PAGE_MIN, TOKEN_PAGE_MAX = 100, 10000  # the bounds the tokens list documents for pageSize
+TOKEN_PAGE_SIZE = 1000
 _MAX_PAGES = 100
 
 
@@ -130,13 +132,19 @@ class TokenApi:
         response = self.client.request("GET", f"{TOKENS_PATH}/{token_id}", allow=(404,))
         return None if response.status == 404 else ApiTokenMetadata.model_validate(response.body)
 
-    def find_by_name(self, name: str) -> list[ApiTokenMetadata]:
-        """Tokens whose name is exactly ``name`` (the server filter is a looser match)."""
-        quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+    def find_by_name(self, name: str, *, page_size: int = TOKEN_PAGE_SIZE) -> list[ApiTokenMetadata]:
+        """Non-personal tokens whose name is exactly ``name`` (every page of the list).
+
+        ``apiTokenSelector`` has no name criterion (only ``owner``, ``personalAccessToken`` and
+        ``scope``), so the list is narrowed by a documented criterion and the name is compared
+        here, as Dynatrace's Terraform provider does.
+        """
+        if not TOKEN_PAGE_MIN <= page_size <= TOKEN_PAGE_MAX:
+            raise ValueError(f"page_size must be {TOKEN_PAGE_MIN}..{TOKEN_PAGE_MAX}")
         params: dict[str, str | int] = {
-            "apiTokenSelector": f'name("{quoted}")',
+            "apiTokenSelector": "personalAccessToken(false)",
             "fields": "+scopes,+expirationDate",
-            "pageSize": 1000,
+            "pageSize": page_size,
         }
         found: list[ApiTokenMetadata] = []
         for _ in range(_MAX_PAGES):
@@ -144,8 +152,8 @@ class TokenApi:
             found.extend(t for t in page.api_tokens if t.name == name)
             if not page.next_page_key:
                 return found
-            params = {"nextPageKey": page.next_page_key}
-        return found
+            params = {"nextPageKey": page.next_page_key}  # the API rejects any other parameter here
+        raise DynatraceApiError("GET", TOKENS_PATH, 200, f"more than {_MAX_PAGES} pages of API tokens")
 
     def delete(self, token_id: str) -> bool:
         response = self.client.request("DELETE", f"{TOKENS_PATH}/{token_id}", ok=(204, 200), allow=(404,))

@@ -145,6 +145,24 @@ CASES: list[tuple[str, str, str, str, Any, str, str]] = [
         "governance.ingestToken.expiresInDays",
         "greater than or equal to 1",
     ),
+    (
+        "token-rotation-window",
+        "dev",
+        "governance",
+        "ingestToken.rotateBeforeDays",
+        90,
+        "governance.ingestToken.rotateBeforeDays",
+        "smaller than expiresInDays (90)",
+    ),
+    (
+        "token-rotation-zero",
+        "prod",
+        "governance",
+        "ingestToken.rotateBeforeDays",
+        0,
+        "governance.ingestToken.rotateBeforeDays",
+        "greater than or equal to 1",
+    ),
     ("rate-limit-zero", "dev", "eventForwarding", "rateLimitPerSecond", 0, "eventForwarding.rateLimitPerSecond", "1"),
     (
         "retry-attempts",
@@ -322,3 +340,27 @@ def test_json_text_values_are_accepted_like_the_engine_passes_them(fake_env: dic
     assert config.dynatrace.platform == "https://abc12345.apps.dynatrace.com"
     assert config.governance.bucket.retention_days == 1825  # the seed's defaults
     assert config.governance.route_matcher == 'matchesValue(event.type,"gen_ai.auditing")'
+
+
+def test_rotation_needs_an_expiring_token(fake_env: dict[str, str]) -> None:
+    raw = stack_file("prod")
+    mutate(raw, "governance", "ingestToken.expiresInDays", None)
+    mutate(raw, "governance", "ingestToken.rotateBeforeDays", 30)
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(raw, fake_env, "prod")
+    [issue] = caught.value.issues
+    assert issue.path == f"{NS}:governance.ingestToken.rotateBeforeDays"
+    assert "expiresInDays (1-3650)" in issue.message
+
+
+@pytest.mark.parametrize(
+    ("expires", "rotate", "window"), [(365, None, 30), (90, None, 30), (12, None, 4), (2, None, 0), (90, 60, 60)]
+)
+def test_rotation_window_default_fits_inside_the_lifetime(
+    expires: int, rotate: int | None, window: int, fake_env: dict[str, str]
+) -> None:
+    raw = stack_file("dev")
+    mutate(raw, "governance", "ingestToken.expiresInDays", expires)
+    mutate(raw, "governance", "ingestToken.rotateBeforeDays", DELETE if rotate is None else rotate)
+    token = parse_stack_config(raw, fake_env).governance.ingest_token
+    assert token.rotation_days == window

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT
+from components.config import parse_stack_config
+from tests.conftest import ROOT, stack_file
 from tests.delivery.conftest import (
     PULUMI_ACTION,
     action_files,
@@ -190,6 +191,24 @@ def test_deploy_runs_on_main_after_the_checks_and_only_when_switched_on() -> Non
         assert "vars.PULUMI_DEPLOY_ENABLED == 'true'" in job["if"]
         assert "github.ref == 'refs/heads/main'" in job["if"]
         assert job["permissions"] == {"contents": "read", "id-token": "write"}
+
+
+def test_deploy_runs_weekly_so_the_ingest_token_rotates_without_a_push(fake_env: dict[str, str]) -> None:
+    document = workflow("deploy.yml")
+    [entry] = document["on"]["schedule"]
+    minute, hour, day_of_month, month, day_of_week = entry["cron"].split()
+    assert minute.isdigit()
+    assert hour.isdigit()
+    assert (day_of_month, month) == ("*", "*")
+    assert day_of_week.isdigit(), "once a week, on one weekday"
+    for job_id, (job, step, _) in _deploy_jobs().items():
+        # Nothing may keep a scheduled run from deploying: no event filter, the checks still first.
+        assert "github.event_name" not in job["if"], job_id
+        assert step["with"]["command"] == "up"
+    # Every committed stack's rotation window spans several weekly runs (one may fail or wait).
+    for stack in ("dev", "prod"):
+        token = parse_stack_config(stack_file(stack), fake_env, stack).governance.ingest_token
+        assert token.rotation_days is None or token.rotation_days >= 3 * 7, stack
 
 
 def test_each_deploy_job_is_bound_to_one_stack_its_environment_and_its_concurrency_group() -> None:

@@ -31,6 +31,7 @@ from pulumi.runtime._serialization import _deserialize
 
 from components.dynatrace._provider import plain
 from components.dynatrace.errors import DynatraceError
+from tools.mock_invokes import MOCK_INVOKES, InvokeContext
 
 PROVIDER_KEY = "__provider"
 
@@ -97,13 +98,18 @@ class _Mocks(pulumi_mocks.Mocks):
         self.registered: set[str] = set()
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        return {}, None
+        # Invokes (caller identity, region, ...) are answered like the offline plan answers them.
+        answer = MOCK_INVOKES.get(args.token)
+        if answer is None:
+            return {}, None
+        return answer(args.args, InvokeContext(stack=self.engine.stack, region="us-east-1")), []
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         key = f"{args.typ}::{args.name}"
         with self.lock:
             self.registered.add(key)
         if not args.typ.startswith("pulumi-python:dynamic"):
+            self.engine.register_plain(args.name, plain(dict(args.inputs)))
             return f"{args.name}-id", dict(args.inputs)
         return self.engine.step(key, args.name, plain(dict(args.inputs)), self._dependency_keys(key))
 
@@ -123,6 +129,10 @@ class Engine:
         self._pending_deletes: list[Entry] = []
         self._lock = threading.Lock()
         self.last_mocks: _Mocks | None = None
+        self.timeline: list[Op] = []
+        """``ops`` plus a ``register`` entry per non-dynamic resource, in the order they happened."""
+        self.plain_inputs: dict[str, dict[str, Any]] = {}
+        """The last inputs (secrets unwrapped) of each non-dynamic resource, by name."""
 
     # -- one resource step ----------------------------------------------------------------------
 
@@ -180,6 +190,13 @@ class Engine:
     def _record(self, op: str, name: str) -> None:
         with self._lock:
             self.ops.append(Op(op, name))
+            self.timeline.append(Op(op, name))
+
+    def register_plain(self, name: str, inputs: dict[str, Any]) -> None:
+        """A non-dynamic resource (answered by the mocks) registered with these inputs."""
+        with self._lock:
+            self.plain_inputs[name] = inputs
+            self.timeline.append(Op("register", name))
 
     # -- whole runs -------------------------------------------------------------------------------
 

@@ -205,6 +205,7 @@ KNOWN_API_SCOPES = frozenset(
         "extensionDiscoveryPmi.read",
     }
 )
+TOKEN_OWNER = "admin@example.invalid"  # the user every token of this environment belongs to
 CLASSIC_ADMIN_SCOPES = ("settings.read", "settings.write", "apiTokens.read", "apiTokens.write")
 PLATFORM_ADMIN_SCOPES = (
     "storage:bucket-definitions:read",
@@ -330,6 +331,8 @@ class TokenRecord:
     enabled: bool = True
     expires_at: float | None = None  # epoch seconds
     created: float = field(default_factory=time.time)
+    owner: str = TOKEN_OWNER
+    personal_access_token: bool = False
 
     @property
     def id(self) -> str:
@@ -449,6 +452,7 @@ class DynatraceEmulator:
         self._lock = threading.RLock()
         self._rng = random.Random(self.faults.seed)
         self.tokens: dict[str, TokenRecord] = {}
+        self.clock_offset = 0.0  # seconds added to the wall clock for token ages (advance_clock)
         self.buckets: dict[str, BucketRecord] = {}
         self.settings: dict[str, SettingsRecord] = {}
         self.events: list[dict[str, Any]] = []
@@ -499,6 +503,15 @@ class DynatraceEmulator:
         return f"http://{host!s}:{port}"
 
     # -- tokens and seeding ------------------------------------------------------------------
+
+    def wall_time(self) -> float:
+        """The tenant's clock (epoch seconds) for token creation and expiry."""
+        return time.time() + self.clock_offset
+
+    def advance_clock(self, *, days: float) -> None:
+        """Move the tenant's clock forward (tokens age and expire as they would in ``days``)."""
+        with self._lock:
+            self.clock_offset += days * 86400
 
     def add_token(
         self,
@@ -734,7 +747,7 @@ class DynatraceEmulator:
             record = self.tokens.get(token.strip())
         if record is None or not record.enabled:
             raise ApiError(401, f"Token is invalid or revoked{echo}.")
-        if record.expires_at is not None and record.expires_at < time.time():
+        if record.expires_at is not None and record.expires_at < self.wall_time():
             raise ApiError(401, f"Token has expired{echo}.")
         wanted_kind = "api" if scheme == "Api-Token" else "platform"
         if record.kind != wanted_kind:
@@ -1283,15 +1296,26 @@ class DynatraceEmulator:
             )
         expires_at = None
         if body.get("expirationDate") is not None:
-            expires_at = _expiry(body["expirationDate"])
-            if expires_at is None or expires_at <= time.time():
+            expires_at = _expiry(body["expirationDate"], self.wall_time())
+            if expires_at is None or expires_at <= self.wall_time():
                 details.append(
                     {"parameterLocation": "PAYLOAD_BODY", "message": "expirationDate must lie in the future"}
                 )
         if details:
             raise ApiError(400, "Invalid token definition", details=details)
         token = make_token("dt0c01")
-        record = TokenRecord(token, "api", frozenset(scopes), name=str(name), expires_at=expires_at)
+        personal = body.get("personalAccessToken", False)
+        if not isinstance(personal, bool):
+            raise ApiError(400, "personalAccessToken must be a boolean")
+        record = TokenRecord(
+            token,
+            "api",
+            frozenset(scopes),
+            name=str(name),
+            expires_at=expires_at,
+            created=self.wall_time(),
+            personal_access_token=personal,
+        )
         self.tokens[token] = record
         body_out: dict[str, Any] = {"id": record.id, "token": token}
         if expires_at is not None:
@@ -1299,33 +1323,43 @@ class DynatraceEmulator:
         return 201, body_out, {}
 
     def _list_tokens(self, query: dict[str, list[str]]) -> tuple[int, Any, dict[str, str]]:
-        if "nextPageKey" in query and len(query) > 1:
-            raise ApiError(400, "nextPageKey must be the only query parameter when requesting a subsequent page")
-        page_size = int((query.get("pageSize") or ["200"])[0])
-        if not 100 <= page_size <= 10000:
-            raise ApiError(400, "pageSize must be between 100 and 10000")
-        selector = (query.get("apiTokenSelector") or [""])[0]
-        name_filter = None
-        if selector:
-            match = re.fullmatch(r'name\("((?:[^"\\]|\\.)*)"\)', selector)
-            if not match:
-                raise ApiError(400, f"Unsupported apiTokenSelector {selector}")
-            name_filter = match.group(1).replace('\\"', '"').replace("\\\\", "\\").lower()
-        fields = (query.get("fields") or [""])[0]
-        tokens = [
-            t
-            for t in self.tokens.values()
-            if t.kind == "api" and (name_filter is None or name_filter in t.name.lower())
-        ]
-        return (
-            200,
-            {
-                "totalCount": len(tokens),
-                "pageSize": page_size,
-                "apiTokens": [_token_meta(t, with_scopes="+scopes" in fields) for t in tokens[:page_size]],
-            },
-            {},
-        )
+        # Access tokens API - GET all tokens
+        # (https://docs.dynatrace.com/docs/dynatrace-api/environment-api/tokens-v2/api-tokens/get-all):
+        # pageSize 100..10000 (default 200); a subsequent page is requested with nextPageKey alone,
+        # any other query parameter next to it is rejected; apiTokenSelector knows only the criteria
+        # owner("…"), personalAccessToken(true|false) and scope("…"), comma-separated, all must match.
+        if "nextPageKey" in query:
+            if len(query) > 1:
+                raise ApiError(400, "nextPageKey must be the only query parameter when requesting a subsequent page")
+            try:
+                cursor = json.loads(base64.urlsafe_b64decode(query["nextPageKey"][0].encode()))
+                offset, page_size = int(cursor["offset"]), int(cursor["pageSize"])
+                selector, fields = str(cursor["selector"]), str(cursor["fields"])
+            except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+                raise ApiError(400, "Invalid nextPageKey") from exc
+        else:
+            offset = 0
+            raw_size = (query.get("pageSize") or ["200"])[0]
+            try:
+                page_size = int(raw_size)
+            except ValueError as exc:
+                raise ApiError(400, f"pageSize must be an integer, got {raw_size}") from exc
+            if not 100 <= page_size <= 10000:
+                raise ApiError(400, "pageSize must be between 100 and 10000")
+            selector = (query.get("apiTokenSelector") or [""])[0]
+            fields = (query.get("fields") or [""])[0]
+        criteria = _token_selector(selector)
+        tokens = [t for t in self.tokens.values() if t.kind == "api" and all(c(t) for c in criteria)]
+        page = tokens[offset : offset + page_size]
+        body: dict[str, Any] = {
+            "totalCount": len(tokens),
+            "pageSize": page_size,
+            "apiTokens": [_token_meta(t, with_scopes="+scopes" in fields) for t in page],
+        }
+        if offset + page_size < len(tokens):
+            cursor = {"offset": offset + page_size, "pageSize": page_size, "selector": selector, "fields": fields}
+            body["nextPageKey"] = base64.urlsafe_b64encode(json.dumps(cursor).encode()).decode()
+        return 200, body, {}
 
     # -- business events ----------------------------------------------------------------------------
 
@@ -1494,15 +1528,54 @@ def _assigned_buckets(value: dict[str, Any]) -> set[str]:
     return names
 
 
+_SELECTOR_CRITERION = re.compile(r'\s*([A-Za-z]+)\(\s*("(?:[^"\\]|\\.)*"|[^()",]*)\s*\)\s*')
+
+
+def _token_selector(selector: str) -> list[Callable[[TokenRecord], bool]]:
+    """Predicates of an ``apiTokenSelector``; 400 for any criterion the API does not document
+    (Access tokens API - GET all tokens, parameter apiTokenSelector: owner, personalAccessToken, scope)."""
+    criteria: list[Callable[[TokenRecord], bool]] = []
+    rest = selector.strip()
+    while rest:
+        match = _SELECTOR_CRITERION.match(rest)
+        if match is None:
+            raise ApiError(400, f"Invalid apiTokenSelector: {selector}")
+        name, raw_value = match.group(1), match.group(2).strip()
+        value = raw_value[1:-1].replace('\\"', '"').replace("\\\\", "\\") if raw_value.startswith('"') else raw_value
+        if name == "owner":
+            criteria.append(lambda t, v=value: t.owner == v)
+        elif name == "personalAccessToken":
+            if value not in ("true", "false"):
+                raise ApiError(400, f"personalAccessToken must be true or false, got {value}")
+            criteria.append(lambda t, v=value == "true": t.personal_access_token is v)
+        elif name == "scope":
+            criteria.append(lambda t, v=value: v in t.scopes)
+        else:
+            raise ApiError(
+                400,
+                f'Unsupported apiTokenSelector criterion {name}: use owner("..."), '
+                'personalAccessToken(true|false) or scope("...")',
+            )
+        rest = rest[match.end() :]
+        if rest.startswith(","):
+            rest = rest[1:]
+            if not rest.strip():
+                raise ApiError(400, f"Invalid apiTokenSelector: {selector}")
+        elif rest:
+            raise ApiError(400, f"Invalid apiTokenSelector: {selector}")
+    return criteria
+
+
 def _token_meta(record: TokenRecord, *, with_scopes: bool) -> dict[str, Any]:
     meta: dict[str, Any] = {
         "id": record.id,
         "name": record.name,
         "enabled": record.enabled,
-        "owner": "admin@example.invalid",
+        "owner": record.owner,
         "creationDate": _iso(record.created),
     }
     if with_scopes:
+        meta["personalAccessToken"] = record.personal_access_token
         meta["scopes"] = sorted(record.scopes)
         if record.expires_at is not None:
             meta["expirationDate"] = _iso(record.expires_at)
@@ -1513,7 +1586,7 @@ def _iso(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(epoch))
 
 
-def _expiry(value: Any) -> float | None:
+def _expiry(value: Any, now: float) -> float | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value) / 1000.0
     if not isinstance(value, str):
@@ -1521,7 +1594,7 @@ def _expiry(value: Any) -> float | None:
     match = re.fullmatch(r"now\+(\d+)([dhmy])", value.strip())
     if match:
         unit = {"m": 60, "h": 3600, "d": 86400, "y": 365 * 86400}[match.group(2)]
-        return time.time() + int(match.group(1)) * unit
+        return now + int(match.group(1)) * unit
     try:
         return email.utils.parsedate_to_datetime(value).timestamp()
     except (TypeError, ValueError):

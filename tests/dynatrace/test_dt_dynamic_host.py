@@ -8,10 +8,13 @@ and errors reach the engine without token text.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import grpc
@@ -35,18 +38,21 @@ PROJECT = "ai-observability"
 SECRET_SIG = {rpc._special_sig_key: rpc._special_secret_sig}
 
 
-@pytest.fixture(scope="module")
-def host() -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
+FAKETIME = shutil.which("faketime")
+
+
+@contextlib.contextmanager
+def _start_host(faketime_offset: str | None = None) -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
+    """``python -m pulumi.dynamic`` as the engine starts it; optionally under libfaketime's
+    ``faketime -f <offset>`` (its wall clock moved, its monotonic clock left alone)."""
     env = {**os.environ, "PULUMI_PROJECT": PROJECT}
     env.pop("PYTHONPATH", None)  # the project root must be importable from the cwd alone, as under the engine
-    proc = subprocess.Popen(
-        [sys.executable, "-u", "-m", "pulumi.dynamic", "127.0.0.1:0"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    command = [sys.executable, "-u", "-m", "pulumi.dynamic", "127.0.0.1:0"]
+    if faketime_offset is not None:
+        assert FAKETIME is not None
+        command = [FAKETIME, "-f", faketime_offset, *command]
+        env["FAKETIME_DONT_FAKE_MONOTONIC"] = "1"
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
         port = int(proc.stdout.readline().strip())
@@ -65,6 +71,12 @@ def host() -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def host() -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
+    with _start_host() as stub:
+        yield stub
 
 
 def _struct(values: dict[str, Any]) -> struct_pb2.Struct:
@@ -263,3 +275,31 @@ def test_check_accepts_unknown_values_during_preview(host: provider_pb2_grpc.Res
     assert failures == []
     assert env.dt.calls() == []
     assert checked["custom_id"] == "ai-data-governance"
+
+
+@pytest.mark.skipif(FAKETIME is None, reason="faketime (Debian package faketime) is not installed; .ci/run installs it")
+def test_rotation_under_a_host_whose_clock_libfaketime_moved(
+    host: provider_pb2_grpc.ResourceProviderStub, env: Env
+) -> None:
+    """The unpatched clock path: the same stored token, diffed by a host running today and by
+    hosts whose wall clock libfaketime moved 3 and 29 days ahead (expiry 30 days, window 7)."""
+    token = Wire(host, IngestTokenProvider(), "IngestToken")
+    t_inputs, failures = token.check({}, env.token_props(expires_in_days=30, rotate_before_days=7))
+    assert failures == []
+    token_id, outs = token.create(_strip(t_inputs))
+    assert token.diff(token_id, _strip(outs), _strip(t_inputs)).changes == provider_pb2.DiffResponse.DIFF_NONE
+
+    with _start_host("+3d") as soon:
+        later = Wire(soon, IngestTokenProvider(), "IngestToken")
+        assert later.diff(token_id, _strip(outs), _strip(t_inputs)).changes == provider_pb2.DiffResponse.DIFF_NONE
+
+    with _start_host("+29d") as near_expiry:
+        late = Wire(near_expiry, IngestTokenProvider(), "IngestToken")
+        diff = late.diff(token_id, _strip(outs), _strip(t_inputs))
+        assert diff.changes == provider_pb2.DiffResponse.DIFF_SOME
+        assert list(diff.replaces) == ["expiration_date"]
+        assert diff.deleteBeforeReplace is False
+        new_id, new_outs = late.create(_strip(t_inputs))  # the replacement, minted by the faked host
+    faked_day = (datetime.now(UTC) + timedelta(days=29)).strftime("%Y%m%d")
+    assert new_outs["dynatrace_name"].endswith(f"] {faked_day}")
+    assert {t.id for t in env.dt.api_tokens(name_contains="ai-observability-test-ingest")} == {token_id, new_id}

@@ -345,7 +345,7 @@ def test_token_api(raw: Raw, env: Env) -> None:
     meta = raw.call("GET", f"{TOKENS_PATH}/{made.json()['id']}").json()
     assert meta["scopes"] == ["bizevents.ingest"]
     assert "token" not in meta
-    listed = raw.call("GET", f'{TOKENS_PATH}?apiTokenSelector=name("t1")').json()
+    listed = raw.call("GET", f'{TOKENS_PATH}?apiTokenSelector=scope("bizevents.ingest")').json()
     assert [t["name"] for t in listed["apiTokens"]] == ["t1"]
     assert raw.call("DELETE", f"{TOKENS_PATH}/{made.json()['id']}").status_code == 204
     assert raw.call("DELETE", f"{TOKENS_PATH}/{made.json()['id']}").status_code == 404
@@ -364,6 +364,48 @@ def test_token_api(raw: Raw, env: Env) -> None:
 def test_every_documented_token_scope_is_accepted(raw: Raw, scopes: list[str]) -> None:
     made = raw.call("POST", TOKENS_PATH, json={"name": "documented", "scopes": scopes})
     assert made.status_code == 201, made.text
+
+
+def test_token_list_selector_accepts_only_documented_criteria(raw: Raw, env: Env) -> None:
+    env.dt.add_token(scopes=("bizevents.ingest",), name="ingest-a")
+    env.dt.add_token(scopes=("metrics.ingest",), name="ingest-b")
+
+    def names(selector: str) -> list[str]:
+        response = raw.call("GET", TOKENS_PATH, params={"apiTokenSelector": selector})
+        assert response.status_code == 200, response.text
+        return sorted(t["name"] for t in response.json()["apiTokens"])
+
+    assert names('scope("bizevents.ingest")') == ["ingest-a"]
+    assert names("personalAccessToken(false)") == ["admin", "ingest-a", "ingest-b"]
+    assert names("personalAccessToken(true)") == []
+    assert names('owner("admin@example.invalid"),scope("metrics.ingest")') == ["ingest-b"]
+    assert names('owner("someone@else.invalid")') == []
+    for undocumented in ('name("ingest-a")', 'tag("x")', "personalAccessToken(maybe)", 'scope("a")junk', "scope("):
+        response = raw.call("GET", TOKENS_PATH, params={"apiTokenSelector": undocumented})
+        assert response.status_code == 400, undocumented
+        assert "error" in response.json()
+
+
+def test_token_list_paging_rules(raw: Raw, env: Env) -> None:
+    for i in range(250):
+        env.dt.add_token(scopes=("bizevents.ingest",), name=f"bulk-{i:03d}")
+    assert raw.call("GET", TOKENS_PATH, params={"pageSize": 99}).status_code == 400
+    assert raw.call("GET", TOKENS_PATH, params={"pageSize": 10001}).status_code == 400
+    assert raw.call("GET", TOKENS_PATH, params={"pageSize": "many"}).status_code == 400
+    default = raw.call("GET", TOKENS_PATH).json()
+    assert (default["pageSize"], len(default["apiTokens"]), default["totalCount"]) == (200, 200, 251)
+    first = raw.call(
+        "GET", TOKENS_PATH, params={"pageSize": 100, "apiTokenSelector": 'scope("bizevents.ingest")'}
+    ).json()
+    assert (len(first["apiTokens"]), first["totalCount"]) == (100, 250)
+    key = first["nextPageKey"]
+    assert raw.call("GET", TOKENS_PATH, params={"nextPageKey": key, "pageSize": 100}).status_code == 400
+    assert raw.call("GET", TOKENS_PATH, params={"nextPageKey": "not-a-key"}).status_code == 400
+    second = raw.call("GET", TOKENS_PATH, params={"nextPageKey": key}).json()
+    third = raw.call("GET", TOKENS_PATH, params={"nextPageKey": second["nextPageKey"]}).json()
+    assert "nextPageKey" not in third  # the last page has no cursor
+    seen = [t["name"] for page in (first, second, third) for t in page["apiTokens"]]
+    assert seen == [f"bulk-{i:03d}" for i in range(250)]  # the selector is kept by the cursor
 
 
 def test_bizevent_ingest_validation(raw: Raw, env: Env) -> None:

@@ -13,6 +13,7 @@ from pulumi.runtime import rpc
 
 from components.config import parse_stack_config
 from components.config.governance import SEED_INGEST_SCOPES, GovernanceConfig
+from components.dynatrace import IngestToken
 from components.governance import COMPONENT_TYPE, DynatraceGovernance, DynatraceGovernanceArgs
 from tests.dynatrace.conftest import CANARY_API_TOKEN, CANARY_PLATFORM_TOKEN
 
@@ -220,6 +221,7 @@ def test_stack_wiring_returns_the_minted_token_as_a_secret(mocked: tuple[Recorde
             "governancePipelineId",
             "governanceRouteDescription",
             "dynatraceIngestTokenId",
+            "dynatraceIngestTokenExpiresAt",
         }
         assert all(not isinstance(v, str) or "dt0c01" not in v for v in outputs.values())
         return pulumi.Output.all(token, token.is_secret(), outputs["governanceBucketName"]).apply(
@@ -234,6 +236,9 @@ def test_stack_wiring_returns_the_minted_token_as_a_secret(mocked: tuple[Recorde
     # The platform URL is derived from the classic one; the owner names project and stack.
     assert recorder.resources["governance-bucket"]["inputs"]["platform_url"] == "https://abc12345.apps.dynatrace.com"
     assert recorder.resources["governance-pipeline"]["inputs"]["owner"] == "ai-observability/dev"
+    token_inputs = recorder.resources["governance-ingest-token"]["inputs"]
+    assert (token_inputs["expires_in_days"], token_inputs["rotate_before_days"]) == (365, 30)  # the defaults
+    assert "expiration_date" not in IngestToken.SECRET_OUTPUTS  # the expiry is a plain, showable output
 
 
 def test_stack_wiring_falls_back_to_the_configured_ingest_token(mocked: tuple[Recorder, Monitor]) -> None:

@@ -9,7 +9,9 @@ import pytest
 import requests
 
 from components.dynatrace import DynatraceApiError, IngestToken, IngestTokenProvider
-from tests.dynatrace.conftest import Env
+from components.dynatrace.api import TokenApi
+from components.dynatrace.client import DynatraceClient, TokenAuth
+from tests.dynatrace.conftest import FAST, Env
 from tests.dynatrace.emulator import INGEST_PATH, TOKENS_PATH
 
 P = IngestTokenProvider()
@@ -99,6 +101,25 @@ def test_a_crashed_create_leaves_one_token_not_two(env: Env) -> None:
     assert len(env.dt.api_tokens(name_contains="ai-observability-test-ingest")) == 1  # the orphan
     token_id, _ = _create(env)
     assert [t.id for t in env.dt.api_tokens(name_contains="ai-observability-test-ingest")] == [token_id]
+
+
+def test_lookup_pages_through_every_token_without_a_name_selector(env: Env) -> None:
+    for i in range(230):
+        env.dt.add_token(scopes=("metrics.ingest",), name=f"someone-else-{i}")
+    wanted = env.dt.add_token(scopes=("metrics.ingest",), name="exact")
+    env.dt.add_token(scopes=("metrics.ingest",), name="exact but longer")
+    env.dt.add_token(scopes=("metrics.ingest",), name="EXACT")
+    env.dt.clear_log()
+    with DynatraceClient(env.url, TokenAuth("Api-Token", env.api_token), FAST) as client:
+        found = TokenApi(client).find_by_name("exact", page_size=100)
+    assert [t.id for t in found] == [wanted.rsplit(".", 1)[0]]
+    listing = env.dt.calls(method="GET", path_contains=TOKENS_PATH)
+    assert [c.status for c in listing] == [200, 200, 200]  # 234 tokens, 100 a page
+    assert "apiTokenSelector=personalAccessToken%28false%29" in listing[0].query
+    assert "name%28" not in listing[0].query
+    assert all(c.query.startswith("nextPageKey=") and "&" not in c.query for c in listing[1:])
+    with pytest.raises(ValueError, match=r"100\.\.10000"):
+        TokenApi(client).find_by_name("exact", page_size=50)
 
 
 def test_another_stack_or_scope_set_is_never_revoked(env: Env) -> None:
