@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+import requests
 
 from components.eventbridge_transform import (
     CLOUDEVENT_EXTENSIONS,
@@ -22,6 +23,7 @@ from components.eventbridge_transform import (
     validate_transformer,
 )
 from tests.aws.samples import governance_events
+from tests.dynatrace.emulator import INGEST_PATH, DynatraceEmulator
 
 EVENTS = governance_events()
 CTX = DeliveryContext(ingestion_time="2025-03-04T10:15:31Z")
@@ -205,3 +207,22 @@ def test_only_envelope_fields_sit_inside_template_quotes() -> None:
     }
     assert '"data":<detail>' in template
     assert paths["detail"] == "$.detail"
+
+
+def test_dynatrace_stores_the_call_time_and_the_delivery_extensions() -> None:
+    """What EventBridge would POST, sent to the emulated tenant the way the API destination does."""
+    event = EVENTS["shared:ct-create-guardrail.json"]
+    delivery = DeliveryContext(ingestion_time="2025-03-04T10:21:07Z")
+    paths, template = cloudevent_transformer("gen_ai.auditing")
+    body = render_input_template(event, paths, template, delivery).encode()
+    with DynatraceEmulator() as tenant:
+        token = tenant.add_token(scopes=("bizevents.ingest",), name="ingest")
+        headers = {"Authorization": f"Api-Token {token}", "Content-Type": "application/cloudevent+json"}
+        answer = requests.post(tenant.url + INGEST_PATH, data=body, headers=headers, timeout=10)
+        assert answer.status_code == 202, answer.text
+        (stored,) = tenant.events
+    assert stored["event.type"] == "gen_ai.auditing"
+    assert stored["event.id"] == event["id"]
+    assert stored["time"] == "2025-03-04T10:15:30Z"
+    assert stored["awsingestiontime"] == "2025-03-04T10:21:07Z"
+    assert stored["awsrulearn"] == delivery.rule_arn
