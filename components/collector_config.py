@@ -18,6 +18,9 @@ from typing import Any, Final
 import yaml
 
 from .config import CollectorConfig, KongConfig, duration_seconds
+from .config.collector import ANNOTATED_PODS_JOB as ANNOTATED_PODS_JOB  # the job names live with the config
+from .config.collector import KONG_JOB as KONG_JOB
+from .pod_labels import NIM_POD_LABELS
 
 Version = tuple[int, int, int]
 
@@ -31,11 +34,13 @@ OTLP_GRPC_PORT: Final = 4317
 OTLP_HTTP_PORT: Final = 4318
 HEALTH_CHECK_PORT: Final = 13133
 
-ANNOTATED_PODS_JOB: Final = "dynatrace-annotated-pods"
-KONG_JOB: Final = "kong"
 SCRAPE_ANNOTATION_PREFIX: Final = "metrics.dynatrace.com"
 NOT_RUNNING_PHASES: Final = "Pending|Succeeded|Failed"
 _DEFAULT_SCRAPE_TIMEOUT_S: Final = 10.0
+# Where NIM serves Prometheus metrics (facts: reference/kubernetes.md §2); the pod's
+# metrics.dynatrace.com/port and /path annotations override these.
+NIM_METRICS_PORT: Final = 8000
+NIM_METRICS_PATH: Final = "/v1/metrics"
 
 
 @dataclass(frozen=True)
@@ -131,12 +136,15 @@ def _scrape_timeout(interval: str) -> str:
     return interval if duration_seconds(interval) < _DEFAULT_SCRAPE_TIMEOUT_S else "10s"
 
 
-def _node_local_pod_sd(namespaces: list[str] | None = None) -> dict[str, Any]:
-    """Pod discovery limited (server-side, by field selector) to the collector's own node."""
-    sd: dict[str, Any] = {
-        "role": "pod",
-        "selectors": [{"role": "pod", "field": f"spec.nodeName={env_ref(ENV_NODE_NAME)}"}],
-    }
+def _node_local_pod_sd(namespaces: list[str] | None = None, labels: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Pod discovery limited (server-side, by field selector) to the collector's own node.
+
+    ``labels``: also an API-server label selector (equality terms), so only those pods are watched.
+    """
+    selector: dict[str, str] = {"role": "pod", "field": f"spec.nodeName={env_ref(ENV_NODE_NAME)}"}
+    if labels:
+        selector["label"] = ",".join(f"{key}={value}" for key, value in sorted(labels.items()))
+    sd: dict[str, Any] = {"role": "pod", "selectors": [selector]}
     if namespaces:
         sd["namespaces"] = {"names": namespaces}
     return sd
@@ -146,35 +154,95 @@ def _drop_not_running() -> dict[str, Any]:
     return {"source_labels": ["__meta_kubernetes_pod_phase"], "regex": NOT_RUNNING_PHASES, "action": "drop"}
 
 
-def annotated_pods_job(settings: CollectorConfig) -> dict[str, Any]:
-    """Scrape pods on this node annotated ``metrics.dynatrace.com/scrape: "true"`` (+ ``port``, ``path``)."""
+def _literal(value: str) -> str:
+    """A label value or namespace as a regex matching only itself (they hold [A-Za-z0-9_.-])."""
+    return value.replace(".", r"\.")
+
+
+def _label_match(action: str, labels: Mapping[str, str], namespace: str | None = None) -> dict[str, Any]:
+    """``keep``/``drop`` pods whose labels (and namespace, if given) all equal ``labels``."""
+    keys = sorted(labels)
+    sources = [_pod_label(key) for key in keys]
+    values = [_literal(labels[key]) for key in keys]
+    if namespace is not None:
+        sources.insert(0, "__meta_kubernetes_namespace")
+        values.insert(0, _literal(namespace))
+    return {"source_labels": sources, "regex": ";".join(values), "action": action}
+
+
+def _annotated_path_rule() -> dict[str, Any]:
+    """``__metrics_path__`` from the path annotation, only when it is set ((.+) skips the empty string)."""
+    return {
+        "source_labels": [_annotation_label(f"{SCRAPE_ANNOTATION_PREFIX}/path")],
+        "regex": "(.+)",
+        "target_label": "__metrics_path__",
+        "replacement": escape_dollars("$1"),
+        "action": "replace",
+    }
+
+
+def _annotated_port_rule() -> dict[str, Any]:
+    """Every declared container port yields a target; all collapse into podIP:<annotated port>."""
+    return {
+        "source_labels": ["__address__", _annotation_label(f"{SCRAPE_ANNOTATION_PREFIX}/port")],
+        "regex": r"([^:]+)(?::\d+)?;(\d+)",
+        "target_label": "__address__",
+        "replacement": escape_dollars("$1:$2"),
+        "action": "replace",
+    }
+
+
+def annotated_pods_job(settings: CollectorConfig, kong: KongConfig) -> dict[str, Any]:
+    """Scrape pods on this node annotated ``metrics.dynatrace.com/scrape: "true"`` (+ ``port``, ``path``).
+
+    Pods another job of this configuration owns are skipped, so no pod is scraped twice: the
+    stack's NIM pods unless ``nimScrape.mode`` is ``annotations``, and the Kong pods selected
+    by the ``kong`` job.
+    """
     scrape = _annotation_label(f"{SCRAPE_ANNOTATION_PREFIX}/scrape")
-    port = _annotation_label(f"{SCRAPE_ANNOTATION_PREFIX}/port")
-    path = _annotation_label(f"{SCRAPE_ANNOTATION_PREFIX}/path")
+    rules: list[dict[str, Any]] = [
+        {"source_labels": [scrape], "regex": "true", "action": "keep"},
+        _drop_not_running(),
+    ]
+    if settings.nim_scrape.mode != "annotations":
+        rules.append(_label_match("drop", NIM_POD_LABELS))
+    if _kong_job_enabled(kong):
+        rules.append(_label_match("drop", kong.selector, kong.namespace))
+    rules += [_annotated_path_rule(), _annotated_port_rule()]
     return {
         "job_name": ANNOTATED_PODS_JOB,
         "scrape_interval": settings.scrape_interval,
         "scrape_timeout": _scrape_timeout(settings.scrape_interval),
         "kubernetes_sd_configs": [_node_local_pod_sd()],
+        "relabel_configs": rules,
+    }
+
+
+def nim_job(settings: CollectorConfig) -> dict[str, Any]:
+    """Scrape the stack's NIM pods on this node in the job Dynatrace's NIM page uses (``nim-metrics``, 10 s).
+
+    Pods are selected by their labels (server-side and again in relabelling), not by the scrape
+    annotation; the annotations still set port and path when present.
+    """
+    nim = settings.nim_scrape
+    return {
+        "job_name": nim.job_name,
+        "scrape_interval": nim.interval,
+        "scrape_timeout": _scrape_timeout(nim.interval),
+        "metrics_path": NIM_METRICS_PATH,
+        "kubernetes_sd_configs": [_node_local_pod_sd(labels=NIM_POD_LABELS)],
         "relabel_configs": [
-            {"source_labels": [scrape], "regex": "true", "action": "keep"},
+            _label_match("keep", NIM_POD_LABELS),
             _drop_not_running(),
-            # Only when the annotation is set: (.+) does not match the empty string.
             {
-                "source_labels": [path],
+                "source_labels": ["__meta_kubernetes_pod_ip"],
                 "regex": "(.+)",
-                "target_label": "__metrics_path__",
-                "replacement": escape_dollars("$1"),
-                "action": "replace",
-            },
-            # Every declared container port yields a target; all collapse into podIP:<annotated port>.
-            {
-                "source_labels": ["__address__", port],
-                "regex": r"([^:]+)(?::\d+)?;(\d+)",
                 "target_label": "__address__",
-                "replacement": escape_dollars("$1:$2"),
+                "replacement": escape_dollars(f"$1:{NIM_METRICS_PORT}"),
                 "action": "replace",
             },
+            _annotated_path_rule(),
+            _annotated_port_rule(),
         ],
     }
 
@@ -182,7 +250,7 @@ def annotated_pods_job(settings: CollectorConfig) -> dict[str, Any]:
 def kong_job(kong: KongConfig) -> dict[str, Any]:
     """Scrape the pods behind the ``kong-metrics`` Service on this node only (no per-node duplicates)."""
     keep_selector = [
-        {"source_labels": [_pod_label(key)], "regex": value.replace(".", r"\."), "action": "keep"}
+        {"source_labels": [_pod_label(key)], "regex": _literal(value), "action": "keep"}
         for key, value in sorted(kong.selector.items())
     ]
     return {
@@ -205,9 +273,15 @@ def kong_job(kong: KongConfig) -> dict[str, Any]:
     }
 
 
+def _kong_job_enabled(kong: KongConfig) -> bool:
+    return kong.enabled and kong.discovery == "service"
+
+
 def scrape_configs(settings: CollectorConfig, kong: KongConfig) -> list[dict[str, Any]]:
-    jobs = [annotated_pods_job(settings)]
-    if kong.enabled and kong.discovery == "service":
+    jobs = [annotated_pods_job(settings, kong)]
+    if settings.nim_scrape.mode == "job":
+        jobs.append(nim_job(settings))
+    if _kong_job_enabled(kong):
         jobs.append(kong_job(kong))
     return jobs
 
@@ -245,10 +319,15 @@ def build_collector_config(settings: CollectorConfig, kong: KongConfig) -> dict[
     processors[names.cumulative_to_delta] = {"max_staleness": settings.max_staleness}
     processors["batch"] = {"send_batch_size": 1000, "send_batch_max_size": 1000, "timeout": "1s"}
 
-    metric_processors = ["memory_limiter"]
+    # Scraped Prometheus series need start times before the delta conversion (Dynatrace's
+    # "Scrape data from Prometheus" page, collector 0.41.0+); OTLP metrics from apps carry
+    # their own start times, and Dynatrace's examples use the processor only with the
+    # prometheus receiver. Both still convert cumulative series: Dynatrace ingests deltas only.
+    scraped_processors = ["memory_limiter"]
     if names.metric_start_time is not None:
-        metric_processors.append(names.metric_start_time)
-    metric_processors += [names.k8s_attributes, names.cumulative_to_delta, "batch"]
+        scraped_processors.append(names.metric_start_time)
+    scraped_processors += [names.k8s_attributes, names.cumulative_to_delta, "batch"]
+    otlp_metric_processors = ["memory_limiter", names.k8s_attributes, names.cumulative_to_delta, "batch"]
     span_log_processors = ["memory_limiter", names.k8s_attributes, "batch"]
     exporters = [names.otlp_http]
 
@@ -274,11 +353,12 @@ def build_collector_config(settings: CollectorConfig, kong: KongConfig) -> dict[
         "service": {
             "extensions": ["health_check"],
             "pipelines": {
-                "metrics": {
-                    "receivers": ["prometheus", "otlp"],
-                    "processors": metric_processors,
+                "metrics/prometheus": {
+                    "receivers": ["prometheus"],
+                    "processors": scraped_processors,
                     "exporters": exporters,
                 },
+                "metrics/otlp": {"receivers": ["otlp"], "processors": otlp_metric_processors, "exporters": exporters},
                 "traces": {"receivers": ["otlp"], "processors": span_log_processors, "exporters": exporters},
                 "logs": {"receivers": ["otlp"], "processors": span_log_processors, "exporters": exporters},
             },

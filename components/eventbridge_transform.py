@@ -37,7 +37,8 @@ _ABSENT = object()
 RESERVED_STRING_PLACEHOLDERS = ("aws.events.rule-arn", "aws.events.rule-name", "aws.events.event.ingestion-time")
 RESERVED_JSON_PLACEHOLDERS = ("aws.events.event.json", "aws.events.event")
 
-# CloudEvents: extension attribute names are lowercase ASCII letters and digits.
+# CloudEvents 1.0 "Attribute Naming Convention": lowercase ASCII letters and digits only, and
+# no longer than 20 characters (the spec recommends the limit).
 _EXTENSION_NAME = re.compile(r"^[a-z0-9]{1,20}$")
 
 
@@ -196,11 +197,15 @@ CLOUDEVENT_INPUT_PATHS: dict[str, str] = {
 }
 
 # CloudEvent extension attributes (lowercase alphanumeric names) → the placeholder they carry.
+# Dynatrace's reference template (dynatrace-oss/cloud-snippets,
+# aws/eventbridge-events-to-dynatrace/biz-events.yaml) names two of these ``aws.region`` and
+# ``aws.eventbridge.rule.arn``; CloudEvents 1.0 allows only [a-z0-9] in attribute names.
 CLOUDEVENT_EXTENSIONS: dict[str, str] = {
     "awsdetailtype": "detailtype",
     "awsregion": "region",
     "awsaccount": "account",
-    "awseventtime": "time",
+    "awsingestiontime": "aws.events.event.ingestion-time",
+    "awsrulearn": "aws.events.rule-arn",
 }
 
 
@@ -208,16 +213,18 @@ def cloudevent_transformer(event_type: str) -> tuple[dict[str, str], str]:
     """``(input_paths, input_template)`` turning an EventBridge event into a CloudEvent.
 
     ``type`` is the constant ``event_type`` (what the OpenPipeline route matches); ``time`` is
-    EventBridge's ingestion time (always ISO-8601; the event's own ``time`` is kept as the
-    ``awseventtime`` extension); the original detail-type, region and account are extension
-    attributes; ``data`` is the event's ``detail``.
+    the event's own ``time`` (for a CloudTrail event: when the API call happened), as in
+    Dynatrace's reference template; when EventBridge ingested the event and the rule that
+    matched it are the ``awsingestiontime`` and ``awsrulearn`` extension attributes; the
+    original detail-type, region and account are extension attributes too; ``data`` is the
+    event's ``detail``.
     """
     parts = [
         '"specversion":"1.0"',
         '"id":"<id>"',
         '"source":"<source>"',
         f'"type":{json.dumps(event_type)}',
-        '"time":"<aws.events.event.ingestion-time>"',
+        '"time":"<time>"',
         '"datacontenttype":"application/json"',
     ]
     for attribute, placeholder in CLOUDEVENT_EXTENSIONS.items():

@@ -37,6 +37,7 @@ from .config import NimConfig
 from .config.kubernetes import GPU_PRESENT_LABEL, GPU_RESOURCE, GPU_TAINT_KEY, NODEGROUP_LABEL
 from .device_plugin import checkov_annotations
 from .kube_provider import k8s_labels
+from .pod_labels import NIM_COMPONENT
 
 NIM_PORT: Final = 8000
 NIM_PORT_NAME: Final = "http-openai"
@@ -115,8 +116,9 @@ class NimService(pulumi.ComponentResource):
         nim = args.nim
         if nim.ngc_credentials and args.ngc_api_key is None:
             raise ValueError(f"NIM {nim.name}: ngcCredentials is true but no NGC API key was given")
-        labels = k8s_labels(nim.name, "nim")
-        selector = {"app.kubernetes.io/name": nim.name, "app.kubernetes.io/component": "nim"}
+        # The collector's NIM scrape job selects pods by NIM_POD_LABELS (component + part-of).
+        labels = k8s_labels(nim.name, NIM_COMPONENT)
+        selector = {"app.kubernetes.io/name": nim.name, "app.kubernetes.io/component": NIM_COMPONENT}
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
 
         def meta(object_name: str) -> ObjectMetaArgsDict:

@@ -1,7 +1,7 @@
 """Typed, validated stack configuration (stack config → components.config → components)."""
 
 from ._base import NAMESPACE, ConfigModel, duration_seconds
-from .collector import CollectorConfig, CollectorResources, KongConfig
+from .collector import CollectorConfig, CollectorResources, KongConfig, NimScrapeConfig
 from .dynatrace import DynatraceConfig
 from .errors import ConfigError, ConfigIssue, key_path
 from .event_forwarding import EventForwardingConfig
@@ -31,6 +31,7 @@ __all__ = [
     "InvocationLoggingConfig",
     "KongConfig",
     "NimConfig",
+    "NimScrapeConfig",
     "StackConfig",
     "StackSecrets",
     "duration_seconds",

@@ -16,6 +16,37 @@ _LABEL_KEY = re.compile(rf"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*
 _LABEL_VALUE = re.compile(rf"^({_LABEL_NAME})?$")
 
 
+# Scrape job names the collector configuration uses itself (Prometheus requires unique names).
+ANNOTATED_PODS_JOB = "dynatrace-annotated-pods"
+KONG_JOB = "kong"
+# Dynatrace's NVIDIA NIM page scrapes NIM in a job of this name every 10 s; the prometheus
+# receiver turns the job name into ``service.name``, which the NIM dashboard filters on.
+NIM_JOB = "nim-metrics"
+NIM_SCRAPE_INTERVAL = "10s"
+
+
+class NimScrapeConfig(ConfigModel):
+    """How the collector scrapes the NIM pods this stack deploys (``nims``)."""
+
+    mode: Literal["job", "annotations", "external"] = "job"
+    """``job``: a dedicated job ``jobName`` every ``interval``; the annotated-pods job skips these pods.
+    ``annotations``: like any annotated pod (job ``dynatrace-annotated-pods``, ``collector.scrapeInterval``).
+    ``external``: not at all — a Dynatrace Operator/ActiveGate reading the pod annotations scrapes them."""
+    job_name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$")] = NIM_JOB
+    """Prometheus job name, which becomes the series' ``job`` label and ``service.name``."""
+    interval: Duration = NIM_SCRAPE_INTERVAL
+
+    @field_validator("job_name")
+    @classmethod
+    def _unique_job(cls, value: str) -> str:
+        if value in (ANNOTATED_PODS_JOB, KONG_JOB):
+            raise ValueError(
+                f"{value!r} is a scrape job of the collector already ({ANNOTATED_PODS_JOB}, {KONG_JOB}); "
+                f"pick another name, e.g. {NIM_JOB!r}"
+            )
+        return value
+
+
 class CollectorResources(ConfigModel):
     cpu_request: CpuQuantity = "200m"
     cpu_limit: CpuQuantity = "1"
@@ -40,6 +71,7 @@ class CollectorConfig(ConfigModel):
     app_namespaces: list[K8sName] = Field(default_factory=list)
     """Existing namespaces that get the ``otel-instrumentation`` ConfigMap for apps to ``envFrom``."""
     resources: CollectorResources = Field(default_factory=CollectorResources)
+    nim_scrape: NimScrapeConfig = Field(default_factory=NimScrapeConfig)
 
     @field_validator("app_namespaces")
     @classmethod
@@ -55,6 +87,12 @@ class CollectorConfig(ConfigModel):
             raise ValueError(
                 f"@maxStaleness: must be longer than scrapeInterval ({self.scrape_interval}); "
                 "Dynatrace suggests about 10x the interval"
+            )
+        nim = self.nim_scrape
+        if nim.mode == "job" and duration_seconds(nim.interval) >= duration_seconds(self.max_staleness):
+            raise ValueError(
+                f"@nimScrape.interval: {nim.interval} must be shorter than maxStaleness ({self.max_staleness}); "
+                "otherwise cumulativetodelta forgets every NIM series between two scrapes"
             )
         return self
 

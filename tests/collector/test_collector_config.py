@@ -67,7 +67,7 @@ def _version(text: str) -> tuple[int, int, int]:
 def test_every_pipeline_component_is_defined_and_every_defined_one_used(version: str) -> None:
     config = config_for(version)
     pipelines = config["service"]["pipelines"]
-    assert set(pipelines) == {"metrics", "traces", "logs"}
+    assert set(pipelines) == {"metrics/prometheus", "metrics/otlp", "traces", "logs"}
     for section in SECTIONS:
         used = {name for pipeline in pipelines.values() for name in pipeline[section]}
         assert used == set(config[section]), f"{section}: used {sorted(used)} vs defined {sorted(config[section])}"
@@ -93,14 +93,32 @@ def test_component_type_names_match_the_pinned_image(version: str) -> None:
 def test_processor_order_memory_limiter_first_batch_last(version: str) -> None:
     _exporter, k8s, start_time, delta = EXPECTED_NAMES[version]
     pipelines = config_for(version)["service"]["pipelines"]
-    metrics = pipelines["metrics"]["processors"]
-    assert metrics == ["memory_limiter", *([start_time] if start_time else []), k8s, delta, "batch"]
+    scraped = pipelines["metrics/prometheus"]["processors"]
+    assert scraped == ["memory_limiter", *([start_time] if start_time else []), k8s, delta, "batch"]
+    assert pipelines["metrics/otlp"]["processors"] == ["memory_limiter", k8s, delta, "batch"]
     for signal in ("traces", "logs"):
         assert pipelines[signal]["processors"] == ["memory_limiter", k8s, "batch"]
     # metricstarttime wherever the prometheus receiver feeds a pipeline (images >= 0.41.0).
     for pipeline in pipelines.values():
         if "prometheus" in pipeline["receivers"] and start_time:
             assert start_time in pipeline["processors"]
+
+
+@pytest.mark.parametrize("version", ["0.41.0", "0.54.0"])
+def test_scraped_and_app_metrics_run_in_separate_pipelines(version: str) -> None:
+    """Dynatrace's shape: metric_start_time only behind the prometheus receiver, never for OTLP."""
+    _exporter, _k8s, start_time, delta = EXPECTED_NAMES[version]
+    assert start_time is not None
+    pipelines = config_for(version)["service"]["pipelines"]
+    metric_pipelines = {name: p for name, p in pipelines.items() if name.split("/")[0] == "metrics"}
+    by_receiver = {tuple(p["receivers"]): p["processors"] for p in metric_pipelines.values()}
+    assert set(by_receiver) == {("prometheus",), ("otlp",)}
+    assert start_time in by_receiver[("prometheus",)]
+    assert start_time not in by_receiver[("otlp",)]
+    # Dynatrace ingests delta sums only: both convert whatever arrives cumulative.
+    assert all(delta in processors for processors in by_receiver.values())
+    # Pipeline IDs are type[/name] with type = the signal.
+    assert all(re.fullmatch(r"metrics/[a-z0-9_]+", name) for name in metric_pipelines)
 
 
 def test_every_env_reference_is_provided_by_the_pod() -> None:
@@ -169,9 +187,9 @@ def test_short_interval_lowers_the_scrape_timeout() -> None:
 @pytest.mark.parametrize(
     ("kong", "jobs"),
     [
-        (KongConfig(enabled=True, discovery="service"), ["dynatrace-annotated-pods", "kong"]),
-        (KongConfig(enabled=True, discovery="annotations"), ["dynatrace-annotated-pods"]),
-        (KongConfig(enabled=False), ["dynatrace-annotated-pods"]),
+        (KongConfig(enabled=True, discovery="service"), ["dynatrace-annotated-pods", "nim-metrics", "kong"]),
+        (KongConfig(enabled=True, discovery="annotations"), ["dynatrace-annotated-pods", "nim-metrics"]),
+        (KongConfig(enabled=False), ["dynatrace-annotated-pods", "nim-metrics"]),
     ],
 )
 def test_kong_job_only_with_service_discovery(kong: KongConfig, jobs: list[str]) -> None:

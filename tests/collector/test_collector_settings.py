@@ -67,3 +67,36 @@ def test_unknown_exposure_lists_the_allowed_values(fake_env: dict[str, str]) -> 
 
 def test_image_version_must_be_a_plain_version(fake_env: dict[str, str]) -> None:
     assert f"{NS}:collector.imageVersion" in problems(dev_with("collector", imageVersion="v0.54.0"), fake_env)
+
+
+def test_nim_scrape_defaults_follow_dynatrace_s_nim_page(fake_env: dict[str, str]) -> None:
+    nim = parse_stack_config(stack_file("dev"), fake_env, "dev").collector.nim_scrape
+    assert (nim.mode, nim.job_name, nim.interval) == ("job", "nim-metrics", "10s")
+    custom = parse_stack_config(dev_with("collector", nimScrape={"jobName": "llm-nim", "interval": "15s"}), fake_env)
+    assert (custom.collector.nim_scrape.job_name, custom.collector.nim_scrape.interval) == ("llm-nim", "15s")
+
+
+def test_nim_scrape_mode_lists_the_allowed_values(fake_env: dict[str, str]) -> None:
+    message = problems(dev_with("collector", nimScrape={"mode": "both"}), fake_env)[f"{NS}:collector.nimScrape.mode"]
+    for allowed in ("'job'", "'annotations'", "'external'"):
+        assert allowed in message
+
+
+@pytest.mark.parametrize("name", ["dynatrace-annotated-pods", "kong", "", "nim metrics", "-nim"])
+def test_nim_job_name_must_be_a_new_plain_name(fake_env: dict[str, str], name: str) -> None:
+    found = problems(dev_with("collector", nimScrape={"jobName": name}), fake_env)
+    assert f"{NS}:collector.nimScrape.jobName" in found
+
+
+def test_nim_interval_must_be_a_duration_shorter_than_max_staleness(fake_env: dict[str, str]) -> None:
+    unitless = problems(dev_with("collector", nimScrape={"interval": "10"}), fake_env)
+    assert f"{NS}:collector.nimScrape.interval" in unitless
+    found = problems(dev_with("collector", maxStaleness="5m", nimScrape={"interval": "5m"}), fake_env)
+    assert "maxStaleness (5m)" in found[f"{NS}:collector.nimScrape.interval"]
+    # Irrelevant when the collector does not run the NIM job.
+    parse_stack_config(dev_with("collector", nimScrape={"interval": "5m", "mode": "annotations"}), fake_env)
+
+
+def test_unknown_nim_scrape_key_names_the_allowed_keys(fake_env: dict[str, str]) -> None:
+    message = problems(dev_with("collector", nimScrape={"job": "x"}), fake_env)[f"{NS}:collector.nimScrape.job"]
+    assert "interval, jobName, mode" in message

@@ -11,7 +11,7 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from components.collector_config import render_collector_config
-from components.config import CollectorConfig, KongConfig
+from components.config import CollectorConfig, KongConfig, NimScrapeConfig, StackConfig
 from tests.collector.prometheus_sim import Container, Pod, Target, expand_collector, scrape_targets
 
 NIM_SAMPLE = Path("/work/shared/data/metrics/nim-v1-metrics.txt")
@@ -29,16 +29,21 @@ def pod_env(node: str) -> dict[str, str]:
     }
 
 
-def scrape_configs_on(node: str, kong: KongConfig | None = None, **settings: Any) -> list[dict[str, Any]]:
+def scrape_configs_on(
+    node: str, kong: KongConfig | None = None, collector: CollectorConfig | None = None, **settings: Any
+) -> list[dict[str, Any]]:
     """The scrape configs as Prometheus sees them inside the collector pod running on ``node``."""
     rendered = yaml.safe_load(
-        render_collector_config(CollectorConfig(**settings), kong or KongConfig(enabled=True, discovery="service"))
+        render_collector_config(
+            collector or CollectorConfig(**settings), kong or KongConfig(enabled=True, discovery="service")
+        )
     )
     expanded = expand_collector(rendered, pod_env(node))
     configs: list[dict[str, Any]] = expanded["receivers"]["prometheus"]["config"]["scrape_configs"]
     return configs
 
 
+# "nim-a"/"nim-b" are NIM pods someone else deployed (annotations only, none of the stack's labels).
 CLUSTER = [
     Pod("nim-a", "node-a", "10.0.1.10", "nim", annotations=NIM_ANNOTATIONS, containers=[Container("nim", [8000])]),
     Pod("nim-b", "node-b", "10.0.2.10", "nim", annotations=NIM_ANNOTATIONS, containers=[Container("nim", [8000])]),
@@ -165,3 +170,133 @@ def test_nim_sample_parses_into_the_expected_metric_families() -> None:
     assert buckets == sorted(buckets)  # cumulative buckets never decrease
     count = next(s.value for s in ttft if s.name.endswith("_count"))
     assert buckets[-1] == count == 6.0
+
+
+# --- the stack's own NIM pods: a dedicated nim-metrics job, no pod scraped twice -----------------
+
+
+@pytest.fixture(scope="module")
+def dev_stack() -> tuple[StackConfig, dict[str, Any]]:
+    """The dev stack's configuration and the pod template of its NIM Deployment, as rendered."""
+    from tests.kubernetes.conftest import config_for, run_kubernetes
+
+    config = config_for("dev")
+    run = run_kubernetes(config)
+    (deployment,) = [r.plain for r in run.of_type("kubernetes:apps/v1:Deployment") if "nim" in r.name]
+    template: dict[str, Any] = deployment["spec"]["template"]
+    return config, template
+
+
+def stack_nim_pod(template: dict[str, Any], name: str, node: str, ip: str, phase: str = "Running") -> Pod:
+    """A pod created from the stack's NIM Deployment: its labels, annotations and container ports."""
+    return Pod(
+        name,
+        node,
+        ip,
+        "nim",
+        phase,
+        annotations=dict(template["metadata"]["annotations"]),
+        labels=dict(template["metadata"]["labels"]),
+        containers=[
+            Container(c["name"], [int(p["containerPort"]) for p in c.get("ports", [])])
+            for c in template["spec"]["containers"]
+        ],
+    )
+
+
+def mixed_cluster(template: dict[str, Any]) -> list[Pod]:
+    """Every pod kind on two nodes: stack NIM, foreign annotated NIM, annotated app, Kong (annotated too)."""
+    kong_annotations = {**SCRAPE, "metrics.dynatrace.com/port": "8100"}
+    return [
+        stack_nim_pod(template, "llama-a", "node-a", "10.0.1.40"),
+        stack_nim_pod(template, "llama-b", "node-b", "10.0.2.40"),
+        stack_nim_pod(template, "llama-starting", "node-a", "10.0.1.41", phase="Pending"),
+        CLUSTER[0],  # annotated NIM outside the stack
+        CLUSTER[2],  # annotated app, several ports
+        Pod(
+            "kong-a",
+            "node-a",
+            "10.0.1.20",
+            "kong",
+            annotations=kong_annotations,
+            labels=KONG_LABELS,
+            containers=[Container("proxy", [8000, 8100])],
+        ),
+        Pod("kong-b", "node-b", "10.0.2.20", "kong", labels=KONG_LABELS, containers=[Container("proxy", [8100])]),
+    ]
+
+
+def scrapes_per_pod(
+    config: StackConfig, pods: list[Pod], nim_mode: str | None = None
+) -> tuple[dict[str, list[Target]], Counter[str]]:
+    """Targets of every node's collector, and how often each pod IP is scraped across all of them."""
+    collector = config.collector
+    if nim_mode is not None:
+        collector = collector.model_copy(update={"nim_scrape": NimScrapeConfig(mode=nim_mode)})
+    nodes = sorted({pod.node for pod in pods})
+    per_node = {node: scrape_targets(scrape_configs_on(node, config.kong, collector), pods) for node in nodes}
+    counts = Counter(target.address.rsplit(":", 1)[0] for targets in per_node.values() for target in targets)
+    return per_node, counts
+
+
+def test_stack_nim_pods_are_scraped_by_the_nim_metrics_job_every_10s(
+    dev_stack: tuple[StackConfig, dict[str, Any]],
+) -> None:
+    config, template = dev_stack
+    per_node, counts = scrapes_per_pod(config, mixed_cluster(template))
+    assert per_node["node-a"] == [
+        Target("dynatrace-annotated-pods", "10.0.1.10:8000", "/v1/metrics", "30s"),  # foreign NIM
+        Target("dynatrace-annotated-pods", "10.0.1.11:9400", "/metrics", "30s"),  # app
+        Target("kong", "10.0.1.20:8100", "/metrics", "10s"),  # Kong: only its own job
+        Target("nim-metrics", "10.0.1.40:8000", "/v1/metrics", "10s"),  # the stack's NIM
+    ]
+    assert per_node["node-b"] == [
+        Target("kong", "10.0.2.20:8100", "/metrics", "10s"),
+        Target("nim-metrics", "10.0.2.40:8000", "/v1/metrics", "10s"),
+    ]
+    # Every running pod that should be scraped is scraped exactly once, by one node's collector.
+    assert counts == dict.fromkeys(["10.0.1.10", "10.0.1.11", "10.0.1.20", "10.0.1.40", "10.0.2.20", "10.0.2.40"], 1)
+
+
+def test_the_stack_nim_pods_keep_their_scrape_annotations(dev_stack: tuple[StackConfig, dict[str, Any]]) -> None:
+    """A Dynatrace Operator/ActiveGate reads them; the collector ignores them for these pods in job mode."""
+    _config, template = dev_stack
+    assert template["metadata"]["annotations"]["metrics.dynatrace.com/scrape"] == "true"
+
+
+def test_nim_job_name_and_interval_are_configurable(dev_stack: tuple[StackConfig, dict[str, Any]]) -> None:
+    config, template = dev_stack
+    collector = config.collector.model_copy(update={"nim_scrape": NimScrapeConfig(job_name="llm-nim", interval="15s")})
+    pods = mixed_cluster(template)
+    targets = scrape_targets(scrape_configs_on("node-b", config.kong, collector), pods)
+    assert Target("llm-nim", "10.0.2.40:8000", "/v1/metrics", "15s") in targets
+
+
+def test_annotations_mode_scrapes_stack_nims_like_any_annotated_pod(
+    dev_stack: tuple[StackConfig, dict[str, Any]],
+) -> None:
+    config, template = dev_stack
+    per_node, counts = scrapes_per_pod(config, mixed_cluster(template), "annotations")
+    assert Target("dynatrace-annotated-pods", "10.0.2.40:8000", "/v1/metrics", "30s") in per_node["node-b"]
+    assert not [t for targets in per_node.values() for t in targets if t.job == "nim-metrics"]
+    assert set(counts.values()) == {1}
+
+
+def test_external_mode_leaves_stack_nims_to_the_operator(dev_stack: tuple[StackConfig, dict[str, Any]]) -> None:
+    config, template = dev_stack
+    _per_node, counts = scrapes_per_pod(config, mixed_cluster(template), "external")
+    assert "10.0.1.40" not in counts
+    assert "10.0.2.40" not in counts
+    assert counts == dict.fromkeys(["10.0.1.10", "10.0.1.11", "10.0.1.20", "10.0.2.20"], 1)
+
+
+def test_nim_annotation_port_and_path_are_honoured_by_the_nim_job(
+    dev_stack: tuple[StackConfig, dict[str, Any]],
+) -> None:
+    config, template = dev_stack
+    pod = stack_nim_pod(template, "llama-a", "node-a", "10.0.1.40")
+    pod.annotations.update({"metrics.dynatrace.com/port": "9000", "metrics.dynatrace.com/path": "/metrics"})
+    pod.containers.append(Container("sidecar", [15090]))
+    assert scrape_targets(scrape_configs_on("node-a", config.kong, config.collector), [pod]) == [
+        Target("nim-metrics", "10.0.1.40:9000", "/metrics", "10s")
+    ]
