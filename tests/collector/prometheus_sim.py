@@ -192,7 +192,50 @@ class Target:
 
 def scrape_targets(scrape_configs: Sequence[Mapping[str, Any]], pods: Sequence[Pod]) -> list[Target]:
     """What one collector (already env-expanded configuration) would scrape, deduplicated."""
+    return sorted(_target_labels(scrape_configs, pods), key=lambda t: (t.job, t.address, t.path))
+
+
+@dataclass(frozen=True)
+class Series:
+    """One scraped sample as stored: metric name, labels (target labels attached), value."""
+
+    name: str
+    labels: tuple[tuple[str, str], ...]
+    value: float
+
+    def label(self, key: str) -> str | None:
+        return dict(self.labels).get(key)
+
+
+def scrape_series(
+    scrape_configs: Sequence[Mapping[str, Any]], pods: Sequence[Pod], expositions: Mapping[str, str]
+) -> list[Series]:
+    """The samples one collector stores when each target serves ``expositions[address]``.
+
+    Prometheus attaches the target's labels (``job``, ``instance`` and what relabelling added) to
+    every sample; with ``honor_labels`` false (the default) a sample label that clashes with a
+    target label is kept as ``exported_<name>``. Targets with no exposition are skipped.
+    """
+    from prometheus_client.parser import text_string_to_metric_families
+
+    stored: list[Series] = []
+    for target, target_labels in _target_labels(scrape_configs, pods).items():
+        text = expositions.get(target.address)
+        if text is None:
+            continue
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                labels = dict(target_labels)
+                for key, value in sample.labels.items():
+                    labels[f"exported_{key}" if key in target_labels else key] = value
+                stored.append(Series(sample.name, tuple(sorted(labels.items())), float(sample.value)))
+    return stored
+
+
+def _target_labels(scrape_configs: Sequence[Mapping[str, Any]], pods: Sequence[Pod]) -> dict[Target, dict[str, str]]:
+    """Every deduplicated target with the labels it attaches to its samples."""
     found: dict[frozenset[tuple[str, str]], Target] = {}
+    attached: dict[Target, dict[str, str]] = {}
     for job in scrape_configs:
         for discovered in discover(job, pods):
             labels = relabel(
@@ -209,10 +252,12 @@ def scrape_targets(scrape_configs: Sequence[Mapping[str, Any]], pods: Sequence[P
                 continue
             final = {k: v for k, v in labels.items() if not k.startswith("__meta_")}
             final.setdefault("instance", final["__address__"])
-            found[frozenset(final.items())] = Target(
+            target = Target(
                 job=final["job"],
                 address=final["__address__"],
                 path=final["__metrics_path__"],
                 interval=final["__scrape_interval__"],
             )
-    return sorted(found.values(), key=lambda t: (t.job, t.address, t.path))
+            found[frozenset(final.items())] = target
+            attached[target] = {k: v for k, v in final.items() if not k.startswith("__")}
+    return {target: attached[target] for target in found.values()}

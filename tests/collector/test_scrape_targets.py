@@ -12,9 +12,16 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from components.collector_config import render_collector_config
 from components.config import CollectorConfig, KongConfig, NimScrapeConfig, StackConfig
-from tests.collector.prometheus_sim import Container, Pod, Target, expand_collector, scrape_targets
+from tests.collector.prometheus_sim import (
+    Container,
+    Pod,
+    Target,
+    expand_collector,
+    scrape_series,
+    scrape_targets,
+)
 
-NIM_SAMPLE = Path("/work/shared/data/metrics/nim-v1-metrics.txt")
+NIM_SAMPLE = Path(__file__).parent / "fixtures" / "nim-v1-metrics.txt"  # a NIM v1 /v1/metrics page
 SCRAPE = {"metrics.dynatrace.com/scrape": "true"}
 NIM_ANNOTATIONS = {**SCRAPE, "metrics.dynatrace.com/port": "8000", "metrics.dynatrace.com/path": "/v1/metrics"}
 KONG_LABELS = {"app.kubernetes.io/name": "kong", "app.kubernetes.io/instance": "kong"}
@@ -300,3 +307,26 @@ def test_nim_annotation_port_and_path_are_honoured_by_the_nim_job(
     assert scrape_targets(scrape_configs_on("node-a", config.kong, config.collector), [pod]) == [
         Target("nim-metrics", "10.0.1.40:9000", "/metrics", "10s")
     ]
+
+
+def test_nim_sample_scraped_by_its_node_collector_carries_the_nim_job(
+    dev_stack: tuple[StackConfig, dict[str, Any]],
+) -> None:
+    """The NIM page, served by the stack's NIM pods, as each node's collector stores it."""
+    config, template = dev_stack
+    pods = mixed_cluster(template)
+    page = NIM_SAMPLE.read_text()
+    pages = {"10.0.1.40:8000": page, "10.0.2.40:8000": page, "10.0.1.41:8000": page}
+    on_a = scrape_series(scrape_configs_on("node-a", config.kong, config.collector), pods, pages)
+    on_b = scrape_series(scrape_configs_on("node-b", config.kong, config.collector), pods, pages)
+    # Each node stores its own NIM pod's page once, the Pending pod's page never.
+    assert {s.label("instance") for s in on_a} == {"10.0.1.40:8000"}
+    assert {s.label("instance") for s in on_b} == {"10.0.2.40:8000"}
+    samples_per_page = sum(len(f.samples) for f in text_string_to_metric_families(page))
+    assert len(on_a) == len(on_b) == samples_per_page
+    # The series carry the job Dynatrace's NIM dashboard filters on, and keep the model label.
+    assert {s.label("job") for s in on_a} == {"nim-metrics"}
+    assert {s.label("model_name") for s in on_a} == {"meta/llama-3.1-8b-instruct"}
+    names = {s.name for s in on_a}
+    assert {"num_requests_waiting", "gpu_cache_usage_perc", "time_to_first_token_seconds_bucket"} <= names
+    assert {"prompt_tokens_total", "generation_tokens_total", "request_success_total"} <= names
