@@ -9,7 +9,6 @@ from pydantic import field_validator, model_validator
 
 from ._base import ConfigModel
 
-
 # Dynatrace Managed serves an environment under /e/<environment-id> ("Dynatrace API - Authentication /
 # base URL": https://{your-domain}/e/{your-environment-id}/api/...); SaaS and platform URLs have no path.
 _MANAGED_PATH = re.compile(r"^/e/[A-Za-z0-9][A-Za-z0-9-]{0,63}$")

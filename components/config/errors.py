@@ -132,9 +132,18 @@ def _type_message(kind: str, value: Any, field: FieldInfo | None) -> str | None:
     if kind == "string_type":
         hint = ""
         if isinstance(value, int | float) and not isinstance(value, bool):
-            hint = "; quote it in YAML (\"1.30\", not 1.30: an unquoted number loses digits such as a trailing 0)"
+            hint = '; quote it in YAML ("1.30", not 1.30: an unquoted number loses digits such as a trailing 0)'
         return f"must be a string, not {shown}{hint}"
     return None
+
+
+# Plain-words descriptions of the name patterns the models use (pydantic would print the regex).
+_PATTERNS: dict[str, str] = {
+    r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$": "must be a Kubernetes DNS-1123 label: at most 63 of a-z, 0-9 and '-', "
+    "starting and ending with a letter or digit",
+    r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$": "must be a Kubernetes DNS-1035 label (it names a Service): at most 63 of "
+    "a-z, 0-9 and '-', starting with a letter and ending with a letter or digit",
+}
 
 
 def _model_in(annotation: Any) -> Any:
@@ -174,6 +183,9 @@ def issues_from_validation(
             message = f"unknown key{hint}"
         elif kind == "missing":
             message = "is required"
+        elif kind == "string_pattern_mismatch" and str(err.get("ctx", {}).get("pattern")) in _PATTERNS:
+            described = _PATTERNS[str(err["ctx"]["pattern"])]
+            message = described if secret else f"{described} (got {_show_value(err.get('input'))})"
         elif not secret and (typed := _type_message(kind, err.get("input"), _field_at(model, loc))) is not None:
             message = f"{typed} (got {_show_value(err['input'])})"
         elif not secret and not redirected and "input" in err and kind not in ("model_type", "dict_type"):
