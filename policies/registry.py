@@ -41,6 +41,11 @@ from .rules.nim_workloads import (
     nim_images_pinned,
     nim_pods_annotated_for_scraping,
 )
+from .rules.required_controls import (
+    stack_has_bedrock_guardrails,
+    stack_has_model_invocation_logging,
+    stack_stores_genai_audit_events,
+)
 from .rules.required_tags import taggable_aws_resources_have_required_tags
 
 Policy = ResourceValidationPolicy | StackValidationPolicy
@@ -50,6 +55,7 @@ _POLICIES: tuple[Policy, ...] = (
     governance_bucket_retains_bizevents,
     genai_route_first_matches_auditing,
     governance_pipeline_stores_to_bucket,
+    stack_stores_genai_audit_events,
     # Bedrock event forwarding
     api_destination_targets_retry_with_dlq,
     event_queue_policies_restrict_source_arn,
@@ -65,6 +71,8 @@ _POLICIES: tuple[Policy, ...] = (
     guardrail_has_sensitive_information_policy,
     guardrails_have_pinned_version,
     model_invocation_logging_retained,
+    stack_has_bedrock_guardrails,
+    stack_has_model_invocation_logging,
     # GPU node groups and NIM
     gpu_node_groups_use_nvidia_ami,
     gpu_node_groups_tainted,

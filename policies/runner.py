@@ -193,6 +193,8 @@ def _value_problems(value: Any, spec: Mapping[str, Any]) -> list[str]:
         problems.append(f"must be one of {', '.join(map(str, spec['enum']))}")
     if "minimum" in spec and isinstance(value, int | float) and value < spec["minimum"]:
         problems.append(f"must be at least {spec['minimum']}")
+    if "maximum" in spec and isinstance(value, int | float) and value > spec["maximum"]:
+        problems.append(f"must be at most {spec['maximum']}")
     item_spec = spec.get("items")
     if isinstance(value, list) and isinstance(item_spec, Mapping):
         for index, item in enumerate(value):

@@ -19,7 +19,7 @@ class ConfigModel(BaseModel):
         populate_by_name=True,
         extra="forbid",
         frozen=True,
-        strict=False,
+        strict=True,
         str_strip_whitespace=True,
     )
 

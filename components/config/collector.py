@@ -8,7 +8,8 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from ._base import ConfigModel, Duration, K8sName, duration_seconds
-from .kubernetes import CpuQuantity, Quantity
+from .quantity import CpuQuantity, parse_quantity
+from .quantity import MemoryQuantity as Quantity
 
 # Kubernetes label keys ([prefix/]name) and values, as the API server validates them.
 _LABEL_NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
@@ -52,6 +53,16 @@ class CollectorResources(ConfigModel):
     cpu_limit: CpuQuantity = "1"
     memory_request: Quantity = "256Mi"
     memory_limit: Quantity = "1Gi"
+
+    @model_validator(mode="after")
+    def _requests_within_limits(self) -> CollectorResources:
+        # The API server rejects a container whose request exceeds its limit ("must be less than or
+        # equal to ... limit"; Kubernetes docs, "Resource Management for Pods and Containers").
+        if parse_quantity(self.cpu_request) > parse_quantity(self.cpu_limit):
+            raise ValueError(f"@cpuRequest: {self.cpu_request} must not exceed cpuLimit ({self.cpu_limit})")
+        if parse_quantity(self.memory_request) > parse_quantity(self.memory_limit):
+            raise ValueError(f"@memoryRequest: {self.memory_request} must not exceed memoryLimit ({self.memory_limit})")
+        return self
 
 
 class CollectorConfig(ConfigModel):

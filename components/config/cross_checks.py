@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from ..gpu_instances import gpu_instance, schedulable_memory_gib, schedulable_vcpus
 from ._base import duration_seconds
 from .errors import ConfigIssue, key_path
-from .kubernetes import NimConfig, cpu_cores, quantity_gib
+from .kubernetes import RESERVED_NAMESPACES, SYSTEM_NAMESPACES, NimConfig, cpu_cores, quantity_gib
 
 if TYPE_CHECKING:
     from .stack import StackConfig
@@ -26,6 +26,8 @@ def cross_check(config: StackConfig) -> list[ConfigIssue]:
         *_gpu_capacity(config),
         *_nim_namespaces(config),
         *_collector_checks(config),
+        *_component_names(config),
+        *_owned_namespaces(config),
     ]
 
 
@@ -306,4 +308,64 @@ def _collector_checks(config: StackConfig) -> list[ConfigIssue]:
                     "existing application namespaces",
                 )
             )
+    return issues
+
+
+# --- names and namespaces the stack derives ------------------------------------------------
+
+
+def _component_names(config: StackConfig) -> list[ConfigIssue]:
+    """NIMs whose derived component name ``<namespace>-<name>`` is the same (same URN, one lost)."""
+    first_seen: dict[str, int] = {}
+    issues = []
+    for index, nim in enumerate(config.nims):
+        derived = f"{nim.namespace}-{nim.name}"
+        if derived not in first_seen:
+            first_seen[derived] = index
+            continue
+        other = first_seen[derived]
+        if (config.nims[other].namespace, config.nims[other].name) == (nim.namespace, nim.name):
+            continue  # the same name twice: reported by _unique_names
+        issues.append(
+            ConfigIssue(
+                key_path("nims", [index, "name"]),
+                f"{nim.namespace}/{nim.name} and {key_path('nims', [other])} "
+                f"({config.nims[other].namespace}/{config.nims[other].name}) both become the component "
+                f"{derived!r}; rename one (names must stay distinct once namespace and name are joined by '-')",
+            )
+        )
+    return issues
+
+
+def _owned_namespaces(config: StackConfig) -> list[ConfigIssue]:
+    """The collector creates its namespace: never a system one or one another part of the stack owns."""
+    collector, kong = config.collector, config.kong
+    issues = []
+    if kong.enabled and kong.namespace in SYSTEM_NAMESPACES:
+        issues.append(
+            ConfigIssue(
+                key_path("kong", ["namespace"]),
+                f"{kong.namespace!r} is a Kubernetes system namespace; the stack adds the kong-metrics Service "
+                f"there (not allowed: {', '.join(SYSTEM_NAMESPACES)})",
+            )
+        )
+    if not collector.enabled or not collector.create_namespace:
+        return issues
+    path = key_path("collector", ["namespace"])
+    fix = "choose a namespace of its own (e.g. 'dynatrace') or set collector.createNamespace: false"
+    namespace = collector.namespace
+    if namespace in RESERVED_NAMESPACES:
+        issues.append(
+            ConfigIssue(
+                path,
+                f"{namespace!r} is a Kubernetes system namespace; the stack would create, relabel (Pod Security) and "
+                f"own it (not allowed with createNamespace: {', '.join(RESERVED_NAMESPACES)}); {fix}",
+            )
+        )
+    elif kong.enabled and namespace == kong.namespace:
+        issues.append(ConfigIssue(path, f"{namespace!r} is Kong's namespace (ai-observability:kong.namespace); {fix}"))
+    elif namespace in collector.app_namespaces:
+        issues.append(
+            ConfigIssue(path, f"{namespace!r} is listed in collector.appNamespaces (existing app namespaces); {fix}")
+        )
     return issues

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from pydantic import field_validator, model_validator
 
 from ._base import ConfigModel
 
+# Dynatrace Managed serves an environment under /e/<environment-id> ("Dynatrace API - Authentication /
+# base URL": https://{your-domain}/e/{your-environment-id}/api/...); SaaS and platform URLs have no path.
+_MANAGED_PATH = re.compile(r"^/e/[A-Za-z0-9][A-Za-z0-9-]{0,63}$")
+_CLASSIC_EXAMPLE = "https://abc12345.live.dynatrace.com or https://<managed-host>/e/<environment-id>"
 
-def _https_base_url(value: str) -> str:
+
+def _https_base_url(value: str, *, managed_path: bool) -> str:
     parts = urlsplit(value.strip())
     if parts.scheme != "https" or not parts.hostname:
         raise ValueError("must be an https:// URL such as https://abc12345.live.dynatrace.com")
@@ -18,8 +24,15 @@ def _https_base_url(value: str) -> str:
     host = parts.hostname
     if any(not label or len(label) > 63 for label in host.split(".")) or "." not in host:
         raise ValueError("must name a fully-qualified host")
+    path = parts.path.rstrip("/")
+    if path and not (managed_path and _MANAGED_PATH.match(path)):
+        allowed = _CLASSIC_EXAMPLE if managed_path else "https://abc12345.apps.dynatrace.com"
+        raise ValueError(
+            f"must be a base URL without an API or other path; allowed: {allowed} "
+            "(the stack appends the API paths itself)"
+        )
     port = f":{parts.port}" if parts.port else ""
-    return f"https://{host}{port}{parts.path.rstrip('/')}"
+    return f"https://{host}{port}{path}"
 
 
 class DynatraceConfig(ConfigModel):
@@ -30,10 +43,15 @@ class DynatraceConfig(ConfigModel):
     platform_url: str | None = None
     """Platform URL, e.g. ``https://abc12345.apps.dynatrace.com``; derived from ``environmentUrl``."""
 
-    @field_validator("environment_url", "platform_url")
+    @field_validator("environment_url")
     @classmethod
-    def _url(cls, value: str | None) -> str | None:
-        return None if value is None else _https_base_url(value)
+    def _url(cls, value: str) -> str:
+        return _https_base_url(value, managed_path=True)
+
+    @field_validator("platform_url")
+    @classmethod
+    def _platform(cls, value: str | None) -> str | None:
+        return None if value is None else _https_base_url(value, managed_path=False)
 
     @model_validator(mode="after")
     def _derivable(self) -> DynatraceConfig:

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
+from policies.rules._bedrock_operations import INFERENCE_OPERATIONS as _INFERENCE_OPERATIONS
+
 from ._base import AwsName, ConfigModel
 
 _TRAIL_ARN = re.compile(r"^arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:trail/[A-Za-z0-9._-]{3,128}$")
@@ -59,9 +61,8 @@ GOVERNANCE_OPERATIONS: tuple[str, ...] = (
     "CreateFoundationModelAgreement",
     "PutUseCaseForModelAccess",
 )
-INFERENCE_OPERATIONS: frozenset[str] = frozenset(
-    {"InvokeModel", "InvokeModelWithResponseStream", "Converse", "ConverseStream"}
-)
+# One list for config and policy pack (the pack must stay importable without this package).
+INFERENCE_OPERATIONS: frozenset[str] = frozenset(_INFERENCE_OPERATIONS)
 
 
 def governance_event_pattern(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
@@ -98,11 +98,21 @@ class IngestTokenConfig(ConfigModel):
     """Days before expiry from which a ``pulumi up`` mints a replacement token (then revokes the old
     one); unset = 30, or a third of a token lifetime shorter than 90 days."""
 
-    @field_validator("scopes")
+    @field_validator("scopes", mode="before")
     @classmethod
-    def _unique(cls, value: list[str]) -> list[str]:
-        if len(set(value)) != len(value):
-            raise ValueError("scopes must not repeat")
+    def _known_and_unique(cls, value: Any) -> Any:
+        # Unknown and repeated scopes are reported together (a typo often comes with a duplicate).
+        if not isinstance(value, list):
+            return value
+        problems = []
+        unknown = [s for s in value if isinstance(s, str) and s not in SEED_INGEST_SCOPES]
+        if unknown:
+            problems.append(f"{', '.join(map(repr, unknown))} not an ingest scope")
+        repeated = sorted({s for s in value if isinstance(s, str) and value.count(s) > 1})
+        if repeated:
+            problems.append(f"{', '.join(map(repr, repeated))} listed more than once")
+        if problems:
+            raise ValueError(f"{'; '.join(problems)} (allowed, each once: {', '.join(SEED_INGEST_SCOPES)})")
         return value
 
     @model_validator(mode="after")

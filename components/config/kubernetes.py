@@ -9,6 +9,7 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from ..gpu_instances import GPU_FAMILIES, gpu_instance
 from ._base import ConfigModel, K8sName
+from .quantity import CpuQuantity, MemoryQuantity, cores, gib
 
 NVIDIA_AMI_TYPES: Final[tuple[str, ...]] = (
     "AL2023_x86_64_NVIDIA",
@@ -26,11 +27,14 @@ NvidiaAmiType = Literal[
     "BOTTLEROCKET_x86_64_FIPS_NVIDIA",
     "BOTTLEROCKET_ARM_64_FIPS_NVIDIA",
 ]
-Quantity = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]*(Ki|Mi|Gi|Ti)$")]
-CpuQuantity = Annotated[str, StringConstraints(pattern=r"^([1-9][0-9]*m|[0-9]+(\.[0-9]+)?)$")]
+Quantity = MemoryQuantity
 _SUBNET = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]+$")
-_IMAGE = re.compile(r"^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+:[A-Za-z0-9._-]{1,128}$")
+# <registry>/<repository> then a tag, a digest, or both (tag@digest); distribution reference grammar.
+_IMAGE = re.compile(
+    r"^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+"
+    r"(?P<tag>:[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(?P<digest>@sha256:[0-9a-f]{64})?$"
+)
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[0-9a-z]+$")
 # Kubernetes label key (optional DNS-subdomain prefix + name) and value.
 _LABEL_PREFIX = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
@@ -55,20 +59,15 @@ LogRetentionDays = Literal[
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
 ]
 
-_BINARY_UNITS: Final = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
-
 
 def quantity_gib(quantity: str) -> float:
-    """GiB in a memory quantity such as ``16Gi`` or ``512Mi`` (the shapes ``Quantity`` allows)."""
-    match = re.fullmatch(r"([1-9][0-9]*)(Ki|Mi|Gi|Ti)", quantity)
-    if match is None:
-        raise ValueError(f"not a memory quantity: {quantity!r}")
-    return int(match.group(1)) * _BINARY_UNITS[match.group(2)] / 2**30
+    """GiB in a memory quantity such as ``16Gi``, ``512Mi`` or ``64G``."""
+    return gib(quantity)
 
 
 def cpu_cores(quantity: str) -> float:
     """Cores in a CPU quantity such as ``4``, ``0.5`` or ``500m``."""
-    return int(quantity[:-1]) / 1000 if quantity.endswith("m") else float(quantity)
+    return cores(quantity)
 
 
 def ami_needs_device_plugin(ami_type: str) -> bool:
@@ -250,10 +249,19 @@ class GpuNodeGroupConfig(ConfigModel):
         return ami_needs_device_plugin(self.ami_type)
 
 
+# A NIM's name becomes a Service (DNS-1035 label: starts with a letter, at most 63), a Deployment,
+# NetworkPolicy and label value (DNS-1123 label / label value, at most 63) and the prefix of its
+# Secrets and PVC (DNS-1123 subdomains). Kubernetes docs, "Object Names and IDs".
+NIM_NAME_PATTERN = r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"
+NimName = Annotated[str, StringConstraints(pattern=NIM_NAME_PATTERN, max_length=63)]
+SYSTEM_NAMESPACES: Final = ("kube-system", "kube-public", "kube-node-lease")
+
+
 class NimConfig(ConfigModel):
-    name: K8sName
+    name: NimName
+    """Also the Service name, so a DNS-1035 label: lower-case letter first (``llama-8b``, not ``8b-llama``)."""
     image: str
-    """Pinned image, e.g. ``nvcr.io/nim/meta/llama-3.1-8b-instruct:1.8.6`` (no ``latest``)."""
+    """Pinned image: ``nvcr.io/nim/meta/llama-3.1-8b-instruct:1.8.6`` or ``...@sha256:<digest>`` (no ``latest``)."""
     namespace: K8sName = "nim"
     gpus: Annotated[int, Field(ge=1, le=8)] = 1
     node_group: K8sName | None = None
@@ -278,10 +286,14 @@ class NimConfig(ConfigModel):
     @field_validator("image")
     @classmethod
     def _pinned(cls, value: str) -> str:
-        if not _IMAGE.match(value):
-            raise ValueError("must be <registry>/<repository>:<tag>, e.g. nvcr.io/nim/meta/llama-3.1-8b-instruct:1.8.6")
-        if value.rsplit(":", 1)[1] == "latest":
-            raise ValueError("must pin a version tag, not 'latest'")
+        match = _IMAGE.match(value)
+        if match is None or not (match.group("tag") or match.group("digest")):
+            raise ValueError(
+                "must be <registry>/<repository>:<tag> or <registry>/<repository>@sha256:<64 hex digits>, "
+                "e.g. nvcr.io/nim/meta/llama-3.1-8b-instruct:1.8.6"
+            )
+        if match.group("tag") == ":latest" and not match.group("digest"):
+            raise ValueError("must pin a version tag or a digest, not 'latest'")
         return value
 
     @field_validator("namespace")

@@ -29,7 +29,10 @@ SECRET_SPECS: tuple[SecretSpec, ...] = (
     SecretSpec(
         "dynatracePlatformToken",
         "DT_PLATFORM_TOKEN",
-        re.compile(r"^(dt0s16\.[A-Z0-9]{24}\.[A-Z0-9]{64}|[A-Za-z0-9._~+/=-]{20,8192})$"),
+        # A Dynatrace-format token must be a platform token (dt0s16.); any other token type (classic
+        # dt0c01. API tokens, dt0s01./dt0s02. account and OAuth client credentials) is refused by the
+        # platform APIs. Anything else must be an OAuth access token (a JWT bearer).
+        re.compile(r"^(dt0s16\.[A-Z0-9]{24}\.[A-Z0-9]{64}|(?!dt0)[A-Za-z0-9._~+/=-]{20,8192})$"),
         "a platform token dt0s16.<24>.<64> or an OAuth bearer token",
     ),
     SecretSpec(
@@ -67,6 +70,22 @@ class StackSecrets:
         return f"StackSecrets(keys={sorted(self._values)})"
 
 
+# Dynatrace token prefixes ("Dynatrace API - Tokens and authentication", token prefixes; platform
+# tokens: "Platform tokens").
+_TOKEN_KINDS: dict[str, str] = {
+    "dt0c01": "a classic access token (dt0c01.)",
+    "dt0s16": "a platform token (dt0s16.)",
+    "dt0s01": "an account-management token (dt0s01.)",
+    "dt0s02": "OAuth client credentials (dt0s02.)",
+}
+
+
+def _wrong_kind(value: str) -> str:
+    """``; got <kind>`` naming the Dynatrace token type by its public prefix (never the value)."""
+    kind = _TOKEN_KINDS.get(value.split(".", 1)[0])
+    return f"; got {kind}" if kind else ""
+
+
 def parse_secrets(raw: Mapping[str, object], env: Mapping[str, str]) -> tuple[StackSecrets, list[ConfigIssue]]:
     """Secrets from config keys (``ai-observability:<key>``) or their environment variables."""
     values: dict[str, str] = {}
@@ -83,7 +102,7 @@ def parse_secrets(raw: Mapping[str, object], env: Mapping[str, str]) -> tuple[St
             continue
         value = value.strip()
         if spec.pattern is not None and not spec.pattern.match(value):
-            issues.append(ConfigIssue(source, f"must be {spec.shape} (value not shown)"))
+            issues.append(ConfigIssue(source, f"must be {spec.shape}{_wrong_kind(value)} (value not shown)"))
             continue
         values[spec.key] = value
     return StackSecrets(values), issues

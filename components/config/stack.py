@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import BaseModel, StringConstraints, TypeAdapter, ValidationError
 
+from ..tagging import MAX_TAGS_PER_RESOURCE, STACK_TAG_KEYS
 from ._base import NAMESPACE
 from .collector import CollectorConfig, KongConfig
 from .cross_checks import cross_check
@@ -20,8 +22,7 @@ from .guardrails import GuardrailsConfig
 from .kubernetes import EksConfig, GpuNodeGroupConfig, NimConfig
 from .secrets import SECRET_KEYS, StackSecrets, parse_secrets
 
-TagKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_ .:/=+@-]{1,128}$")]
-TagValue = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_ .:/=+@-]{0,256}$")]
+TagKey = Annotated[str, StringConstraints(min_length=1)]
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ SECTIONS: tuple[Section, ...] = (
     _section("nims", list[NimConfig], NimConfig),
     _section("collector", CollectorConfig, CollectorConfig),
     _section("kong", KongConfig, KongConfig),
-    _section("tags", dict[TagKey, TagValue], None),
+    _section("tags", dict[TagKey, str], None),
 )
 ALLOWED_KEYS: tuple[str, ...] = tuple(sorted([s.key for s in SECTIONS] + list(SECRET_KEYS)))
 
@@ -90,6 +91,42 @@ def _aws_region(raw: Mapping[str, Any], env: Mapping[str, str]) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
+_TAG_PUNCTUATION = frozenset("_.:/=+-@")
+_TAG_CHARS = "letters, digits, spaces and _ . : / = + - @"
+
+
+def _tag_text_ok(text: str) -> bool:
+    """AWS tag charset: Unicode letters, digits and separators plus ``_ . : / = + - @``."""
+    return all(c.isalnum() or c in _TAG_PUNCTUATION or unicodedata.category(c).startswith("Z") for c in text)
+
+
+def _tag_issues(tags: Mapping[str, str]) -> list[ConfigIssue]:
+    """AWS tag rules ("Tagging AWS resources": naming limits and requirements) plus the stack's own keys."""
+    issues = []
+    for key, value in tags.items():
+        path = key_path("tags", [key])
+        if len(key) > 128 or not _tag_text_ok(key):
+            issues.append(ConfigIssue(path, f"(the key) must be 1-128 characters of {_TAG_CHARS}"))
+        elif key.lower().startswith("aws:"):
+            issues.append(ConfigIssue(path, "(the key) the 'aws:' prefix is reserved for AWS; choose another key"))
+        elif key in STACK_TAG_KEYS:
+            issues.append(
+                ConfigIssue(path, f"(the key) is set by the stack itself ({', '.join(STACK_TAG_KEYS)}); remove it")
+            )
+        if len(value) > 256 or not _tag_text_ok(value):
+            issues.append(ConfigIssue(path, f"the value must be 0-256 characters of {_TAG_CHARS}"))
+    budget = MAX_TAGS_PER_RESOURCE - len(STACK_TAG_KEYS)
+    if len(tags) > budget:
+        issues.append(
+            ConfigIssue(
+                key_path("tags"),
+                f"has {len(tags)} tags; at most {budget} allowed (AWS allows {MAX_TAGS_PER_RESOURCE} per resource "
+                f"and the stack adds {len(STACK_TAG_KEYS)}: {', '.join(STACK_TAG_KEYS)})",
+            )
+        )
+    return issues
+
+
 def parse_stack_config(raw: Mapping[str, Any], env: Mapping[str, str], stack: str = "dev") -> StackConfig:
     """Validate every ``ai-observability:*`` key of ``raw`` (other namespaces are ignored).
 
@@ -122,6 +159,9 @@ def parse_stack_config(raw: Mapping[str, Any], env: Mapping[str, str], stack: st
                 issues.extend(issues_from_validation(section.key, BaseModel, exc))
             else:
                 issues.extend(issues_from_validation(section.key, model, exc))
+
+    if isinstance(values.get("tags"), dict):
+        issues.extend(_tag_issues(values["tags"]))
 
     secrets, secret_issues = parse_secrets({k: v for k, v in ours.items() if k in SECRET_KEYS}, env)
     issues.extend(secret_issues)

@@ -7,6 +7,7 @@ import json
 
 from pulumi_policy import ResourceValidationArgs
 
+from ._bedrock_operations import INFERENCE_OPERATIONS
 from ._event_pattern import may_match
 from ._support import (
     ResourceRule,
@@ -23,7 +24,6 @@ from ._support import (
 )
 
 EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
-INFERENCE_OPERATIONS = ["InvokeModel", "InvokeModelWithResponseStream", "Converse", "ConverseStream"]
 CONFIG = schema(
     maxPatternLength={
         "type": "integer",
@@ -32,7 +32,7 @@ CONFIG = schema(
         "description": "Most characters an event pattern may have (EventBridge quota: 2048).",
     },
     inferenceOperations=string_list(
-        INFERENCE_OPERATIONS, "Bedrock API operations the rule must never forward (inference traffic)."
+        list(INFERENCE_OPERATIONS), "Bedrock API operations the rule must never forward (inference traffic)."
     ),
 )
 

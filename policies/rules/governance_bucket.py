@@ -21,6 +21,9 @@ CONFIG = schema(
     minRetentionDays={
         "type": "integer",
         "minimum": 1,
+        # Grail's longest bucket retention (10 years + 1 week, the config's maximum): a higher minimum
+        # could never be met.
+        "maximum": 3657,
         "default": DEFAULT_MIN_RETENTION_DAYS,
         "description": "Fewest days the governance bucket must keep events (184 ≈ six months).",
     }

@@ -32,6 +32,9 @@ CONFIG = schema(
     minRetentionDays={
         "type": "integer",
         "minimum": 1,
+        # The longest retention the stack can configure (CloudWatch Logs' 10-year option): a higher
+        # minimum could never be met.
+        "maximum": 3653,
         "default": 365,
         "description": "Fewest days the invocation log group must keep records (0/absent = forever).",
     },

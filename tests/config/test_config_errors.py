@@ -133,7 +133,7 @@ CASES: list[tuple[str, str, str, str, Any, str, str]] = [
         "governance",
         "ingestToken.scopes",
         ["settings.write"],
-        "governance.ingestToken.scopes[0]",
+        "governance.ingestToken.scopes",
         "bizevents.ingest",
     ),
     (
@@ -252,7 +252,7 @@ CASES: list[tuple[str, str, str, str, Any, str, str]] = [
     ),
     ("nim-node-group", "prod", "nims", "[1].nodeGroup", "gpu-h100", "nims[1].nodeGroup", "gpu-l4"),
     ("nim-gpus-zero", "dev", "nims", "[0].gpus", 0, "nims[0].gpus", "1"),
-    ("nim-name-malformed", "dev", "nims", "[0].name", "Llama_3", "nims[0].name", "pattern"),
+    ("nim-name-malformed", "dev", "nims", "[0].name", "Llama_3", "nims[0].name", "DNS-1035 label"),
     ("staleness", "dev", "collector", "maxStaleness", "10s", "collector.maxStaleness", "scrapeInterval"),
     ("scrape-interval", "dev", "collector", "scrapeInterval", "30 seconds", "collector.scrapeInterval", "pattern"),
     ("kong-port", "dev", "kong", "port", 70000, "kong.port", "65535"),

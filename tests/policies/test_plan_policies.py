@@ -61,3 +61,35 @@ def test_short_bucket_retention_fails_prod_plan(monkeypatch: pytest.MonkeyPatch,
     assert "keeps data 30" in entry["message"]
     assert "Fix: raise ai-observability:governance.bucket.retentionDays" in entry["message"]
     assert [v for v in report if v is not entry] == []
+
+
+@pytest.mark.parametrize(
+    ("key", "change", "policies"),
+    [
+        (
+            "guardrails",
+            {"enabled": False},
+            {"stack-has-bedrock-guardrails", "stack-has-model-invocation-logging"},
+        ),
+        ("guardrails", {"invocationLogging": {"enabled": False}}, {"stack-has-model-invocation-logging"}),
+        ("governance", {"pipeline": {"matcher": "false"}}, {"stack-stores-genai-audit-events"}),
+        ("governance", {"enabled": False}, {"stack-stores-genai-audit-events"}),
+    ],
+)
+def test_prod_without_a_control_fails_the_plan(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, key: str, change: dict[str, Any], policies: set[str]
+) -> None:
+    """What a stack leaves out is a mandatory violation in prod (and only advisory in dev)."""
+    raw = committed("prod")
+    raw[f"ai-observability:{key}"].update(change)
+    monkeypatch.setattr(plan, "read_stack_file", lambda name, root=ROOT: raw)
+    for name in ("DT_API_TOKEN", "DT_PLATFORM_TOKEN", "DT_INGEST_TOKEN", "NGC_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    assert plan.main(["prod", "--out", str(tmp_path)]) == plan.EXIT_POLICY
+    report = json.loads((tmp_path / "policy-report.json").read_text())
+    assert {v["policy"] for v in report if v["policy"].startswith("stack-")} == policies
+    assert {v["enforcement"] for v in report if v["policy"] in policies} == {"mandatory"}
+    result = plan.evaluate_stack("prod", raw_config=raw, env={})
+    dev = evaluate_policies(result.resources, load_pack_config("dev"))
+    assert {v.policy for v in dev.violations} >= policies
+    assert {v.enforcement for v in dev.violations} == {"advisory"}

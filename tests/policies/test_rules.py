@@ -104,6 +104,7 @@ LOGGING = "aws:bedrockmodel/invocationLoggingConfiguration:InvocationLoggingConf
 LOGGROUP = "aws:cloudwatch/logGroup:LogGroup"
 CT = "aws:cloudtrail/trail:Trail"
 CONNECTION_TYPE = "aws:cloudwatch/eventConnection:EventConnection"
+OURS = "ai-observability:governance:Governance"
 
 
 def r(type_: str, props: dict[str, Any], config: dict[str, Any] | None = None) -> Callable[[], Args]:
@@ -271,6 +272,88 @@ CASES: list[Case] = [
         "not into a bizevents Grail bucket of this stack (none)",
     ),
     Case("governance-pipeline-stores-to-bucket", "no-pipeline", s((DT + "GrailBucket", GRAIL_BUCKET)), NOT_APPLICABLE),
+    # stack-stores-genai-audit-events / stack-has-bedrock-guardrails / stack-has-model-invocation-logging
+    # (stack rules that judge what is absent; they apply to stacks with an ai-observability component)
+    Case(
+        "stack-stores-genai-audit-events",
+        "seed",
+        s(
+            (OURS, {}),
+            (DT + "GrailBucket", GRAIL_BUCKET),
+            (DT + "OpenPipelinePipeline", FLAT_PIPELINE),
+            (DT + "OpenPipelineRoute", ROUTE),
+        ),
+        COMPLIANT,
+    ),
+    Case(
+        "stack-stores-genai-audit-events",
+        "governance-disabled",
+        s((OURS, {}), (GUARD, GUARDRAIL)),
+        NON_COMPLIANT,
+        "creates no OpenPipeline pipeline",
+    ),
+    Case(
+        "stack-stores-genai-audit-events",
+        "matcher-false",
+        s(
+            (OURS, {}),
+            (DT + "GrailBucket", GRAIL_BUCKET),
+            (DT + "OpenPipelinePipeline", with_(FLAT_PIPELINE, "matcher", " ( FALSE ) ")),
+            (DT + "OpenPipelineRoute", ROUTE),
+        ),
+        NON_COMPLIANT,
+        "never matches",
+    ),
+    Case(
+        "stack-stores-genai-audit-events",
+        "matcher-not-true",
+        s(
+            (OURS, {}),
+            (DT + "GrailBucket", GRAIL_BUCKET),
+            (DT + "OpenPipelinePipeline", with_(FLAT_PIPELINE, "matcher", "not true")),
+            (DT + "OpenPipelineRoute", ROUTE),
+        ),
+        NON_COMPLIANT,
+        "never matches",
+    ),
+    Case(
+        "stack-stores-genai-audit-events",
+        "no-storage-processor",
+        s(
+            (OURS, {}),
+            (DT + "GrailBucket", GRAIL_BUCKET),
+            (DT + "OpenPipelinePipeline", with_(PIPELINE, "storage.processors.0.enabled", False)),
+            (DT + "OpenPipelineRoute", ROUTE),
+        ),
+        NON_COMPLIANT,
+        "assigns to no bucket",
+    ),
+    Case(
+        "stack-stores-genai-audit-events",
+        "unrouted",
+        s((OURS, {}), (DT + "GrailBucket", GRAIL_BUCKET), (DT + "OpenPipelinePipeline", FLAT_PIPELINE)),
+        NON_COMPLIANT,
+        "has no route",
+    ),
+    Case("stack-stores-genai-audit-events", "foreign-stack", s((GUARD, GUARDRAIL)), NOT_APPLICABLE),
+    Case("stack-has-bedrock-guardrails", "seed", s((OURS, {}), (GUARD, GUARDRAIL)), COMPLIANT),
+    Case(
+        "stack-has-bedrock-guardrails",
+        "guardrails-disabled",
+        s((OURS, {}), (DT + "GrailBucket", GRAIL_BUCKET)),
+        NON_COMPLIANT,
+        "creates no Bedrock guardrail",
+    ),
+    Case("stack-has-bedrock-guardrails", "foreign-stack", s((DT + "GrailBucket", GRAIL_BUCKET)), NOT_APPLICABLE),
+    Case("stack-has-model-invocation-logging", "seed", s((OURS, {}), (LOGGING, INVOCATION_LOGGING)), COMPLIANT),
+    Case(
+        "stack-has-model-invocation-logging",
+        "logging-disabled",
+        s((OURS, {}), (GUARD, GUARDRAIL)),
+        NON_COMPLIANT,
+        "no Bedrock model invocation logging",
+    ),
+    Case("stack-has-model-invocation-logging", "foreign-stack", s((GUARD, GUARDRAIL)), NOT_APPLICABLE),
     # api-destination-targets-retry-with-dlq
     Case("api-destination-targets-retry-with-dlq", "seed", r(TARGET, EVENT_TARGET), COMPLIANT),
     Case(
@@ -385,7 +468,7 @@ CASES: list[Case] = [
         "all-cloudtrail-calls",
         r(RULE, pattern({"source": ["aws.bedrock"], "detail-type": ["AWS API Call via CloudTrail"]})),
         NON_COMPLIANT,
-        "InvokeModel, InvokeModelWithResponseStream, Converse, ConverseStream",
+        "InvokeModel, InvokeModelWithBidirectionalStream, InvokeModelWithResponseStream",
     ),
     Case(
         "bedrock-rule-excludes-inference",

@@ -97,6 +97,8 @@ def test_resolve_follows_policy_pack_config_semantics() -> None:
         ({"governance-bucket-retains-bizevents": {"minRetention": 1}}, "unknown setting (allowed: minRetentionDays)"),
         ({"governance-bucket-retains-bizevents": {"minRetentionDays": "184"}}, "must be of type integer"),
         ({"governance-bucket-retains-bizevents": {"minRetentionDays": 0}}, "must be at least 1"),
+        ({"governance-bucket-retains-bizevents": {"minRetentionDays": 3658}}, "must be at most 3657"),
+        ({"model-invocation-logging-retained": {"minRetentionDays": 4000}}, "must be at most 3653"),
         ({"all": "strict"}, "'strict' is not an enforcement level"),
         ({"guardrail-filters-prompt-attacks": {"minInputStrength": "EXTREME"}}, "must be one of NONE, LOW"),
         ({"gpu-node-groups-use-allowed-instance-types": {"allowedInstanceTypes": ["g5.*", 5]}}, "[1] must be of type"),
