@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 
 import pulumi
 from pulumi.runtime import mocks, rpc, settings
+from pulumi.runtime.proto import resource_pb2
 
 from .mock_invokes import MOCK_INVOKES, InvokeContext
 from .mock_state import mock_state
@@ -104,6 +105,7 @@ class RegisteredResource:
     inputs: dict[str, Any]  # wire format, secrets still wrapped
     provider: str = ""  # provider reference ("<urn>::<id>"), empty for the default provider
     dependencies: list[str] = field(default_factory=list)  # URNs
+    aliases: list[str] = field(default_factory=list)  # earlier URNs this resource answers for
 
     @property
     def plain_inputs(self) -> dict[str, Any]:
@@ -181,6 +183,22 @@ def run_under_mocks(
             return answer(args.args, context), []
 
     class Monitor(mocks.MockMonitor):
+        def make_urn(self, parent: str, type_: str, name: str) -> str:
+            # The engine's rule (the mock monitor's differs): a child's type is qualified by its
+            # parent's whole qualified type, except directly under the root stack.
+            if parent:
+                qualified = parent.split("::")[2]
+                if qualified != "pulumi:pulumi:Stack":
+                    type_ = f"{qualified}${type_}"
+            return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
+
+        def GetDeploymentInfo(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+            # Without alias specs the SDK sends every alias as the full URN it stands for, which
+            # is what the URN snapshot compares against.
+            info = super().GetDeploymentInfo(request)  # type: ignore[no-untyped-call]
+            features = [f for f in info.supportedFeatures if f != resource_pb2.RESOURCE_MONITOR_FEATURE_ALIAS_SPECS]
+            return resource_pb2.DeploymentInfo(supportedFeatures=features)
+
         def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
             response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
             if request.type != "pulumi:pulumi:Stack":
@@ -194,6 +212,7 @@ def run_under_mocks(
                     inputs=wire(inputs),
                     provider=request.provider,
                     dependencies=list(request.dependencies),
+                    aliases=[*request.aliasURNs, *(alias.urn for alias in request.aliases if alias.urn)],
                 )
                 result.resources.append(resource)
                 if on_register is not None:
