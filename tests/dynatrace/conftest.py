@@ -123,3 +123,7 @@ def all_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     """Capture every logger at DEBUG (urllib3 included) for token-leak checks."""
     caplog.set_level(logging.DEBUG)
     return caplog
+
+
+# Corporate-network fixtures (private CA, HTTPS emulator, CONNECT proxy): see netfixtures.py.
+from tests.dynatrace.netfixtures import net_env, other_ca, private_ca, proxied, tls_tenant  # noqa: E402, F401
