@@ -29,6 +29,7 @@ import secrets
 import socket
 import ssl
 import string
+import sys
 import threading
 import time
 import uuid
@@ -370,6 +371,11 @@ class DynatraceEmulator:
             # The handshake runs in each request's thread (on first read), not in the accept loop.
             self._server.socket = tls.wrap_socket(self._server.socket, server_side=True, do_handshake_on_connect=False)
             self._scheme = "https"
+            report = self._server.handle_error
+            # A client that rejects the certificate aborts the handshake: expected, not a server fault.
+            self._server.handle_error = lambda request, address: (  # type: ignore[method-assign,assignment]
+                None if isinstance(sys.exc_info()[1], ssl.SSLError) else report(request, address)
+            )
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
         self._thread.start()
         return self

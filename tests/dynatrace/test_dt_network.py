@@ -163,7 +163,12 @@ def test_netrc_never_supplies_credentials(
     assert requests.utils.get_netrc_auth(tls_tenant.dt.url) == ("intruder", "NETRC-PASSWORD-0001")  # it is there
     consulted: list[str] = []
     real = requests.utils.get_netrc_auth
-    net_env.setattr(requests.sessions, "get_netrc_auth", lambda url, *a: consulted.append(url) or real(url, *a))
+
+    def recording(url: str, raise_errors: bool = False) -> tuple[str, str] | None:
+        consulted.append(url)
+        return real(url, raise_errors)
+
+    net_env.setattr(requests.sessions, "get_netrc_auth", recording)
     with DynatraceClient(tls_tenant.dt.url, TokenAuth("Bearer", tls_tenant.platform_token), FAST) as client:
         assert client.request("GET", BUCKETS_PATH).status == 200
     assert consulted == []
