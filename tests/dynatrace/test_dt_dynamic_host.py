@@ -30,6 +30,7 @@ from components.dynatrace import (
     OpenPipelineRouteProvider,
 )
 from tests.dynatrace.conftest import CANARY_SECRETS, ROOT, Env
+from tests.dynatrace.netfixtures import NETWORK_VARIABLES
 
 PROJECT = "ai-observability"
 SECRET_SIG = {rpc._special_sig_key: rpc._special_secret_sig}
@@ -38,6 +39,9 @@ SECRET_SIG = {rpc._special_sig_key: rpc._special_secret_sig}
 @pytest.fixture(scope="module")
 def host() -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
     env = {**os.environ, "PULUMI_PROJECT": PROJECT}
+    for name in NETWORK_VARIABLES:  # a developer's proxy/CA settings must not reach the test host
+        env.pop(name, None)
+        env.pop(name.lower(), None)
     env.pop("PYTHONPATH", None)  # the project root must be importable from the cwd alone, as under the engine
     proc = subprocess.Popen(
         [sys.executable, "-u", "-m", "pulumi.dynamic", "127.0.0.1:0"],
