@@ -54,7 +54,7 @@ def host() -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
     try:
         assert proc.stdout is not None
         port = int(proc.stdout.readline().strip())
-        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.enable_http_proxy", 0)])
         grpc.channel_ready_future(channel).result(timeout=20)
         stub = provider_pb2_grpc.ResourceProviderStub(channel)
         # The engine configures first; stack config is namespaced, secrets wrapped with the signature.

@@ -54,7 +54,7 @@ def provider_host(network: dict[str, str]) -> Iterator[provider_pb2_grpc.Resourc
     try:
         assert proc.stdout is not None
         port = int(proc.stdout.readline().strip())
-        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.enable_http_proxy", 0)])
         grpc.channel_ready_future(channel).result(timeout=20)
         stub = provider_pb2_grpc.ResourceProviderStub(channel)
         stub.Configure(provider_pb2.ConfigureRequest(acceptSecrets=True))
