@@ -43,7 +43,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import requests
 from pydantic import BaseModel, ConfigDict, Field
@@ -171,11 +171,8 @@ def network_settings(base_url: str) -> NetworkSettings:
             problem = f"{name} names {value!r}, which does not exist"
         break
     proxies = dict(requests.utils.get_environ_proxies(base_url))
-    secrets = tuple(
-        password
-        for url in proxies.values()
-        if (password := urlsplit(url if "://" in url else f"http://{url}").password)
-    )
+    passwords = [urlsplit(url if "://" in url else f"http://{url}").password for url in proxies.values()]
+    secrets = tuple({form for password in passwords if password for form in (password, unquote(password))})
     return NetworkSettings(proxies, verify, source, problem, secrets)
 
 
@@ -251,6 +248,7 @@ def error_message(body: Any, fallback: str) -> tuple[str, tuple[str, ...]]:
 
 _SetupProblem = tuple[type[DynatraceNetworkSetupError], str, str]
 _VERIFY_DETAIL = re.compile(r"certificate verify failed: ([^(\"']+)")
+_TUNNEL_REFUSED = re.compile(r"Tunnel connection failed: (4[0-9]{2}[^'\")]*)")
 
 
 def _setup_problem(exc: requests.RequestException, net: NetworkSettings) -> _SetupProblem | None:
@@ -273,9 +271,11 @@ def _setup_problem(exc: requests.RequestException, net: NetworkSettings) -> _Set
             "Check that the Dynatrace URL uses https:// with a TLS port, and that HTTPS_PROXY names an "
             "http:// proxy URL",
         )
-    if isinstance(exc, requests.exceptions.ProxyError) and "Tunnel connection failed" in text:
-        found = re.search(r"Tunnel connection failed: ([0-9]{3}[^'\")]*)", text)
-        answer = found.group(1).strip() if found else "refused"
+    refused = _TUNNEL_REFUSED.search(text)
+    if isinstance(exc, requests.exceptions.ProxyError) and refused is not None:
+        # 4xx to CONNECT is the proxy's policy (403 not allowed, 407 credentials); a 5xx (upstream
+        # unreachable) is transient and retried like any connection failure.
+        answer = refused.group(1).strip()
         return (
             DynatraceProxyError,
             f"the {net.proxy_display()} refused the tunnel ({answer})",
@@ -303,7 +303,8 @@ def _connect_phase(exc: requests.RequestException) -> bool:
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return True
     text = repr(exc)
-    return any(marker in text for marker in ("NewConnectionError", "ConnectionRefusedError", "Connection refused"))
+    markers = ("NewConnectionError", "ConnectionRefusedError", "Connection refused", "Tunnel connection failed")
+    return any(marker in text for marker in markers)
 
 
 class DynatraceClient:

@@ -151,6 +151,38 @@ def test_a_refused_tunnel_fails_at_once_without_echoing_proxy_credentials(
     assert [t.status for t in proxied.proxy.tunnels] == [403]
 
 
+def test_wrong_proxy_credentials_fail_at_once(
+    net_env: pytest.MonkeyPatch, proxied: ProxiedTenant, private_ca: PrivateCa
+) -> None:
+    proxied.proxy.credentials = ("corp-user", "the-right-one")
+    net_env.setenv("REQUESTS_CA_BUNDLE", str(private_ca.ca_pem))
+    net_env.setenv("HTTPS_PROXY", proxied.proxy.url.replace("http://", "http://corp-user:a%40wrong-one@"))
+    with pytest.raises(DynatraceProxyError) as raised:
+        _get(proxied.url, proxied.tenant.platform_token, PRODUCTION)
+    assert "refused the tunnel (407 Proxy Authentication Required)" in str(raised.value)
+    assert "wrong-one" not in str(raised.value)
+    assert [t.status for t in proxied.proxy.tunnels] == [407]
+
+
+def test_a_proxy_that_cannot_reach_the_tenant_is_retried(
+    net_env: pytest.MonkeyPatch, proxied: ProxiedTenant, private_ca: PrivateCa
+) -> None:
+    proxied.proxy.routes.clear()  # the proxy now connects to the closed port itself: 502 Bad Gateway
+    net_env.setenv("REQUESTS_CA_BUNDLE", str(private_ca.ca_pem))
+    net_env.setenv("HTTPS_PROXY", proxied.proxy.url)
+    settings = FAST.model_copy(update={"max_retry_seconds": 0.3})
+    with (
+        DynatraceClient(proxied.url, TokenAuth("Bearer", proxied.tenant.platform_token), settings) as client,
+        pytest.raises(DynatraceConnectionError) as raised,
+    ):
+        client.request("POST", BUCKETS_PATH, json_body={})
+    assert not isinstance(raised.value, DynatraceProxyError)
+    assert raised.value.ambiguous is False  # the tunnel never opened: even a POST is safe to repeat
+    assert raised.value.attempts > 1
+    assert {t.status for t in proxied.proxy.tunnels} == {502}
+    assert len(proxied.proxy.tunnels) == raised.value.attempts
+
+
 def test_netrc_never_supplies_credentials(
     net_env: pytest.MonkeyPatch, tls_tenant: TlsTenant, private_ca: PrivateCa, tmp_path: Path
 ) -> None:
