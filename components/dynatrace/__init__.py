@@ -12,7 +12,10 @@ from .errors import (
     DynatraceConflictError,
     DynatraceConnectionError,
     DynatraceError,
+    DynatraceNetworkSetupError,
+    DynatraceProxyError,
     DynatraceTimeoutError,
+    DynatraceTlsError,
     redact,
 )
 from .ingest_token import IngestToken, IngestTokenArgs, IngestTokenProvider
@@ -26,7 +29,10 @@ __all__ = [
     "DynatraceConflictError",
     "DynatraceConnectionError",
     "DynatraceError",
+    "DynatraceNetworkSetupError",
+    "DynatraceProxyError",
     "DynatraceTimeoutError",
+    "DynatraceTlsError",
     "GrailBucket",
     "GrailBucketArgs",
     "GrailBucketProvider",

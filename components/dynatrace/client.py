@@ -2,17 +2,30 @@
 
 Retry policy (``reference/dynatrace.md`` §6):
 
-- Retried: HTTP 429 and 503, and connection failures. A ``POST`` (not idempotent) is retried on
-  a connection failure only when the request cannot have reached the server (connect phase);
-  otherwise :class:`DynatraceConnectionError` is raised with ``ambiguous=True`` so the caller can
-  re-read by its idempotency key. ``GET``/``PUT``/``PATCH``/``DELETE`` are safe to repeat (writes
-  carry a version or update token, deletes treat 404 as done).
+- Retried: HTTP 429 and 503 (overload: the request was not processed), the other transient
+  server errors 500/502/504 for methods that are safe to repeat, and connection failures (refused,
+  reset, timeouts). A ``POST`` (not idempotent) is retried on a connection failure only when the
+  request cannot have reached the server (connect phase); otherwise
+  :class:`DynatraceConnectionError` is raised with ``ambiguous=True`` so the caller can re-read by
+  its idempotency key. A ``POST`` answered 500/502/504 may have been applied and is not repeated
+  either. ``GET``/``PUT``/``PATCH``/``DELETE`` are safe to repeat (writes carry a version or
+  update token, deletes treat 404 as done).
+- Failed at once, with what to fix: any other 4xx (401/403 name the token setting), TLS
+  certificate verification failures (name ``REQUESTS_CA_BUNDLE``/``SSL_CERT_FILE``), TLS spoken
+  to a non-TLS endpoint, and a proxy that refuses the ``CONNECT`` tunnel.
 - Delay: ``Retry-After`` (seconds or HTTP date), else ``X-RateLimit-Reset`` (epoch seconds,
   milliseconds or microseconds — the docs and Dynatrace's own clients disagree, so all are
   accepted), else capped exponential backoff with jitter.
 - Bounded: all retries of one call fit in ``max_retry_seconds``; a server-requested delay that
   would overrun the budget fails at once with the server's message.
 - Never retried: any other status (409 is handled by callers through re-read-then-write).
+
+Network settings come from the standard environment variables of the process the provider runs
+in (the Pulumi CLI passes its environment on): ``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY`` and
+``NO_PROXY`` as ``requests`` reads them, and the CA bundle from ``REQUESTS_CA_BUNDLE``, then
+``CURL_CA_BUNDLE``, then ``SSL_CERT_FILE``/``SSL_CERT_DIR`` (``requests`` alone ignores the
+latter two and would trust only its bundled CAs). ``.netrc`` is never read: the session keeps
+``trust_env`` off and applies exactly these settings, so no file can add credentials.
 
 Tokens live only in the :class:`TokenAuth` object (masked ``repr``), are sent in the
 ``Authorization`` header, and are redacted from every message this module produces.
@@ -23,22 +36,36 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
+import os
 import random
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
 
 import requests
 from pydantic import BaseModel, ConfigDict, Field
 from requests.adapters import HTTPAdapter
 
-from .errors import DynatraceApiError, DynatraceConnectionError, redact
+from .errors import (
+    DynatraceApiError,
+    DynatraceConnectionError,
+    DynatraceNetworkSetupError,
+    DynatraceProxyError,
+    DynatraceTlsError,
+    redact,
+)
 
 _log = logging.getLogger(__name__)
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE"})
 RETRY_STATUSES = frozenset({429, 503})
+"""Overload answers: the request was not processed, so any method may be repeated."""
+RETRY_IF_IDEMPOTENT = frozenset({500, 502, 504})
+"""Transient server or gateway errors after which a write may have been applied."""
+CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")
 USER_AGENT = "ai-observability-pulumi/1.0"
 _MAX_MESSAGE = 600
 
@@ -102,6 +129,51 @@ class ApiResponse:
     status: int
     body: Any
     headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NetworkSettings:
+    """Proxy and CA settings for one base URL, read from the environment."""
+
+    proxies: dict[str, str]
+    verify: str | bool
+    """A CA bundle file or directory, or True for the bundle ``requests`` ships (certifi)."""
+    ca_source: str
+    """Where ``verify`` came from, for error messages (``REQUESTS_CA_BUNDLE=/path`` ...)."""
+    problem: str | None = None
+    """Set when a CA variable names a path that does not exist."""
+    secrets: tuple[str, ...] = ()
+    """Passwords embedded in proxy URLs (redacted from every message)."""
+
+    def proxy_display(self) -> str:
+        """The proxy in use, without credentials, or ``no proxy``."""
+        url = self.proxies.get("https") or self.proxies.get("all")
+        if not url:
+            return "no proxy"
+        parts = urlsplit(url if "://" in url else f"http://{url}")
+        host = parts.hostname or "?"
+        return f"proxy {parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}"
+
+
+def network_settings(base_url: str) -> NetworkSettings:
+    """Proxies (honouring ``NO_PROXY`` for ``base_url``'s host) and the CA bundle to verify with,
+    from this process's environment."""
+    env = os.environ
+    verify: str | bool = True
+    source = "the CA bundle shipped with requests (no CA variable set)"
+    problem = None
+    for name in CA_VARIABLES:
+        value = env.get(name, "").strip()
+        if not value:
+            continue
+        verify, source = value, f"{name}={value}"
+        if not os.path.exists(value):
+            problem = f"{name} names {value!r}, which does not exist"
+        break
+    proxies = dict(requests.utils.get_environ_proxies(base_url))
+    passwords = [urlsplit(url if "://" in url else f"http://{url}").password for url in proxies.values()]
+    secrets = tuple({form for password in passwords if password for form in (password, unquote(password))})
+    return NetworkSettings(proxies, verify, source, problem, secrets)
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:
@@ -174,12 +246,65 @@ def error_message(body: Any, fallback: str) -> tuple[str, tuple[str, ...]]:
     return message[:_MAX_MESSAGE], tuple(d[:_MAX_MESSAGE] for d in details[:10])
 
 
+_SetupProblem = tuple[type[DynatraceNetworkSetupError], str, str]
+_VERIFY_DETAIL = re.compile(r"certificate verify failed: ([^(\"']+)")
+_TUNNEL_REFUSED = re.compile(r"Tunnel connection failed: (4[0-9]{2}[^'\")]*)")
+
+
+def _setup_problem(exc: requests.RequestException, net: NetworkSettings) -> _SetupProblem | None:
+    """A failure no retry can fix: (error class, what happened, what to change); None if transient."""
+    text = repr(exc)
+    if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
+        found = _VERIFY_DETAIL.search(text)
+        detail = found.group(1).strip().rstrip(",") if found else "the server certificate is not trusted"
+        return (
+            DynatraceTlsError,
+            f"TLS certificate verification failed ({detail}; trusted CAs: {net.ca_source})",
+            "If Dynatrace (Managed, an ActiveGate, or a TLS-inspecting proxy) presents a certificate from a "
+            "private CA, set REQUESTS_CA_BUNDLE (or SSL_CERT_FILE) to a PEM file containing that CA, in the "
+            "environment that runs `pulumi`",
+        )
+    if "WRONG_VERSION_NUMBER" in text or "wrong version number" in text:
+        return (
+            DynatraceTlsError,
+            "TLS handshake failed: the other end does not speak TLS",
+            "Check that the Dynatrace URL uses https:// with a TLS port, and that HTTPS_PROXY names an "
+            "http:// proxy URL",
+        )
+    refused = _TUNNEL_REFUSED.search(text)
+    if isinstance(exc, requests.exceptions.ProxyError) and refused is not None:
+        # 4xx to CONNECT is the proxy's policy (403 not allowed, 407 credentials); a 5xx (upstream
+        # unreachable) is transient and retried like any connection failure.
+        answer = refused.group(1).strip()
+        return (
+            DynatraceProxyError,
+            f"the {net.proxy_display()} refused the tunnel ({answer})",
+            "Check the proxy URL and credentials in HTTPS_PROXY, ask for the Dynatrace host to be allowed, "
+            "or list the host in NO_PROXY if it is reachable without the proxy",
+        )
+    return None
+
+
+def _api_hint(status: int, scheme: str) -> str:
+    """What to fix for a status that repeating cannot change."""
+    if scheme == "Bearer":
+        setting = "ai-observability:dynatracePlatformToken (or DT_PLATFORM_TOKEN)"
+    else:
+        setting = "ai-observability:dynatraceApiToken (or DT_API_TOKEN)"
+    if status == 401:
+        return f"The token was not accepted (wrong, expired or revoked): check {setting}"
+    if status == 403:
+        return f"The token lacks a permission this call needs: add the scope to the token in {setting}"
+    return ""
+
+
 def _connect_phase(exc: requests.RequestException) -> bool:
     """True when the request certainly never reached the server (safe to repeat any method)."""
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return True
     text = repr(exc)
-    return any(marker in text for marker in ("NewConnectionError", "ConnectionRefusedError", "Connection refused"))
+    markers = ("NewConnectionError", "ConnectionRefusedError", "Connection refused", "Tunnel connection failed")
+    return any(marker in text for marker in markers)
 
 
 class DynatraceClient:
@@ -203,9 +328,14 @@ class DynatraceClient:
         self._clock = clock
         self._wall = wall_clock
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        self._net = network_settings(self.base_url)
         self._session = requests.Session()
         self._session.auth = auth
-        self._session.trust_env = False  # no proxies or .netrc credentials from the environment
+        # trust_env stays off so requests never consults ~/.netrc; the proxy and CA variables are
+        # applied explicitly instead (see network_settings).
+        self._session.trust_env = False
+        self._session.proxies = dict(self._net.proxies)
+        self._session.verify = self._net.verify
         self._session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
         adapter = HTTPAdapter(max_retries=0, pool_connections=1, pool_maxsize=4)
         self._session.mount("http://", adapter)
@@ -227,7 +357,7 @@ class DynatraceClient:
         raise TypeError("DynatraceClient holds a session and a credential and is not picklable")
 
     def _clean(self, text: str) -> str:
-        return redact(text, (self._auth.secret,))
+        return redact(text, (self._auth.secret, *self._net.secrets))
 
     def request(
         self,
@@ -242,6 +372,13 @@ class DynatraceClient:
         """Send with retries; return when the status is in ``ok`` or ``allow``, else raise."""
         method = method.upper()
         accepted = set(ok) | set(allow)
+        if self._net.problem is not None:
+            raise DynatraceTlsError(
+                method,
+                path,
+                f"cannot verify TLS: {self._net.problem}",
+                hint="Point the variable at a PEM file (or directory) with the CA certificates, or unset it",
+            )
         deadline = self._clock() + self.settings.max_retry_seconds
         attempt = 0
         while True:
@@ -257,6 +394,10 @@ class DynatraceClient:
                     allow_redirects=False,
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
+                setup = _setup_problem(exc, self._net)
+                if setup is not None:
+                    error_type, what, hint = setup
+                    raise error_type(method, path, self._clean(what)[:_MAX_MESSAGE], hint=hint) from None
                 safe = method in IDEMPOTENT_METHODS or _connect_phase(exc)
                 reason = self._clean(f"{type(exc).__name__}: {exc}")[:_MAX_MESSAGE]
                 delay = backoff_delay(attempt, self.settings, self._rng)
@@ -274,7 +415,7 @@ class DynatraceClient:
             body = _decode(response)
             if status in accepted:
                 return ApiResponse(status, body, dict(response.headers))
-            if status in RETRY_STATUSES:
+            if status in RETRY_STATUSES or (status in RETRY_IF_IDEMPOTENT and method in IDEMPOTENT_METHODS):
                 server_delay = parse_retry_after(response.headers.get("Retry-After"), self._wall())
                 if server_delay is None:
                     server_delay = parse_rate_limit_reset(response.headers.get("X-RateLimit-Reset"), self._wall())
@@ -299,6 +440,7 @@ class DynatraceClient:
                 self._clean(message),
                 details=tuple(self._clean(d) for d in details),
                 attempts=attempt,
+                hint=_api_hint(status, self._auth.scheme),
             )
 
 

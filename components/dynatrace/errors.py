@@ -44,6 +44,7 @@ class DynatraceApiError(DynatraceError):
         *,
         details: tuple[str, ...] = (),
         attempts: int = 1,
+        hint: str = "",
     ) -> None:
         self.method = method
         self.path = path
@@ -51,11 +52,14 @@ class DynatraceApiError(DynatraceError):
         self.message = message
         self.details = details
         self.attempts = attempts
+        self.hint = hint
         text = f"Dynatrace {method} {path} failed with HTTP {status}: {message}"
         if details:
             text += " (" + "; ".join(details) + ")"
         if attempts > 1:
             text += f" [after {attempts} attempts]"
+        if hint:
+            text += f". {hint}"
         super().__init__(text)
 
     def __repr__(self) -> str:
@@ -84,6 +88,28 @@ class DynatraceConnectionError(DynatraceError):
         if attempts > 1:
             text += f" [after {attempts} attempts]"
         super().__init__(text)
+
+
+class DynatraceNetworkSetupError(DynatraceConnectionError):
+    """The network path to Dynatrace is misconfigured on this machine; repeating cannot help.
+
+    Raised at once, without retries: a TLS certificate that does not verify against the trusted
+    CAs, TLS spoken to a plain-HTTP port, a proxy that refuses the tunnel, or a CA-bundle
+    variable that names a missing file. ``hint`` says which setting to change.
+    """
+
+    def __init__(self, method: str, path: str, reason: str, *, hint: str) -> None:
+        self.hint = hint
+        super().__init__(method, path, reason, ambiguous=False)
+        self.args = (f"Dynatrace {method} {path}: {reason}. {hint}",)
+
+
+class DynatraceTlsError(DynatraceNetworkSetupError):
+    """TLS verification failed (unknown CA, wrong host name, expired certificate, or not TLS at all)."""
+
+
+class DynatraceProxyError(DynatraceNetworkSetupError):
+    """The HTTP proxy refused to open a tunnel to Dynatrace (403, 407, ...)."""
 
 
 class DynatraceTimeoutError(DynatraceError):

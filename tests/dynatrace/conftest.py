@@ -123,3 +123,21 @@ def all_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     """Capture every logger at DEBUG (urllib3 included) for token-leak checks."""
     caplog.set_level(logging.DEBUG)
     return caplog
+
+
+# Corporate-network fixtures (private CA, HTTPS emulator, CONNECT proxy): see netfixtures.py.
+from tests.dynatrace.netfixtures import (  # noqa: E402, F401
+    clear_network_environment,
+    net_env,
+    other_ca,
+    private_ca,
+    proxied,
+    tls_tenant,
+)
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_or_ca_from_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The client honours HTTPS_PROXY/REQUESTS_CA_BUNDLE...: a developer's settings must not send
+    test traffic for 127.0.0.1 through a real proxy, or change which CAs the tests trust."""
+    clear_network_environment(monkeypatch)

@@ -27,7 +27,9 @@ import random
 import re
 import secrets
 import socket
+import ssl
 import string
+import sys
 import threading
 import time
 import uuid
@@ -459,6 +461,7 @@ class DynatraceEmulator:
         self.log: list[LoggedRequest] = []
         self._scripts: list[_Script] = []
         self._server: ThreadingHTTPServer | None = None
+        self._scheme = "http"
         self._thread: threading.Thread | None = None
         now = time.monotonic()
         for name, table in (
@@ -473,10 +476,21 @@ class DynatraceEmulator:
 
     # -- life cycle ------------------------------------------------------------------------
 
-    def start(self) -> DynatraceEmulator:
+    def start(self, tls: ssl.SSLContext | None = None) -> DynatraceEmulator:
+        """Serve on 127.0.0.1 (a free port); over HTTPS with ``tls``'s certificate when given, as every
+        SaaS tenant and a Managed cluster with its own (possibly private-CA) certificate do."""
         handler = type("Handler", (_Handler,), {"emulator": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
+        if tls is not None:
+            # The handshake runs in each request's thread (on first read), not in the accept loop.
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True, do_handshake_on_connect=False)
+            self._scheme = "https"
+            report = self._server.handle_error
+            # A client that rejects the certificate aborts the handshake: expected, not a server fault.
+            self._server.handle_error = lambda request, address: (  # type: ignore[method-assign,assignment]
+                None if isinstance(sys.exc_info()[1], ssl.SSLError) else report(request, address)
+            )
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
         self._thread.start()
         return self
@@ -500,7 +514,7 @@ class DynatraceEmulator:
     def url(self) -> str:
         assert self._server is not None, "start() the emulator first"
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"{self._scheme}://{host!s}:{port}"
 
     # -- tokens and seeding ------------------------------------------------------------------
 

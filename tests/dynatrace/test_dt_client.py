@@ -119,7 +119,7 @@ def test_retry_budget_is_bounded(env: Env) -> None:
     assert too_long.value.status == 429
 
 
-@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 500])
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 501])
 def test_other_statuses_are_never_retried(env: Env, status: int) -> None:
     env.dt.fail_next(1, status=status)
     fake = FakeTime()
@@ -128,6 +128,59 @@ def test_other_statuses_are_never_retried(env: Env, status: int) -> None:
     assert raised.value.status == status
     assert len(env.dt.calls()) == 1
     assert fake.sleeps == []
+
+
+@pytest.mark.parametrize("status", [500, 502, 504])
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+def test_transient_server_errors_are_retried_for_repeatable_methods(env: Env, status: int, method: str) -> None:
+    env.dt.fail_next(2, status=status, method=method)
+    fake = FakeTime()
+    with _client(env, fake) as client:
+        response = client.request(method, f"{BUCKETS_PATH}/default_logs", ok=(200, 400, 403, 404))
+    assert [c.status for c in env.dt.calls()][:2] == [status, status]
+    assert len(env.dt.calls()) == 3
+    assert response.status != status
+    assert len(fake.sleeps) == 2
+
+
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_a_post_answered_with_a_server_error_is_not_repeated(env: Env, status: int) -> None:
+    # The write may have been applied: the caller looks it up by its idempotency key instead.
+    env.dt.fail_next(1, status=status, method="POST")
+    fake = FakeTime()
+    body = {"bucketName": "once_only", "table": "bizevents", "retentionDays": 10}
+    with _client(env, fake) as client, pytest.raises(DynatraceApiError) as raised:
+        client.request("POST", BUCKETS_PATH, json_body=body, ok=(201,))
+    assert raised.value.status == status
+    assert len(env.dt.calls()) == 1
+    assert fake.sleeps == []
+
+
+@pytest.mark.parametrize(
+    ("scheme", "setting"),
+    [("Bearer", "ai-observability:dynatracePlatformToken"), ("Api-Token", "ai-observability:dynatraceApiToken")],
+)
+def test_rejected_tokens_fail_at_once_naming_the_setting_to_fix(env: Env, scheme: str, setting: str) -> None:
+    fake = FakeTime()
+    wrong = "dt0s16.WRONGTOKEN000000000000001.SECRETPART" + "C" * 40
+    path = BUCKETS_PATH if scheme == "Bearer" else "/api/v2/settings/objects"
+    auth = TokenAuth("Bearer" if scheme == "Bearer" else "Api-Token", wrong)
+    with (
+        DynatraceClient(env.url, auth, FAST, sleep=fake.sleep, clock=fake.clock) as client,
+        pytest.raises(DynatraceApiError) as raised,
+    ):
+        client.request("GET", path)
+    assert raised.value.status == 401
+    assert setting in str(raised.value)
+    assert "SECRETPART" not in str(raised.value)
+    assert len(env.dt.calls()) == 1
+    assert fake.sleeps == []
+    weak = env.dt.add_token(kind="platform", scopes=("storage:bucket-definitions:read",))
+    with (
+        DynatraceClient(env.url, TokenAuth("Bearer", weak), FAST) as client,
+        pytest.raises(DynatraceApiError, match=r"lacks a permission .* ai-observability:dynatracePlatformToken"),
+    ):
+        client.request("POST", BUCKETS_PATH, json_body={})
 
 
 def test_connection_refused_is_retried_within_budget() -> None:

@@ -33,6 +33,7 @@ from components.dynatrace import (
     OpenPipelineRouteProvider,
 )
 from tests.dynatrace.conftest import CANARY_SECRETS, ROOT, Env
+from tests.dynatrace.netfixtures import NETWORK_VARIABLES
 
 PROJECT = "ai-observability"
 SECRET_SIG = {rpc._special_sig_key: rpc._special_secret_sig}
@@ -46,6 +47,9 @@ def _start_host(faketime_offset: str | None = None) -> Iterator[provider_pb2_grp
     """``python -m pulumi.dynamic`` as the engine starts it; optionally under libfaketime's
     ``faketime -f <offset>`` (its wall clock moved, its monotonic clock left alone)."""
     env = {**os.environ, "PULUMI_PROJECT": PROJECT}
+    for name in NETWORK_VARIABLES:  # a developer's proxy/CA settings must not reach the test host
+        env.pop(name, None)
+        env.pop(name.lower(), None)
     env.pop("PYTHONPATH", None)  # the project root must be importable from the cwd alone, as under the engine
     command = [sys.executable, "-u", "-m", "pulumi.dynamic", "127.0.0.1:0"]
     if faketime_offset is not None:
@@ -56,7 +60,7 @@ def _start_host(faketime_offset: str | None = None) -> Iterator[provider_pb2_grp
     try:
         assert proc.stdout is not None
         port = int(proc.stdout.readline().strip())
-        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.enable_http_proxy", 0)])
         grpc.channel_ready_future(channel).result(timeout=20)
         stub = provider_pb2_grpc.ResourceProviderStub(channel)
         # The engine configures first; stack config is namespaced, secrets wrapped with the signature.
