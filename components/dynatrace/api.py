@@ -113,9 +113,7 @@ class SettingsApi:
 
     def delete(self, object_id: str, update_token: str | None = None) -> bool:
         params = {"updateToken": update_token} if update_token else None
-        response = self.client.request(
-            "DELETE", f"{self.path}/{object_id}", params=params, ok=(204, 200), allow=(404,)
-        )
+        response = self.client.request("DELETE", f"{self.path}/{object_id}", params=params, ok=(204, 200), allow=(404,))
         return response.status != 404
 
 
