@@ -2,8 +2,9 @@
 
 - ``ai-alert-detectors-enabled`` (resource): a Davis anomaly detector of this stack for a
   required alert (default: guardrail activations, governance forwarding) is enabled.
-- ``ai-alert-detectors-exist`` (stack): a stack that manages Dynatrace objects has a detector for
-  every required alert.
+- ``ai-alert-detectors-exist`` (stack): a stack that deploys what a required alert watches (a
+  Bedrock guardrail; an OpenPipeline route or EventBridge API destination for forwarding) has
+  a detector for that alert.
 
 Detectors are ``SettingsObject`` dynamic resources of schema ``builtin:davis.anomaly-detectors``;
 the alert they implement is the ``ai-observability.alert`` event property.
@@ -14,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pulumi_policy import ResourceValidationArgs, StackValidationArgs
+from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidationArgs
 
 from ._support import (
     ResourceRule,
@@ -40,7 +41,12 @@ ALERTS_CONFIG = schema(
         "Alerts (keys of ai-observability:signals.alerts) whose detectors must exist and be enabled.",
     )
 )
-_DYNATRACE_KINDS = ("SettingsObject", "OpenPipelinePipeline", "OpenPipelineRoute", "GrailBucket", "IngestToken")
+# What each required alert watches: the stack deploying one of these makes the alert applicable.
+_SUBJECT_TYPES: dict[str, tuple[str, ...]] = {
+    "guardrailActivations": ("aws:bedrock/guardrail:Guardrail",),
+    "forwarding": ("aws:cloudwatch/eventApiDestination:EventApiDestination",),
+}
+_SUBJECT_KINDS: dict[str, tuple[str, ...]] = {"forwarding": ("OpenPipelineRoute",)}
 
 
 def alert_of(props: Mapping[str, Any]) -> str | None:
@@ -84,12 +90,22 @@ ai_alert_detectors_enabled = ResourceRule(
 )
 
 
+def _guarded(resource: PolicyResource) -> set[str]:
+    """The alerts whose subject ``resource`` is (empty for anything else)."""
+    guarded = {alert for alert, types in _SUBJECT_TYPES.items() if resource.resource_type in types}
+    guarded |= {alert for alert, kinds in _SUBJECT_KINDS.items() if any(is_dynamic_kind(resource, k) for k in kinds)}
+    return guarded
+
+
 def check_exist(args: StackValidationArgs) -> Verdict:
-    """Every required alert has a detector when the stack manages Dynatrace objects."""
-    if not any(is_dynamic_kind(r, kind) for r in args.resources for kind in _DYNATRACE_KINDS):
-        return not_applicable("the stack manages no Dynatrace objects")
+    """Every required alert whose subject the stack deploys has a detector."""
+    subjects: set[str] = set()
+    for resource in args.resources:
+        subjects |= _guarded(resource)
+    required = [a for a in settings(args, ALERTS_CONFIG)["requiredAlerts"] if a in subjects]
+    if not required:
+        return not_applicable("the stack deploys no guardrail and no governance forwarding")
     present = {alert_of(r.props) for r in args.resources if is_dynamic_kind(r, "SettingsObject")}
-    required = list(settings(args, ALERTS_CONFIG)["requiredAlerts"])
     missing = [a for a in required if a not in present]
     if not missing:
         return judge([])
@@ -106,7 +122,7 @@ def check_exist(args: StackValidationArgs) -> Verdict:
 
 ai_alert_detectors_exist = StackRule(
     "ai-alert-detectors-exist",
-    "A stack that manages Dynatrace objects has anomaly detectors for the required AI alerts.",
+    "A stack deploying guardrails or governance forwarding has anomaly detectors for the required AI alerts.",
     check_exist,
     config_schema=ALERTS_CONFIG,
     remediation_steps="Enable ai-observability:signals.",

@@ -117,7 +117,6 @@ def _detectors() -> dict[str, dict[str, Any]]:
 
 
 DETECTORS = _detectors()
-EVENT_RULE_TYPE_FOR_SIGNALS = "aws:cloudwatch/eventRule:EventRule"
 
 
 def r(type_: str, props: dict[str, Any], config: dict[str, Any] | None = None) -> Callable[[], Args]:
@@ -1089,17 +1088,21 @@ CASES: list[Case] = [
     Case(
         "ai-alert-detectors-exist",
         "both",
-        s((DT + "GrailBucket", GRAIL_BUCKET), *((DT + "SettingsObject", d) for d in DETECTORS.values())),
+        s(
+            (GUARD, GUARDRAIL),
+            (DT + "OpenPipelineRoute", ROUTE),
+            *((DT + "SettingsObject", d) for d in DETECTORS.values()),
+        ),
         COMPLIANT,
     ),
     Case(
         "ai-alert-detectors-exist",
         "no-guardrail-alert",
-        s((DT + "GrailBucket", GRAIL_BUCKET), (DT + "SettingsObject", DETECTORS["forwarding"])),
+        s((GUARD, GUARDRAIL), (DT + "OpenPipelineRoute", ROUTE), (DT + "SettingsObject", DETECTORS["forwarding"])),
         NON_COMPLIANT,
         "guardrailActivations",
     ),
-    Case("ai-alert-detectors-exist", "no-dynatrace", s((EVENT_RULE_TYPE_FOR_SIGNALS, {})), NOT_APPLICABLE),
+    Case("ai-alert-detectors-exist", "bucket-only", s((DT + "GrailBucket", GRAIL_BUCKET)), NOT_APPLICABLE),
 ]
 
 
