@@ -29,6 +29,7 @@ from .guardrails import BedrockGuardrail, BedrockGuardrailArgs, deny_without_gua
 from .invocation_logging import BedrockInvocationLogging, BedrockInvocationLoggingArgs
 from .kube_provider import KubeProviderArgs, NamespaceRegistry, kube_provider
 from .nim import NimService, NimServiceArgs
+from .signals.component import DynatraceSignals, DynatraceSignalsArgs
 from .tagging import aws_tags
 
 Outputs = dict[str, Any]
@@ -42,6 +43,7 @@ def build(config: StackConfig) -> Outputs:
     _guardrails(config, outputs)
     k8s_provider = _kubernetes(config, outputs)
     _collector(config, ingest_token, k8s_provider, outputs)
+    _signals(config, outputs)
     return outputs
 
 
@@ -231,3 +233,21 @@ def _collector(
     )
     outputs["collectorNamespace"] = collector.namespace
     outputs["otelInstrumentation"] = collector.instrumentation
+
+
+def _signals(config: StackConfig, outputs: Outputs) -> None:
+    """Davis anomaly detectors for the AI signals."""
+    if not config.signals.enabled:
+        return
+    signals = DynatraceSignals(
+        "signals",
+        DynatraceSignalsArgs(
+            platform_url=config.dynatrace.platform,
+            platform_token=config.secrets.output("dynatracePlatformToken"),
+            owner=f"{pulumi.get_project()}/{config.stack}",
+            config=config.signals,
+            governance=config.governance,
+            kong=config.kong,
+        ),
+    )
+    outputs["signalsDetectorIds"] = signals.detector_ids

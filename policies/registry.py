@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
+from .rules.ai_alerts import ai_alert_detectors_enabled, ai_alert_detectors_exist
 from .rules.bedrock_rule_pattern import bedrock_rule_excludes_inference
 from .rules.cloudtrail import cloudtrail_bucket_encrypted_versioned_private, cloudtrail_multi_region_validated
 from .rules.collector import (
@@ -56,6 +57,9 @@ _POLICIES: tuple[Policy, ...] = (
     genai_route_first_matches_auditing,
     governance_pipeline_stores_to_bucket,
     stack_stores_genai_audit_events,
+    # Dynatrace AI alerts
+    ai_alert_detectors_enabled,
+    ai_alert_detectors_exist,
     # Bedrock event forwarding
     api_destination_targets_retry_with_dlq,
     event_queue_policies_restrict_source_arn,

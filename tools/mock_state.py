@@ -85,6 +85,7 @@ MOCK_OUTPUTS: dict[str, ExtraOutputs] = {
     "pulumi-python:dynamic/dynatrace:GrailBucket": _bucket_definition,
     "pulumi-python:dynamic/dynatrace:OpenPipelinePipeline": _settings_object,
     "pulumi-python:dynamic/dynatrace:OpenPipelineRoute": _settings_object,
+    "pulumi-python:dynamic/dynatrace:SettingsObject": _settings_object,
     "aws:cloudwatch/eventRule:EventRule": _arn("events", "rule"),
     "aws:cloudwatch/eventConnection:EventConnection": _arn("events", "connection"),
     "aws:cloudwatch/eventApiDestination:EventApiDestination": _arn("events", "api-destination"),

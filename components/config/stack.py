@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from pydantic import BaseModel, StringConstraints, TypeAdapter, ValidationError
@@ -21,6 +21,7 @@ from .governance import GovernanceConfig
 from .guardrails import GuardrailsConfig
 from .kubernetes import EksConfig, GpuNodeGroupConfig, NimConfig
 from .secrets import SECRET_KEYS, StackSecrets, parse_secrets
+from .signals import SignalsConfig
 
 TagKey = Annotated[str, StringConstraints(min_length=1)]
 
@@ -47,6 +48,7 @@ SECTIONS: tuple[Section, ...] = (
     _section("nims", list[NimConfig], NimConfig),
     _section("collector", CollectorConfig, CollectorConfig),
     _section("kong", KongConfig, KongConfig),
+    _section("signals", SignalsConfig, SignalsConfig),
     _section("tags", dict[TagKey, str], None),
 )
 ALLOWED_KEYS: tuple[str, ...] = tuple(sorted([s.key for s in SECTIONS] + list(SECRET_KEYS)))
@@ -70,6 +72,7 @@ class StackConfig:
     secrets: StackSecrets
     aws_region: str | None = None
     """``aws:region`` (or ``$AWS_REGION``/``$AWS_DEFAULT_REGION``, as the AWS provider reads them)."""
+    signals: SignalsConfig = field(default_factory=SignalsConfig)
 
     @property
     def kubernetes_enabled(self) -> bool:
@@ -182,6 +185,7 @@ def parse_stack_config(raw: Mapping[str, Any], env: Mapping[str, str], stack: st
         tags=values.get("tags", {}),
         secrets=secrets,
         aws_region=_aws_region(raw, env),
+        signals=values.get("signals", SignalsConfig()),
     )
     problems = cross_check(config)
     if problems:

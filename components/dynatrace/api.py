@@ -23,6 +23,8 @@ from .models import (
 
 BUCKETS_PATH = "/platform/storage/management/v1/bucket-definitions"
 SETTINGS_PATH = "/api/v2/settings/objects"
+PLATFORM_SETTINGS_PATH = "/platform/classic/environment-api/v2/settings/objects"
+"""The same Settings 2.0 API on the platform host (Bearer token with ``settings:objects:*``)."""
 TOKENS_PATH = "/api/v2/apiTokens"
 SETTINGS_FIELDS = "objectId,value,updateToken,externalId"
 SETTINGS_PAGE_SIZE = 500
@@ -62,10 +64,11 @@ class BucketApi:
 
 
 class SettingsApi:
-    """Settings 2.0 objects (classic host, Api-Token with settings.read/settings.write)."""
+    """Settings 2.0 objects (classic host with an Api-Token, or ``path=PLATFORM_SETTINGS_PATH``)."""
 
-    def __init__(self, client: DynatraceClient) -> None:
+    def __init__(self, client: DynatraceClient, path: str = SETTINGS_PATH) -> None:
         self.client = client
+        self.path = path
 
     def list(self, schema_id: str, *, external_ids: Sequence[str] = ()) -> list[SettingsObject]:
         """Every object of the schema in the environment scope (all pages)."""
@@ -79,22 +82,22 @@ class SettingsApi:
             params["externalIds"] = ",".join(external_ids)
         items: list[SettingsObject] = []
         for _ in range(_MAX_PAGES):
-            page = SettingsPage.model_validate(self.client.request("GET", SETTINGS_PATH, params=params).body)
+            page = SettingsPage.model_validate(self.client.request("GET", self.path, params=params).body)
             items.extend(page.items)
             if not page.next_page_key:
                 return items
             params = {"nextPageKey": page.next_page_key}  # the API rejects any other parameter here
-        raise DynatraceApiError("GET", SETTINGS_PATH, 200, f"more than {_MAX_PAGES} pages of {schema_id} objects")
+        raise DynatraceApiError("GET", self.path, 200, f"more than {_MAX_PAGES} pages of {schema_id} objects")
 
     def get(self, object_id: str) -> SettingsObject | None:
-        response = self.client.request("GET", f"{SETTINGS_PATH}/{object_id}", allow=(404,))
+        response = self.client.request("GET", f"{self.path}/{object_id}", allow=(404,))
         return None if response.status == 404 else SettingsObject.model_validate(response.body)
 
     def create(self, obj: SettingsObjectCreate, *, validate_only: bool = False) -> str | None:
         """The new objectId (None for a successful dry run); raises with the item's error."""
         params = {"validateOnly": "true"} if validate_only else None
         response = self.client.request(
-            "POST", SETTINGS_PATH, params=params, json_body=[obj.body()], ok=(200,), allow=(207,)
+            "POST", self.path, params=params, json_body=[obj.body()], ok=(200,), allow=(207,)
         )
         results = [SettingsWriteResult.model_validate(item) for item in response.body or []]
         for result in results:
@@ -103,18 +106,16 @@ class SettingsApi:
                 details = tuple(
                     f"{v.path}: {v.message}" for v in (result.error.constraint_violations if result.error else [])
                 )
-                raise DynatraceApiError("POST", SETTINGS_PATH, result.code, message, details=details)
+                raise DynatraceApiError("POST", self.path, result.code, message, details=details)
         return results[0].object_id if results else None
 
     def update(self, object_id: str, value: dict[str, object], update_token: str | None) -> None:
         body = SettingsObjectUpdate(value=value, update_token=update_token).body()
-        self.client.request("PUT", f"{SETTINGS_PATH}/{object_id}", json_body=body)
+        self.client.request("PUT", f"{self.path}/{object_id}", json_body=body)
 
     def delete(self, object_id: str, update_token: str | None = None) -> bool:
         params = {"updateToken": update_token} if update_token else None
-        response = self.client.request(
-            "DELETE", f"{SETTINGS_PATH}/{object_id}", params=params, ok=(204, 200), allow=(404,)
-        )
+        response = self.client.request("DELETE", f"{self.path}/{object_id}", params=params, ok=(204, 200), allow=(404,))
         return response.status != 404
 
 

@@ -40,6 +40,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.dynatrace import emulator_detectors
+
 BUCKETS_PATH = "/platform/storage/management/v1/bucket-definitions"
 PLATFORM_CLASSIC_PREFIX = "/platform/classic/environment-api/v2"
 SETTINGS_PATH = "/api/v2/settings/objects"
@@ -47,6 +49,10 @@ TOKENS_PATH = "/api/v2/apiTokens"
 INGEST_PATH = "/api/v2/bizevents/ingest"
 PIPELINES_SCHEMA = "builtin:openpipeline.bizevents.pipelines"
 ROUTING_SCHEMA = "builtin:openpipeline.bizevents.routing"
+# Further schemas: validator of the value, and whether the tenant refuses Api-Token writes.
+EXTRA_SCHEMAS: dict[str, tuple[Callable[[dict[str, Any]], list[dict[str, Any]]], bool]] = {
+    emulator_detectors.SCHEMA_ID: (emulator_detectors.problems, True),
+}
 
 BUCKET_TABLES = ("logs", "events", "bizevents", "spans", "security.events", "user.sessions", "user.events")
 MAX_CUSTOM_BUCKETS = 80
@@ -400,7 +406,9 @@ class SettingsRecord:
             "scope": self.scope,
             "externalId": self.external_id,
             "updateToken": self.update_token,
-            "summary": str(self.value.get("displayName") or self.value.get("customId") or self.schema_id),
+            "summary": str(
+                self.value.get("displayName") or self.value.get("customId") or self.value.get("title") or self.schema_id
+            ),
             "value": json.loads(json.dumps(self.value)),
         }
         if fields is None:
@@ -734,6 +742,7 @@ class DynatraceEmulator:
                 return self._buckets(method, path[len(BUCKETS_PATH) :], query, raw)
             if path == SETTINGS_PATH or path.startswith(SETTINGS_PATH + "/"):
                 self._authorize(headers, "Api-Token", _settings_scope(method, platform=False))
+                self._refuse_api_token_write(method, path, raw)
                 return self._settings(method, path, query, raw)
             if path == TOKENS_PATH or path.startswith(TOKENS_PATH + "/"):
                 self._authorize(headers, "Api-Token", "apiTokens.read" if method == "GET" else "apiTokens.write")
@@ -920,6 +929,20 @@ class DynatraceEmulator:
                 return self._delete_settings(record, (query.get("updateToken") or [""])[0] or None)
             raise ApiError(405, f"Method {method} not allowed")
 
+    def _refuse_api_token_write(self, method: str, path: str, raw: bytes) -> None:
+        """Schemas validated with the caller's identity refuse Api-Token writes (see EXTRA_SCHEMAS)."""
+        if method not in ("POST", "PUT"):
+            return
+        if method == "POST":
+            body = _json(raw) if raw else None
+            schemas = {i.get("schemaId") for i in body if isinstance(i, dict)} if isinstance(body, list) else set()
+        else:
+            with self._lock:
+                record = self.settings.get(path[len(SETTINGS_PATH) :].lstrip("/"))
+            schemas = {record.schema_id} if record else set()
+        if any(EXTRA_SCHEMAS.get(str(s), (None, False))[1] for s in schemas):
+            raise ApiError(400, emulator_detectors.OAUTH_REQUIRED_MESSAGE)
+
     def _list_settings(self, query: dict[str, list[str]]) -> tuple[int, Any, dict[str, str]]:
         if "nextPageKey" in query:
             if len(query) > 1:
@@ -993,8 +1016,10 @@ class DynatraceEmulator:
         if not isinstance(item, dict):
             raise ApiError(400, f"Item {index} must be an object")
         schema_id = item.get("schemaId")
-        if schema_id not in (PIPELINES_SCHEMA, ROUTING_SCHEMA):
+        if schema_id not in (PIPELINES_SCHEMA, ROUTING_SCHEMA, *EXTRA_SCHEMAS):
             raise ApiError(404, f"Schema {schema_id} not found")
+        if schema_id in EXTRA_SCHEMAS and len(self.objects(schema_id)) >= emulator_detectors.MAX_OBJECTS:
+            raise ApiError(400, f"Schema {schema_id} allows at most {emulator_detectors.MAX_OBJECTS} objects")
         if item.get("scope") != "environment":
             raise ApiError(400, f"Scope {item.get('scope')} is not allowed for schema {schema_id}; use environment")
         external_id = item.get("externalId")
@@ -1113,11 +1138,12 @@ class DynatraceEmulator:
         object_id: str | None,
         pending: list[SettingsRecord] | None = None,
     ) -> None:
-        problems = (
-            self._pipeline_problems(value, object_id, pending or [])
-            if schema_id == PIPELINES_SCHEMA
-            else self._routing_problems(value, pending or [])
-        )
+        if schema_id in EXTRA_SCHEMAS:
+            problems = EXTRA_SCHEMAS[schema_id][0](value)
+        elif schema_id == PIPELINES_SCHEMA:
+            problems = self._pipeline_problems(value, object_id, pending or [])
+        else:
+            problems = self._routing_problems(value, pending or [])
         if problems:
             raise ApiError(400, "Constraints violated.", violations=problems)
 

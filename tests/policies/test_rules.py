@@ -107,6 +107,19 @@ CONNECTION_TYPE = "aws:cloudwatch/eventConnection:EventConnection"
 OURS = "ai-observability:governance:Governance"
 
 
+def _detectors() -> dict[str, dict[str, Any]]:
+    from components.config.collector import KongConfig
+    from components.config.governance import GovernanceConfig
+    from components.config.signals import SignalsConfig
+    from components.signals.detectors import SCHEMA_ID, detector_specs
+
+    specs = detector_specs(SignalsConfig(), GovernanceConfig(), KongConfig())
+    return {sp.name: {"schema_id": SCHEMA_ID, "key": sp.key, "value": sp.value} for sp in specs}
+
+
+DETECTORS = _detectors()
+
+
 def r(type_: str, props: dict[str, Any], config: dict[str, Any] | None = None) -> Callable[[], Args]:
     return lambda: resource_args(type_, props, config=config)
 
@@ -1135,6 +1148,44 @@ CASES: list[Case] = [
     ),
     Case("taggable-aws-resources-have-required-tags", "event-target", r(TARGET, EVENT_TARGET), NOT_APPLICABLE),
     Case("taggable-aws-resources-have-required-tags", "k8s", r(DEPLOYMENT, NIM_DEPLOYMENT), NOT_APPLICABLE),
+    # Dynatrace AI alerts
+    Case(
+        "ai-alert-detectors-enabled",
+        "guardrail-on",
+        r(DT + "SettingsObject", DETECTORS["guardrailActivations"]),
+        COMPLIANT,
+    ),
+    Case(
+        "ai-alert-detectors-enabled",
+        "forwarding-off",
+        r(DT + "SettingsObject", with_(DETECTORS["forwarding"], "value.enabled", False)),
+        NON_COMPLIANT,
+        "forwarding",
+    ),
+    Case(
+        "ai-alert-detectors-enabled",
+        "optional-alert-off",
+        r(DT + "SettingsObject", with_(DETECTORS["tokenUsage"], "value.enabled", False)),
+        NOT_APPLICABLE,
+    ),
+    Case(
+        "ai-alert-detectors-exist",
+        "both",
+        s(
+            (GUARD, GUARDRAIL),
+            (DT + "OpenPipelineRoute", ROUTE),
+            *((DT + "SettingsObject", d) for d in DETECTORS.values()),
+        ),
+        COMPLIANT,
+    ),
+    Case(
+        "ai-alert-detectors-exist",
+        "no-guardrail-alert",
+        s((GUARD, GUARDRAIL), (DT + "OpenPipelineRoute", ROUTE), (DT + "SettingsObject", DETECTORS["forwarding"])),
+        NON_COMPLIANT,
+        "guardrailActivations",
+    ),
+    Case("ai-alert-detectors-exist", "bucket-only", s((DT + "GrailBucket", GRAIL_BUCKET)), NOT_APPLICABLE),
 ]
 
 

@@ -1,0 +1,180 @@
+"""``ai-observability:signals`` — Davis anomaly detectors for the AI signals.
+
+Every alert has production defaults (:data:`ALERT_DEFAULTS`); the stack file overrides only
+what it needs, per alert::
+
+    ai-observability:signals:
+      alerts:
+        llmLatency: {threshold: 8, violatingSamples: 5}
+        tokenUsage: {enabled: false}
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, model_validator
+
+from ._base import ConfigModel
+
+Analyzer = Literal["static", "autoAdaptive"]
+AlertCondition = Literal["ABOVE", "BELOW", "OUTSIDE"]
+# Davis event types an anomaly detector may raise (the severity of the resulting problem).
+EventType = Literal["CUSTOM_ALERT", "ERROR_EVENT", "SLOWDOWN_EVENT", "RESOURCE_CONTENTION_EVENT", "AVAILABILITY_EVENT"]
+AlertName = Literal[
+    "llmErrorRate",
+    "llmLatency",
+    "tokenUsage",
+    "guardrailActivations",
+    "nimQueue",
+    "nimKvCache",
+    "nimTimeToFirstToken",
+    "kongLatency",
+    "forwarding",
+]
+ALERT_NAMES: tuple[AlertName, ...] = (
+    "llmErrorRate",
+    "llmLatency",
+    "tokenUsage",
+    "guardrailActivations",
+    "nimQueue",
+    "nimKvCache",
+    "nimTimeToFirstToken",
+    "kongLatency",
+    "forwarding",
+)
+Samples = Annotated[int, Field(ge=1, le=60)]
+Title = Annotated[str, StringConstraints(min_length=2, max_length=500)]
+
+
+class AlertSettings(ConfigModel):
+    """The resolved settings of one alert (defaults merged with the stack file's overrides)."""
+
+    enabled: bool = True
+    analyzer: Analyzer = "static"
+    threshold: float | None = None
+    """Static analyzer only: the value the signal must cross."""
+    alert_condition: AlertCondition = "ABOVE"
+    sliding_window: Samples = 5
+    violating_samples: Samples = 3
+    dealerting_samples: Samples = 5
+    signal_fluctuations: Annotated[float, Field(gt=0, le=10)] = 1.0
+    """Auto-adaptive analyzer only: how many signal fluctuations above the baseline alert."""
+    alert_on_missing_data: bool = False
+    event_type: EventType = "CUSTOM_ALERT"
+    title: Title
+    """Event title; may use ``{dims:<dimension>}`` placeholders (e.g. ``{dims:gen_ai.request.model}``)."""
+
+
+class AlertOverride(ConfigModel):
+    """What the stack file may set for one alert (everything optional)."""
+
+    enabled: bool | None = None
+    analyzer: Analyzer | None = None
+    threshold: float | None = None
+    alert_condition: AlertCondition | None = None
+    sliding_window: Samples | None = None
+    violating_samples: Samples | None = None
+    dealerting_samples: Samples | None = None
+    signal_fluctuations: Annotated[float, Field(gt=0, le=10)] | None = None
+    alert_on_missing_data: bool | None = None
+    event_type: EventType | None = None
+    title: Title | None = None
+
+
+def _alert(**values: object) -> AlertSettings:
+    return AlertSettings.model_validate(values)
+
+
+ALERT_DEFAULTS: dict[AlertName, AlertSettings] = {
+    "llmErrorRate": _alert(
+        threshold=5, event_type="ERROR_EVENT", title="LLM invocation error rate above 5% ({dims:gen_ai.system})"
+    ),
+    "llmLatency": _alert(
+        threshold=10,
+        event_type="SLOWDOWN_EVENT",
+        title="LLM p95 latency above 10 s ({dims:gen_ai.request.model})",
+    ),
+    "tokenUsage": _alert(
+        analyzer="autoAdaptive",
+        sliding_window=15,
+        violating_samples=10,
+        dealerting_samples=15,
+        signal_fluctuations=3,
+        event_type="CUSTOM_ALERT",
+        title="Token usage spike ({dims:gen_ai.request.model})",
+    ),
+    "guardrailActivations": _alert(
+        threshold=20,
+        sliding_window=10,
+        violating_samples=3,
+        dealerting_samples=10,
+        event_type="CUSTOM_ALERT",
+        title="Bedrock guardrail interventions above 20/min ({dims:guardrailarn})",
+    ),
+    "nimQueue": _alert(
+        threshold=10,
+        event_type="RESOURCE_CONTENTION_EVENT",
+        title="NIM requests waiting above 10 ({dims:model_name})",
+    ),
+    "nimKvCache": _alert(
+        threshold=0.9,
+        event_type="RESOURCE_CONTENTION_EVENT",
+        title="NIM GPU KV-cache usage above 90% ({dims:model_name})",
+    ),
+    "nimTimeToFirstToken": _alert(
+        threshold=2,
+        event_type="SLOWDOWN_EVENT",
+        title="NIM p95 time to first token above 2 s ({dims:model_name})",
+    ),
+    "kongLatency": _alert(
+        threshold=10000,
+        event_type="SLOWDOWN_EVENT",
+        title="Kong AI gateway p95 provider latency above 10 s ({dims:ai_provider})",
+    ),
+    "forwarding": _alert(
+        threshold=1,
+        alert_condition="BELOW",
+        sliding_window=60,
+        violating_samples=60,
+        dealerting_samples=1,
+        alert_on_missing_data=True,
+        event_type="AVAILABILITY_EVENT",
+        title="No AI governance events reached the governance bucket for 60 min",
+    ),
+}
+
+
+class SignalsConfig(ConfigModel):
+    enabled: bool = True
+    label: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,100}$")] = "ai-observability"
+    """Value of the ``ai-observability.signal`` event property every detector sets: alerting
+    profiles match on it to route these problems (notifications are configured there)."""
+    alerts: dict[AlertName, AlertOverride] = Field(default_factory=dict)
+
+    def alert(self, name: AlertName) -> AlertSettings:
+        """The resolved settings of ``name``: defaults overlaid with the stack file's overrides."""
+        base = ALERT_DEFAULTS[name]
+        override = self.alerts.get(name)
+        if override is None:
+            return base
+        updates = override.model_dump(exclude_none=True)
+        return AlertSettings.model_validate({**base.model_dump(), **updates})
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SignalsConfig:
+        for name in self.alerts:
+            settings = self.alert(name)
+            where = f"@alerts.{name}"
+            if settings.sliding_window < settings.violating_samples:
+                raise ValueError(
+                    f"{where}.slidingWindow: must be at least violatingSamples ({settings.violating_samples}); "
+                    f"got {settings.sliding_window}"
+                )
+            if settings.analyzer == "static" and settings.threshold is None:
+                raise ValueError(f"{where}.threshold: required for the static analyzer")
+            if settings.analyzer == "static" and settings.alert_condition == "OUTSIDE":
+                raise ValueError(
+                    f"{where}.alertCondition: OUTSIDE needs analyzer autoAdaptive; allowed for static: ABOVE, BELOW"
+                )
+        return self

@@ -1,0 +1,1 @@
+"""AI signals in Dynatrace: metric keys, DQL builders and Davis anomaly detectors."""

@@ -1,0 +1,59 @@
+"""``DynatraceSignals``: the stack's Davis anomaly detectors for AI signals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+
+from ..config.collector import KongConfig
+from ..config.governance import GovernanceConfig
+from ..config.signals import SignalsConfig
+from ..dynatrace.client import ClientSettings
+from ..dynatrace.settings_object import SettingsObject, SettingsObjectArgs
+from .detectors import SCHEMA_ID, detector_specs
+
+COMPONENT_TYPE = "ai-observability:dynatrace:Signals"
+
+
+@dataclass(frozen=True)
+class DynatraceSignalsArgs:
+    platform_url: str
+    """Platform URL (``https://{env}.apps.dynatrace.com``): settings are written there (OAuth/platform token)."""
+    platform_token: pulumi.Input[str]
+    """Platform token (secret): ``settings:objects:read`` and ``settings:objects:write``."""
+    owner: str
+    """``<project>/<stack>``: makes each detector's externalId stack-specific."""
+    config: SignalsConfig = field(default_factory=SignalsConfig)
+    governance: GovernanceConfig = field(default_factory=GovernanceConfig)
+    kong: KongConfig = field(default_factory=KongConfig)
+    client: ClientSettings | None = None
+    depends_on: list[pulumi.Resource] = field(default_factory=list)
+
+
+class DynatraceSignals(pulumi.ComponentResource):
+    """One Davis anomaly detector per AI signal (Kong ones only when Kong is enabled)."""
+
+    detector_ids: pulumi.Output[dict[str, str]]
+    """Alert name → settings objectId."""
+
+    def __init__(self, name: str, args: DynatraceSignalsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(COMPONENT_TYPE, name, None, opts)
+        token = pulumi.Output.secret(args.platform_token)
+        detectors: dict[str, SettingsObject] = {}
+        for spec in detector_specs(args.config, args.governance, args.kong):
+            detectors[spec.name] = SettingsObject(
+                f"{name}-detector-{spec.key}",
+                SettingsObjectArgs(
+                    platform_url=args.platform_url,
+                    platform_token=token,
+                    owner=args.owner,
+                    schema_id=SCHEMA_ID,
+                    key=spec.key,
+                    value=spec.value,
+                    client=args.client,
+                ),
+                pulumi.ResourceOptions(parent=self, depends_on=args.depends_on or None),
+            )
+        self.detector_ids = pulumi.Output.all(**{k: d.object_id for k, d in detectors.items()}).apply(dict)
+        self.register_outputs({"detector_ids": self.detector_ids})

@@ -1,0 +1,223 @@
+"""Davis anomaly detectors end to end: the real ``DynatraceSignals`` component, its generic
+settings-object providers unpickled and driven like ``pulumi up``/``refresh``/``destroy``
+(``dt_engine``) against the emulator's ``builtin:davis.anomaly-detectors`` schema."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+import pytest
+import requests
+
+from components.config.collector import KongConfig
+from components.config.governance import GovernanceConfig
+from components.config.signals import SignalsConfig
+from components.signals import metrics
+from components.signals.component import DynatraceSignals, DynatraceSignalsArgs
+from components.signals.detectors import SCHEMA_ID, STATIC_ANALYZER, detector_specs
+from components.signals.dql import referenced_names
+from tests.dynatrace import emulator_detectors
+from tests.dynatrace.conftest import CANARY_SECRETS, FAST, Env
+from tests.dynatrace.dt_engine import Engine
+from tests.dynatrace.emulator import PLATFORM_CLASSIC_PREFIX, SETTINGS_PATH, Faults
+
+PLATFORM_SETTINGS = PLATFORM_CLASSIC_PREFIX + "/settings/objects"
+ALL_ALERTS = 9
+
+
+class Stack:
+    def __init__(self, env: Env) -> None:
+        self.env = env
+        self.engine = Engine()
+        self.signals: dict[str, Any] = {}
+        self.kong = True
+
+    def program(self) -> Callable[[], dict[str, Any]]:
+        config = SignalsConfig.model_validate(self.signals)
+        kong = KongConfig(enabled=self.kong)
+        env = self.env
+
+        def run() -> dict[str, Any]:
+            signals = DynatraceSignals(
+                "signals",
+                DynatraceSignalsArgs(
+                    platform_url=env.url,
+                    platform_token=pulumi.Output.secret(env.platform_token),
+                    owner="ai-observability/test",
+                    config=config,
+                    governance=GovernanceConfig(),
+                    kong=kong,
+                    client=FAST,
+                ),
+            )
+            return {"ids": signals.detector_ids}
+
+        return run
+
+    def up(self, **signals: Any) -> dict[str, Any]:
+        self.signals.update(signals)
+        return self.engine.up(self.program())
+
+
+def _detectors(env: Env) -> list[Any]:
+    return env.dt.objects(SCHEMA_ID)
+
+
+def _inputs(record: Any) -> dict[str, str]:
+    return {i["key"]: i["value"] for i in record.value["analyzer"]["input"]}
+
+
+def _foreign_detector() -> dict[str, Any]:
+    [spec] = [s for s in detector_specs(SignalsConfig(), GovernanceConfig(), KongConfig()) if s.name == "llmLatency"]
+    return {**spec.value, "title": "Team B latency alert"}
+
+
+@pytest.fixture
+def stack(env: Env) -> Stack:
+    return Stack(env)
+
+
+def test_create_reapply_update_and_destroy_touch_only_our_detectors(stack: Stack, env: Env) -> None:
+    foreign = env.dt.put_object(SCHEMA_ID, _foreign_detector())
+    outputs = stack.up()
+    ours = [d for d in _detectors(env) if d.object_id != foreign]
+    assert len(ours) == ALL_ALERTS
+    assert sorted(outputs["ids"].values()) == sorted(d.object_id for d in ours)
+    assert all(d.external_id and d.external_id.startswith("ai-observability:ai-observability/test:") for d in ours)
+    assert all(c.path.startswith(PLATFORM_SETTINGS) for c in env.dt.writes())
+
+    env.dt.clear_log()
+    stack.up()
+    assert env.dt.writes() == []
+
+    stack.up(alerts={"llmLatency": {"threshold": 12}})
+    writes = env.dt.writes()
+    assert [(c.method, c.path.rsplit("/", 1)[-1]) for c in writes] == [("PUT", outputs["ids"]["llmLatency"])]
+    latency = next(d for d in _detectors(env) if d.object_id == outputs["ids"]["llmLatency"])
+    assert _inputs(latency)["threshold"] == "12"
+
+    stack.engine.destroy()
+    assert [d.object_id for d in _detectors(env)] == [foreign]
+
+
+def test_kong_detector_only_when_kong_is_enabled_and_disabled_alerts_stay_visible(stack: Stack, env: Env) -> None:
+    stack.kong = False
+    stack.up(alerts={"tokenUsage": {"enabled": False}})
+    titles = {d.value["title"]: d.value["enabled"] for d in _detectors(env)}
+    assert len(titles) == ALL_ALERTS - 1
+    assert not any("Kong" in t for t in titles)
+    assert titles["Token usage spike ({dims:gen_ai.request.model})"] is False
+
+
+def test_rerun_after_lost_state_adopts_instead_of_duplicating(stack: Stack, env: Env) -> None:
+    stack.up()
+    stack.engine.state.clear()  # a crash between the API call and the state write
+    stack.up()
+    assert len(_detectors(env)) == ALL_ALERTS
+
+
+def test_refresh_sees_a_manual_threshold_edit_and_up_restores_it(stack: Stack, env: Env) -> None:
+    outputs = stack.up()
+    record = env.dt.settings[outputs["ids"]["nimQueue"]]
+    for item in record.value["analyzer"]["input"]:
+        if item["key"] == "threshold":
+            item["value"] = "500"  # someone raised the threshold in the Anomaly Detection app
+    stack.engine.refresh()
+    env.dt.clear_log()
+    stack.up()
+    assert [c.method for c in env.dt.writes()] == ["PUT"]
+    assert _inputs(env.dt.settings[outputs["ids"]["nimQueue"]])["threshold"] == "10"
+
+
+def test_one_in_three_overloaded_answers_still_converge(stack: Stack, env: Env) -> None:
+    env.dt.faults = Faults(fail_ratio=1 / 3, statuses=(503,), retry_after="0", seed=7)
+    stack.up()
+    assert len(_detectors(env)) == ALL_ALERTS
+    env.dt.clear_log()
+    stack.up()
+    assert [c for c in env.dt.writes() if not c.injected] == []
+    stack.up(alerts={"forwarding": {"slidingWindow": 30, "violatingSamples": 30}})
+    stack.engine.destroy()
+    assert _detectors(env) == []
+    assert Counter(c.status for c in env.dt.calls(injected=True))[503] > 0
+
+
+def test_no_token_text_in_logs_or_state(stack: Stack, env: Env, all_logs: pytest.LogCaptureFixture) -> None:
+    stack.up()
+    text = all_logs.text + json.dumps([e.outs for e in stack.engine.state.values()], default=str)
+    state_text = text.replace(env.platform_token, "")  # the engine keeps the token as a secret input
+    for secret in CANARY_SECRETS:
+        assert secret not in all_logs.text
+        assert secret not in state_text
+
+
+# --- the emulator's schema rules -----------------------------------------------------------------
+
+
+def _post(env: Env, item: dict[str, Any], *, classic: bool = False) -> requests.Response:
+    if classic:
+        url, auth = env.url + SETTINGS_PATH, f"Api-Token {env.api_token}"
+    else:
+        url, auth = env.url + PLATFORM_SETTINGS, f"Bearer {env.platform_token}"
+    return requests.post(url, json=[item], headers={"Authorization": auth}, timeout=5)
+
+
+def _valid_item() -> dict[str, Any]:
+    [spec] = [s for s in detector_specs(SignalsConfig(), GovernanceConfig(), KongConfig()) if s.name == "nimQueue"]
+    return {"schemaId": SCHEMA_ID, "scope": "environment", "value": spec.value}
+
+
+def test_emulator_accepts_a_generated_detector_and_refuses_api_token_writes(env: Env) -> None:
+    assert _post(env, _valid_item()).status_code == 200
+    refused = _post(env, _valid_item(), classic=True)
+    assert refused.status_code == 400
+    assert emulator_detectors.OAUTH_REQUIRED_MESSAGE in refused.text
+
+
+@pytest.mark.parametrize(
+    ("edit", "path"),
+    [
+        (lambda v: v.pop("title"), "title"),
+        (lambda v: v["analyzer"].update(name="dt.statistics.ui.anomaly_detection.Magic"), "analyzer.name"),
+        (lambda v: v["analyzer"]["input"].pop(0), "analyzer.input.alertCondition"),
+        (lambda v: v["eventTemplate"]["properties"].pop(0), "eventTemplate.properties"),
+        (lambda v: v.update(extra=1), "extra"),
+    ],
+    ids=["no-title", "unknown-analyzer", "no-alert-condition", "no-event-type", "unknown-field"],
+)
+def test_emulator_rejects_invalid_detectors(env: Env, edit: Callable[[dict[str, Any]], Any], path: str) -> None:
+    item = _valid_item()
+    edit(item["value"])
+    response = _post(env, item)
+    assert response.status_code == 400
+    assert path in response.text
+
+
+# --- queries reference only what the stack produces ---------------------------------------------
+
+DQL_WORDS = {"by", "interval", "rate", "filter"}
+
+
+def test_every_detector_query_uses_only_declared_metrics_and_fields() -> None:
+    specs = detector_specs(SignalsConfig(), GovernanceConfig(), KongConfig(enabled=True))
+    assert len(specs) == ALL_ALERTS
+    declared = metrics.METRIC_KEYS | metrics.FIELDS
+    for spec in specs:
+        query = next(i["value"] for i in spec.value["analyzer"]["input"] if i["key"] == "query")
+        assert referenced_names(query) <= declared, spec.name
+        assert not re.search(r"\b(from|to)\s*:", query)
+        assert emulator_detectors.problems(spec.value) == [], spec.name
+    assert {s.value["analyzer"]["name"] for s in specs} <= emulator_detectors.ANALYZERS
+    assert any(s.value["analyzer"]["name"] == STATIC_ANALYZER for s in specs)
+
+
+def test_dql_builders_refuse_undeclared_names() -> None:
+    from components.signals import dql
+
+    with pytest.raises(ValueError, match="not declared"):
+        dql.timeseries("x", metrics.Metric("made.up.metric", "gauge", "1", "otlp"), "max")
