@@ -13,6 +13,7 @@ import pulumi_aws as aws
 
 from .collector import CollectorDaemonSet, CollectorDaemonSetArgs
 from .config import StackConfig
+from .dcgm_exporter import DcgmExporter, DcgmExporterArgs, dcgm_exporter_needed
 from .device_plugin import NvidiaDevicePlugin, NvidiaDevicePluginArgs, device_plugin_needed
 from .eks_cluster import (
     STORAGE_CLASS_NAME,
@@ -174,6 +175,17 @@ def _kubernetes(config: StackConfig, outputs: Outputs) -> Any:
     if device_plugin_needed(config.gpu_node_groups):
         plugin = NvidiaDevicePlugin("nvidia-device-plugin", NvidiaDevicePluginArgs(provider))
     ready: list[pulumi.Resource] = list(cluster.ready)
+    dcgm = None
+    if config.telemetry.dcgm_exporter.enabled and dcgm_exporter_needed(config.gpu_node_groups):
+        dcgm = DcgmExporter(
+            "dcgm-exporter",
+            DcgmExporterArgs(
+                config=config.telemetry.dcgm_exporter,
+                provider=provider,
+                collector_namespace=config.collector.namespace,
+                depends_on=list(cluster.ready),
+            ),
+        )
     default_storage_class = None
     if eks.create:
         ready.append(Gp3StorageClass("model-cache", Gp3StorageClassArgs(provider, depends_on=cluster.ready)))
@@ -202,6 +214,7 @@ def _kubernetes(config: StackConfig, outputs: Outputs) -> Any:
     outputs["eksClusterName"] = cluster.name
     outputs["gpuNodeGroupNames"] = [group.node_group_name for group in groups.values()]
     outputs["nvidiaDevicePlugin"] = plugin is not None
+    outputs["dcgmExporter"] = dcgm is not None
     outputs["nimEndpoints"] = endpoints
     return provider
 

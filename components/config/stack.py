@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from pydantic import BaseModel, StringConstraints, TypeAdapter, ValidationError
@@ -19,6 +19,7 @@ from .governance import GovernanceConfig
 from .guardrails import GuardrailsConfig
 from .kubernetes import EksConfig, GpuNodeGroupConfig, NimConfig
 from .secrets import SECRET_KEYS, StackSecrets, parse_secrets
+from .telemetry import TelemetryConfig
 
 TagKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_ .:/=+@-]{1,128}$")]
 TagValue = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_ .:/=+@-]{0,256}$")]
@@ -46,6 +47,7 @@ SECTIONS: tuple[Section, ...] = (
     _section("nims", list[NimConfig], NimConfig),
     _section("collector", CollectorConfig, CollectorConfig),
     _section("kong", KongConfig, KongConfig),
+    _section("telemetry", TelemetryConfig, TelemetryConfig),
     _section("tags", dict[TagKey, TagValue], None),
 )
 ALLOWED_KEYS: tuple[str, ...] = tuple(sorted([s.key for s in SECTIONS] + list(SECRET_KEYS)))
@@ -69,6 +71,7 @@ class StackConfig:
     secrets: StackSecrets
     aws_region: str | None = None
     """``aws:region`` (or ``$AWS_REGION``/``$AWS_DEFAULT_REGION``, as the AWS provider reads them)."""
+    telemetry: TelemetryConfig = field(default_factory=TelemetryConfig)
 
     @property
     def kubernetes_enabled(self) -> bool:
@@ -142,6 +145,7 @@ def parse_stack_config(raw: Mapping[str, Any], env: Mapping[str, str], stack: st
         tags=values.get("tags", {}),
         secrets=secrets,
         aws_region=_aws_region(raw, env),
+        telemetry=values.get("telemetry", TelemetryConfig()),
     )
     problems = cross_check(config)
     if problems:
