@@ -11,6 +11,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from .bedrock_metrics import DynatraceMonitoringRole, DynatraceMonitoringRoleArgs
 from .collector import CollectorDaemonSet, CollectorDaemonSetArgs
 from .config import StackConfig
 from .dcgm_exporter import DcgmExporter, DcgmExporterArgs, dcgm_exporter_needed
@@ -41,6 +42,7 @@ def build(config: StackConfig) -> Outputs:
     ingest_token = _governance(config, outputs)
     _event_forwarding(config, ingest_token, outputs)
     _guardrails(config, outputs)
+    _bedrock_metrics(config, outputs)
     k8s_provider = _kubernetes(config, outputs)
     _collector(config, ingest_token, k8s_provider, outputs)
     return outputs
@@ -132,6 +134,18 @@ def _guardrails(config: StackConfig, outputs: Outputs) -> None:
             ),
         )
         outputs["bedrockInvocationLogGroup"] = logging.log_group_name
+
+
+def _bedrock_metrics(config: StackConfig, outputs: Outputs) -> None:
+    """The IAM monitoring role Dynatrace assumes to poll Bedrock CloudWatch metrics."""
+    section = config.telemetry.bedrock_metrics
+    if not section.enabled:
+        return
+    role = DynatraceMonitoringRole(
+        "dynatrace-aws-monitoring",
+        DynatraceMonitoringRoleArgs(config=section, tags=aws_tags(config.tags, config.stack, "bedrock-metrics")),
+    )
+    outputs["dynatraceMonitoringRoleArn"] = role.role_arn
 
 
 def _kubernetes(config: StackConfig, outputs: Outputs) -> Any:

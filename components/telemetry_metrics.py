@@ -45,3 +45,56 @@ def dcgm_counters_csv(fields: tuple[DcgmField, ...] = DCGM_FIELDS) -> str:
     lines = ["# DCGM field, Prometheus metric type, help message"]
     lines += [f"{field.name}, {field.kind}, {field.help}" for field in fields]
     return "\n".join(lines) + "\n"
+
+
+# --- Amazon Bedrock CloudWatch metrics ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CloudWatchMetric:
+    namespace: str
+    name: str
+
+    @property
+    def key(self) -> str:
+        """``<namespace>/<name>``, the identity dashboards and alerts refer to."""
+        return f"{self.namespace}/{self.name}"
+
+
+BEDROCK_NAMESPACE: Final = "AWS/Bedrock"
+"""Runtime invocations (InvokeModel, Converse and their streaming variants), per ModelId."""
+BEDROCK_GUARDRAILS_NAMESPACE: Final = "AWS/Bedrock/Guardrails"
+"""ApplyGuardrail and guardrails attached to invocations, per GuardrailArn/version, policy type, source."""
+BEDROCK_NAMESPACES: Final[tuple[str, ...]] = (BEDROCK_NAMESPACE, BEDROCK_GUARDRAILS_NAMESPACE)
+
+BEDROCK_INVOCATIONS: Final = CloudWatchMetric(BEDROCK_NAMESPACE, "Invocations")
+BEDROCK_INVOCATION_LATENCY: Final = CloudWatchMetric(BEDROCK_NAMESPACE, "InvocationLatency")
+BEDROCK_CLIENT_ERRORS: Final = CloudWatchMetric(BEDROCK_NAMESPACE, "InvocationClientErrors")
+BEDROCK_SERVER_ERRORS: Final = CloudWatchMetric(BEDROCK_NAMESPACE, "InvocationServerErrors")
+BEDROCK_THROTTLES: Final = CloudWatchMetric(BEDROCK_NAMESPACE, "InvocationThrottles")
+BEDROCK_INPUT_TOKENS: Final = CloudWatchMetric(BEDROCK_NAMESPACE, "InputTokenCount")
+BEDROCK_OUTPUT_TOKENS: Final = CloudWatchMetric(BEDROCK_NAMESPACE, "OutputTokenCount")
+GUARDRAIL_INVOCATIONS: Final = CloudWatchMetric(BEDROCK_GUARDRAILS_NAMESPACE, "Invocations")
+GUARDRAIL_LATENCY: Final = CloudWatchMetric(BEDROCK_GUARDRAILS_NAMESPACE, "InvocationLatency")
+GUARDRAIL_CLIENT_ERRORS: Final = CloudWatchMetric(BEDROCK_GUARDRAILS_NAMESPACE, "InvocationClientErrors")
+GUARDRAIL_SERVER_ERRORS: Final = CloudWatchMetric(BEDROCK_GUARDRAILS_NAMESPACE, "InvocationServerErrors")
+GUARDRAIL_THROTTLES: Final = CloudWatchMetric(BEDROCK_GUARDRAILS_NAMESPACE, "InvocationThrottles")
+GUARDRAIL_INTERVENTIONS: Final = CloudWatchMetric(BEDROCK_GUARDRAILS_NAMESPACE, "InvocationsIntervened")
+GUARDRAIL_TEXT_UNITS: Final = CloudWatchMetric(BEDROCK_GUARDRAILS_NAMESPACE, "TextUnitCount")
+
+BEDROCK_METRICS: Final[tuple[CloudWatchMetric, ...]] = (
+    BEDROCK_INVOCATIONS,
+    BEDROCK_INVOCATION_LATENCY,
+    BEDROCK_CLIENT_ERRORS,
+    BEDROCK_SERVER_ERRORS,
+    BEDROCK_THROTTLES,
+    BEDROCK_INPUT_TOKENS,
+    BEDROCK_OUTPUT_TOKENS,
+    GUARDRAIL_INVOCATIONS,
+    GUARDRAIL_LATENCY,
+    GUARDRAIL_CLIENT_ERRORS,
+    GUARDRAIL_SERVER_ERRORS,
+    GUARDRAIL_THROTTLES,
+    GUARDRAIL_INTERVENTIONS,
+    GUARDRAIL_TEXT_UNITS,
+)
