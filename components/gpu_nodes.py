@@ -5,7 +5,8 @@ with an explicit NVIDIA AMI type (pulumi-eks' ``gpu=True`` does not select it on
 groups), GPU instance types from ``components.gpu_instances``, a disk of at least 100 GiB (NIM
 images exceed 10 GB), the taint ``nvidia.com/gpu=true:NoSchedule`` and the label
 ``nvidia.com/gpu.present=true``. Nodes whose AMI lacks the NVIDIA device plugin (AL2023) also
-carry ``ai-observability/nvidia-device-plugin=true``, which the plugin's DaemonSet selects.
+carry ``ai-observability/nvidia-device-plugin=true``, which the plugin's DaemonSet selects, and
+nodes that need the stack's DCGM exporter carry ``ai-observability/dcgm-exporter=true``.
 
 The EKS node group name is the configured name: NIMs pin to it through the
 ``eks.amazonaws.com/nodegroup`` label. Changing an immutable setting (AMI type, instance
@@ -23,7 +24,13 @@ import pulumi_aws as aws
 from pulumi_aws.eks import NodeGroupScalingConfigArgsDict, NodeGroupTaintArgsDict, NodeGroupUpdateConfigArgsDict
 
 from .config import GpuNodeGroupConfig
-from .config.kubernetes import DEVICE_PLUGIN_LABEL, GPU_PRESENT_LABEL, GPU_TAINT_KEY, GPU_TAINT_VALUE
+from .config.kubernetes import (
+    DCGM_EXPORTER_LABEL,
+    DEVICE_PLUGIN_LABEL,
+    GPU_PRESENT_LABEL,
+    GPU_TAINT_KEY,
+    GPU_TAINT_VALUE,
+)
 from .eks_cluster import create_node_role
 
 
@@ -32,6 +39,8 @@ def node_labels(group: GpuNodeGroupConfig) -> dict[str, str]:
     labels = {**group.labels, GPU_PRESENT_LABEL: "true"}
     if group.needs_device_plugin:
         labels[DEVICE_PLUGIN_LABEL] = "true"
+    if group.needs_dcgm_exporter:
+        labels[DCGM_EXPORTER_LABEL] = "true"
     return labels
 
 

@@ -11,8 +11,10 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from .bedrock_metrics import DynatraceMonitoringRole, DynatraceMonitoringRoleArgs
 from .collector import CollectorDaemonSet, CollectorDaemonSetArgs
 from .config import StackConfig
+from .dcgm_exporter import DcgmExporter, DcgmExporterArgs, dcgm_exporter_needed
 from .device_plugin import NvidiaDevicePlugin, NvidiaDevicePluginArgs, device_plugin_needed
 from .eks_cluster import (
     STORAGE_CLASS_NAME,
@@ -41,6 +43,7 @@ def build(config: StackConfig) -> Outputs:
     ingest_token = _governance(config, outputs)
     _event_forwarding(config, ingest_token, outputs)
     _guardrails(config, outputs)
+    _bedrock_metrics(config, outputs)
     k8s_provider = _kubernetes(config, outputs)
     _collector(config, ingest_token, k8s_provider, outputs)
     _signals(config, outputs)
@@ -136,6 +139,18 @@ def _guardrails(config: StackConfig, outputs: Outputs) -> None:
         outputs["bedrockInvocationLogGroup"] = logging.log_group_name
 
 
+def _bedrock_metrics(config: StackConfig, outputs: Outputs) -> None:
+    """The IAM monitoring role Dynatrace assumes to poll Bedrock CloudWatch metrics."""
+    section = config.telemetry.bedrock_metrics
+    if not section.enabled:
+        return
+    role = DynatraceMonitoringRole(
+        "dynatrace-aws-monitoring",
+        DynatraceMonitoringRoleArgs(config=section, tags=aws_tags(config.tags, config.stack, "bedrock-metrics")),
+    )
+    outputs["dynatraceMonitoringRoleArn"] = role.role_arn
+
+
 def _kubernetes(config: StackConfig, outputs: Outputs) -> Any:
     """EKS cluster access, GPU node groups, device plugin and NIM services (issue 5).
 
@@ -177,6 +192,17 @@ def _kubernetes(config: StackConfig, outputs: Outputs) -> Any:
     if device_plugin_needed(config.gpu_node_groups):
         plugin = NvidiaDevicePlugin("nvidia-device-plugin", NvidiaDevicePluginArgs(provider))
     ready: list[pulumi.Resource] = list(cluster.ready)
+    dcgm = None
+    if config.telemetry.dcgm_exporter.enabled and dcgm_exporter_needed(config.gpu_node_groups):
+        dcgm = DcgmExporter(
+            "dcgm-exporter",
+            DcgmExporterArgs(
+                config=config.telemetry.dcgm_exporter,
+                provider=provider,
+                collector_namespace=config.collector.namespace,
+                depends_on=list(cluster.ready),
+            ),
+        )
     default_storage_class = None
     if eks.create:
         ready.append(Gp3StorageClass("model-cache", Gp3StorageClassArgs(provider, depends_on=cluster.ready)))
@@ -205,6 +231,7 @@ def _kubernetes(config: StackConfig, outputs: Outputs) -> Any:
     outputs["eksClusterName"] = cluster.name
     outputs["gpuNodeGroupNames"] = [group.node_group_name for group in groups.values()]
     outputs["nvidiaDevicePlugin"] = plugin is not None
+    outputs["dcgmExporter"] = dcgm is not None
     outputs["nimEndpoints"] = endpoints
     return provider
 

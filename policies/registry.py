@@ -14,6 +14,7 @@ from .rules.collector import (
     collector_resource_limits_set,
 )
 from .rules.credentials import credentials_reach_resources_as_secrets, no_credentials_in_plain_text
+from .rules.cross_account_trust import cross_account_role_trust_requires_external_id
 from .rules.event_forwarding import (
     api_destination_targets_retry_with_dlq,
     event_forwarding_dlq_guarded_and_alarmed,
@@ -95,6 +96,7 @@ _POLICIES: tuple[Policy, ...] = (
     collector_resource_limits_set,
     # Account hygiene
     iam_no_wildcard_action_on_wildcard_resource,
+    cross_account_role_trust_requires_external_id,
     taggable_aws_resources_have_required_tags,
 )
 

@@ -11,6 +11,7 @@ from .kubernetes import EksConfig, GpuNodeGroupConfig, NimConfig
 from .pulumi_source import load_from_pulumi, raw_pulumi_config
 from .secrets import SECRET_SPECS, StackSecrets
 from .stack import ALLOWED_KEYS, StackConfig, parse_stack_config
+from .telemetry import DcgmExporterConfig, TelemetryConfig
 
 __all__ = [
     "ALLOWED_KEYS",
@@ -21,6 +22,7 @@ __all__ = [
     "ConfigError",
     "ConfigIssue",
     "ConfigModel",
+    "DcgmExporterConfig",
     "DynatraceConfig",
     "EksConfig",
     "EventForwardingConfig",
@@ -34,6 +36,7 @@ __all__ = [
     "NimScrapeConfig",
     "StackConfig",
     "StackSecrets",
+    "TelemetryConfig",
     "duration_seconds",
     "key_path",
     "load_from_pulumi",

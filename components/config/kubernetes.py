@@ -50,7 +50,9 @@ GPU_PRESENT_LABEL: Final = "nvidia.com/gpu.present"
 NODEGROUP_LABEL: Final = "eks.amazonaws.com/nodegroup"
 DEVICE_PLUGIN_LABEL: Final = "ai-observability/nvidia-device-plugin"
 """Set (``"true"``) on nodes whose AMI lacks the NVIDIA device plugin (AL2023): the DaemonSet selects it."""
-_RESERVED_LABEL_KEYS: Final = (GPU_PRESENT_LABEL, DEVICE_PLUGIN_LABEL)
+DCGM_EXPORTER_LABEL: Final = "ai-observability/dcgm-exporter"
+"""Set (``"true"``) on nodes that need the stack's DCGM exporter: its DaemonSet selects it."""
+_RESERVED_LABEL_KEYS: Final = (GPU_PRESENT_LABEL, DEVICE_PLUGIN_LABEL, DCGM_EXPORTER_LABEL)
 _RESERVED_LABEL_PREFIXES: Final = ("kubernetes.io/", "k8s.io/", "eks.amazonaws.com/")
 RESERVED_NAMESPACES: Final = ("default", "kube-system", "kube-public", "kube-node-lease")
 
@@ -73,6 +75,17 @@ def cpu_cores(quantity: str) -> float:
 def ami_needs_device_plugin(ami_type: str) -> bool:
     """AL2023 NVIDIA AMIs need the NVIDIA device plugin installed; Bottlerocket NVIDIA AMIs ship it."""
     return ami_type.startswith("AL2023_")
+
+
+def ami_ships_dcgm_exporter(ami_type: str) -> bool:
+    """Whether the AMI already runs an NVIDIA DCGM exporter on its nodes.
+
+    Neither family the stack supports does: the EKS-optimized AL2023 NVIDIA AMIs install the
+    driver, the container toolkit and (on some releases) the DCGM host engine, but no exporter;
+    Bottlerocket NVIDIA variants ship the driver and the device plugin only. A node group on a
+    custom image that runs its own exporter sets ``dcgmExporter: false``.
+    """
+    return False
 
 
 def ami_architecture(ami_type: str) -> str:
@@ -186,6 +199,8 @@ class GpuNodeGroupConfig(ConfigModel):
     subnet_ids: list[str] = Field(default_factory=list)
     """Defaults to ``eks.subnetIds``, else the cluster's subnets."""
     labels: dict[str, str] = Field(default_factory=dict)
+    dcgm_exporter: bool | None = None
+    """Run the stack's DCGM exporter on these nodes; default: unless the AMI already ships one."""
 
     @field_validator("ami_type", mode="before")
     @classmethod
@@ -247,6 +262,12 @@ class GpuNodeGroupConfig(ConfigModel):
     @property
     def needs_device_plugin(self) -> bool:
         return ami_needs_device_plugin(self.ami_type)
+
+    @property
+    def needs_dcgm_exporter(self) -> bool:
+        if self.dcgm_exporter is not None:
+            return self.dcgm_exporter
+        return not ami_ships_dcgm_exporter(self.ami_type)
 
 
 # A NIM's name becomes a Service (DNS-1035 label: starts with a letter, at most 63), a Deployment,

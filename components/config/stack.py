@@ -22,6 +22,7 @@ from .guardrails import GuardrailsConfig
 from .kubernetes import EksConfig, GpuNodeGroupConfig, NimConfig
 from .secrets import SECRET_KEYS, StackSecrets, parse_secrets
 from .signals import SignalsConfig
+from .telemetry import TelemetryConfig
 
 TagKey = Annotated[str, StringConstraints(min_length=1)]
 
@@ -49,6 +50,7 @@ SECTIONS: tuple[Section, ...] = (
     _section("collector", CollectorConfig, CollectorConfig),
     _section("kong", KongConfig, KongConfig),
     _section("signals", SignalsConfig, SignalsConfig),
+    _section("telemetry", TelemetryConfig, TelemetryConfig),
     _section("tags", dict[TagKey, str], None),
 )
 ALLOWED_KEYS: tuple[str, ...] = tuple(sorted([s.key for s in SECTIONS] + list(SECRET_KEYS)))
@@ -73,6 +75,7 @@ class StackConfig:
     aws_region: str | None = None
     """``aws:region`` (or ``$AWS_REGION``/``$AWS_DEFAULT_REGION``, as the AWS provider reads them)."""
     signals: SignalsConfig = field(default_factory=SignalsConfig)
+    telemetry: TelemetryConfig = field(default_factory=TelemetryConfig)
 
     @property
     def kubernetes_enabled(self) -> bool:
@@ -186,6 +189,7 @@ def parse_stack_config(raw: Mapping[str, Any], env: Mapping[str, str], stack: st
         secrets=secrets,
         aws_region=_aws_region(raw, env),
         signals=values.get("signals", SignalsConfig()),
+        telemetry=values.get("telemetry", TelemetryConfig()),
     )
     problems = cross_check(config)
     if problems:

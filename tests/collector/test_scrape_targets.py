@@ -330,3 +330,33 @@ def test_nim_sample_scraped_by_its_node_collector_carries_the_nim_job(
     names = {s.name for s in on_a}
     assert {"num_requests_waiting", "gpu_cache_usage_perc", "time_to_first_token_seconds_bucket"} <= names
     assert {"prompt_tokens_total", "generation_tokens_total", "request_success_total"} <= names
+
+
+def test_dcgm_exporter_on_a_gpu_node_is_scraped_once_by_that_nodes_collector_only() -> None:
+    from components.dcgm_exporter import DCGM_METRICS_PATH, DCGM_NAMESPACE, DCGM_PORT
+    from components.dcgm_exporter import SCRAPE_ANNOTATIONS as DCGM_ANNOTATIONS
+
+    def dcgm_pod(name: str, node: str, ip: str) -> Pod:
+        return Pod(
+            name,
+            node,
+            ip,
+            DCGM_NAMESPACE,
+            annotations=dict(DCGM_ANNOTATIONS),
+            containers=[Container("dcgm", [DCGM_PORT])],
+        )
+
+    gpu_a, gpu_b = dcgm_pod("dcgm-a", "gpu-a", "10.0.5.10"), dcgm_pod("dcgm-b", "gpu-b", "10.0.6.10")
+    cluster = [*CLUSTER, gpu_a, gpu_b]
+    nodes = ("node-a", "node-b", "gpu-a", "gpu-b", "cpu-only")
+    per_node = {node: scrape_targets(scrape_configs_on(node), cluster) for node in nodes}
+    expected_a = Target("dynatrace-annotated-pods", f"10.0.5.10:{DCGM_PORT}", DCGM_METRICS_PATH, "30s")
+    expected_b = Target("dynatrace-annotated-pods", f"10.0.6.10:{DCGM_PORT}", DCGM_METRICS_PATH, "30s")
+    assert per_node["gpu-a"] == [expected_a]
+    assert per_node["gpu-b"] == [expected_b]
+    assert per_node["cpu-only"] == []
+    counts = Counter(target for targets in per_node.values() for target in targets)
+    assert counts[expected_a] == counts[expected_b] == 1
+    assert all(count == 1 for count in counts.values()), counts
+    assert expected_a not in per_node["node-a"]
+    assert expected_b not in per_node["node-b"]

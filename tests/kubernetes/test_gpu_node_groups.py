@@ -122,14 +122,14 @@ def test_prod_mixes_al2023_and_bottlerocket_and_only_al2023_nodes_get_the_plugin
         assert group["labels"]["nvidia.com/gpu.present"] == "true"
         assert group["capacityType"] == "ON_DEMAND"
     # The DaemonSet selects the plugin label: Bottlerocket nodes (own plugin) never get a second one.
-    daemonset = prod_run.one(DAEMONSET).plain
+    daemonset = prod_run.one(DAEMONSET, "nvidia-device-plugin").plain
     selector = daemonset["spec"]["template"]["spec"]["nodeSelector"]
     assert selector == {"nvidia.com/gpu.present": "true", "ai-observability/nvidia-device-plugin": "true"}
     assert prod_run.outputs["nvidiaDevicePlugin"] is True
 
 
 def test_device_plugin_daemonset_shape(dev_run: Run) -> None:
-    daemonset = dev_run.one(DAEMONSET).plain
+    daemonset = dev_run.one(DAEMONSET, "nvidia-device-plugin").plain
     assert daemonset["metadata"]["namespace"] == "kube-system"
     pod = daemonset["spec"]["template"]["spec"]
     (container,) = pod["containers"]
@@ -152,7 +152,7 @@ def _bottlerocket_only(raw: dict[str, Any]) -> None:
 
 def test_bottlerocket_only_cluster_gets_no_device_plugin() -> None:
     run = run_kubernetes(config_for("prod", _bottlerocket_only))
-    assert run.of_type(DAEMONSET) == []
+    assert [r.name for r in run.of_type(DAEMONSET) if "nvidia-device-plugin" in r.name] == []
     assert run.outputs["nvidiaDevicePlugin"] is False
     for group in _gpu_node_groups(run).values():
         assert "ai-observability/nvidia-device-plugin" not in group["labels"]

@@ -16,6 +16,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from components.dcgm_exporter import CHECKOV_SKIPS as DCGM_SKIPS
 from components.device_plugin import CHECKOV_SKIPS as PLUGIN_SKIPS
 from components.nim import CHECKOV_SKIPS as NIM_SKIPS
 from tests.conftest import ROOT
@@ -100,7 +101,7 @@ def test_checkov_finds_nothing_unexplained(all_manifests: list[dict[str, Any]], 
     failed = [(c["check_id"], c["resource"]) for c in results.get("failed_checks", [])]
     assert failed == [], failed
     # Each skip is an accepted finding with a reason (the annotation text).
-    declared = {skip.split("=", 1)[0] for skip in (*NIM_SKIPS, *PLUGIN_SKIPS)}
+    declared = {skip.split("=", 1)[0] for skip in (*NIM_SKIPS, *PLUGIN_SKIPS, *DCGM_SKIPS)}
     skipped = results.get("skipped_checks", [])
     assert skipped, "the annotations were not read"
     for check in skipped:

@@ -165,6 +165,14 @@ TEMPLATE_ANNOTATIONS = ("spec", "template", "metadata", "annotations")
 CONTAINER = ("spec", "template", "spec", "containers", 0)
 WILDCARD = {"Effect": "Allow", "Action": "*", "Resource": "*"}
 
+MONITORING_TRUST: dict[str, Any] = {
+    "Sid": "DynatraceAssumesWithExternalId",
+    "Effect": "Allow",
+    "Principal": {"AWS": "arn:aws:iam::000000000000:root"},
+    "Action": "sts:AssumeRole",
+    "Condition": {"StringEquals": {"sts:ExternalId": "connection-external-id"}},
+}
+
 CASES: list[Case] = [
     # governance-bucket-retains-bizevents
     Case("governance-bucket-retains-bizevents", "seed-1825", r(DT + "GrailBucket", GRAIL_BUCKET), COMPLIANT),
@@ -1123,6 +1131,51 @@ CASES: list[Case] = [
         "QueuePolicy",
     ),
     Case("iam-no-wildcard-action-on-wildcard-resource", "rule", r(RULE, EVENT_RULE), NOT_APPLICABLE),
+    # cross-account-role-trust-requires-external-id
+    Case(
+        "cross-account-role-trust-requires-external-id",
+        "monitoring-role-with-external-id",
+        r("aws:iam/role:Role", {"assumeRolePolicy": iam_document(MONITORING_TRUST), "tags": TAGS}),
+        COMPLIANT,
+    ),
+    Case(
+        "cross-account-role-trust-requires-external-id",
+        "monitoring-role-without-external-id",
+        r(
+            "aws:iam/role:Role",
+            {"assumeRolePolicy": iam_document({k: v for k, v in MONITORING_TRUST.items() if k != "Condition"})},
+        ),
+        NON_COMPLIANT,
+        "without an sts:ExternalId condition",
+    ),
+    Case(
+        "cross-account-role-trust-requires-external-id",
+        "external-id-only-in-a-negated-operator",
+        r(
+            "aws:iam/role:Role",
+            {
+                "assumeRolePolicy": iam_document(
+                    {**MONITORING_TRUST, "Condition": {"StringNotEquals": {"sts:ExternalId": "x"}}}
+                )
+            },
+        ),
+        NON_COMPLIANT,
+        "arn:aws:iam::000000000000:root",
+    ),
+    Case(
+        "cross-account-role-trust-requires-external-id",
+        "service-role",
+        r(
+            "aws:iam/role:Role",
+            {
+                "assumeRolePolicy": iam_document(
+                    {"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                )
+            },
+        ),
+        NOT_APPLICABLE,
+    ),
+    Case("cross-account-role-trust-requires-external-id", "rule", r(RULE, EVENT_RULE), NOT_APPLICABLE),
     # taggable-aws-resources-have-required-tags
     Case("taggable-aws-resources-have-required-tags", "tagged", r(RULE, EVENT_RULE), COMPLIANT),
     Case(

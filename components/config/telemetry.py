@@ -1,0 +1,85 @@
+"""``ai-observability:telemetry`` — GPU metrics (DCGM exporter) and Bedrock CloudWatch metrics."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Final
+
+from pydantic import Field, StringConstraints, field_validator, model_validator
+
+from ._base import AwsName, ConfigModel
+from .quantity import CpuQuantity
+from .quantity import MemoryQuantity as Quantity
+
+DCGM_EXPORTER_IMAGE: Final = "nvcr.io/nvidia/k8s/dcgm-exporter:4.6.1-4.8.4-distroless"
+_IMAGE = re.compile(r"^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+:[A-Za-z0-9._-]{1,128}$")
+
+
+class DcgmExporterConfig(ConfigModel):
+    """The NVIDIA DCGM exporter DaemonSet on the stack's GPU node groups."""
+
+    enabled: bool = True
+    """Deploy it where a node group needs it (see ``gpuNodeGroups[].dcgmExporter``); false: never."""
+    image: str = DCGM_EXPORTER_IMAGE
+    """Pinned ``nvcr.io/nvidia/k8s/dcgm-exporter`` tag (no ``latest``)."""
+    cpu: CpuQuantity = "100m"
+    """CPU request = limit."""
+    memory: Quantity = "256Mi"
+    """Memory request = limit."""
+
+    @field_validator("image")
+    @classmethod
+    def _pinned(cls, value: str) -> str:
+        if not _IMAGE.match(value):
+            raise ValueError(
+                f"must be <registry>/<repository>:<tag>, e.g. {DCGM_EXPORTER_IMAGE} (a pinned tag, never 'latest')"
+            )
+        if value.rsplit(":", 1)[1] == "latest":
+            raise ValueError(f"must pin a version tag, not 'latest' (e.g. {DCGM_EXPORTER_IMAGE})")
+        return value
+
+
+_PRINCIPAL = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(root|role/[A-Za-z0-9+=,.@_/-]{1,512})$")
+# sts:ExternalId as STS accepts it: 2-1224 characters of [\w+=,.@:/-].
+ExternalId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_+=,.@:/-]{2,1224}$")]
+
+
+class BedrockMetricsConfig(ConfigModel):
+    """Bedrock CloudWatch metrics into Dynatrace (AWS Cloud Platform Monitoring, poll-based).
+
+    The stack owns the account side: the IAM monitoring role Dynatrace assumes, trusted only by
+    the Dynatrace principal and only with the connection's external ID, allowed to read
+    CloudWatch metrics and nothing else.
+    """
+
+    enabled: bool = False
+    role_name: AwsName = "ai-obs-dynatrace-monitoring"
+    """IAM role name; the CI deploy role (docs/deploy-role-policy.json) may create roles named ``ai-obs*``."""
+    dynatrace_principal_arn: str | None = None
+    """The Dynatrace AWS principal the connection wizard names (``arn:aws:iam::<account>:root`` or a role)."""
+    external_id: ExternalId | None = None
+    """The external ID of the Dynatrace AWS connection (shown by Dynatrace; not a secret)."""
+
+    @field_validator("dynatrace_principal_arn")
+    @classmethod
+    def _principal(cls, value: str | None) -> str | None:
+        if value is not None and not _PRINCIPAL.match(value):
+            raise ValueError(
+                "must be an IAM account root or role ARN, e.g. arn:aws:iam::123456789012:root "
+                "(the Dynatrace principal named by the AWS connection)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> BedrockMetricsConfig:
+        if self.enabled:
+            if self.dynatrace_principal_arn is None:
+                raise ValueError("@dynatracePrincipalArn: is required when enabled is true")
+            if self.external_id is None:
+                raise ValueError("@externalId: is required when enabled is true (the AWS connection's external ID)")
+        return self
+
+
+class TelemetryConfig(ConfigModel):
+    dcgm_exporter: DcgmExporterConfig = Field(default_factory=DcgmExporterConfig)
+    bedrock_metrics: BedrockMetricsConfig = Field(default_factory=BedrockMetricsConfig)
