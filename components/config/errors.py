@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,47 @@ from ._base import NAMESPACE
 _SUBKEY_MARK = "@"
 _MAX_VALUE_CHARS = 80
 
+REDACTED_MARK = "[redacted]"
+
+# Secret-shaped text that may sit inside a value an error would otherwise echo.
+_SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # Credentials in a URL (RFC 3986 userinfo): scheme://user:password@host or scheme://token@host.
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\s'\"]+@"), rf"\1{REDACTED_MARK}@"),
+    # Dynatrace tokens: dt0<letter><2 digits>.<public part>.<secret part> (classic dt0c01, platform dt0s16, ...).
+    (re.compile(r"\bdt0[a-z][0-9]{2}\.[A-Za-z0-9]+(?:\.[A-Za-z0-9]+)?"), f"dt0…{REDACTED_MARK}"),
+    # NVIDIA NGC personal/service keys.
+    (re.compile(r"\bnvapi-[A-Za-z0-9_-]+"), f"nvapi-{REDACTED_MARK}"),
+    # AWS access key ids and JSON Web Tokens.
+    (re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"), REDACTED_MARK),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), REDACTED_MARK),
+    # Authorization header values and credential-named query parameters or assignments.
+    (re.compile(r"(?i)\b(bearer|api-token|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), rf"\1 {REDACTED_MARK}"),
+    (
+        re.compile(r"(?i)\b((?:api[_-]?)?(?:token|key|secret|password|passwd|pwd)s?=)[^&\s'\"]+"),
+        rf"\1{REDACTED_MARK}",
+    ),
+)
+_KNOWN_SECRETS: set[str] = set()
+_MIN_KNOWN_SECRET_CHARS = 8
+
+
+def remember_secret(value: str) -> None:
+    """Make ``redact_text`` hide ``value`` wherever it appears (the configured secret values)."""
+    if len(value) >= _MIN_KNOWN_SECRET_CHARS:
+        _KNOWN_SECRETS.add(value)
+
+
+def redact_text(text: str) -> str:
+    """``text`` with every secret-shaped part and every known secret value replaced by ``[redacted]``.
+
+    Every message shown to a user (config errors, the plan's errors) passes through here.
+    """
+    for secret in sorted(_KNOWN_SECRETS, key=len, reverse=True):
+        text = text.replace(secret, REDACTED_MARK)
+    for pattern, replacement in _SECRET_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
 
 @dataclass(frozen=True)
 class ConfigIssue:
@@ -24,11 +66,11 @@ class ConfigIssue:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
+        return redact_text(f"{self.path}: {self.message}")
 
 
 class ConfigError(Exception):
-    """The stack configuration is invalid; ``str()`` lists every issue, one per line."""
+    """The stack configuration is invalid; ``str()`` lists every issue, one per line (secrets redacted)."""
 
     def __init__(self, issues: Sequence[ConfigIssue]) -> None:
         self.issues = list(issues)
@@ -45,8 +87,18 @@ def key_path(top_key: str, loc: Iterable[str | int] = ()) -> str:
 
 
 def _show_value(value: Any) -> str:
-    text = repr(value)
+    text = redact_text(repr(value))
     return text if len(text) <= _MAX_VALUE_CHARS else text[: _MAX_VALUE_CHARS - 3] + "..."
+
+
+def _number_for_string_hint(value: int | float) -> str:
+    """Why a YAML number reached a string field, and the fix (``version: 1.30`` reads as 1.3)."""
+    if isinstance(value, float):
+        return (
+            f"; YAML reads an unquoted {value!r} as a number and drops trailing zeros (1.30 becomes 1.3):"
+            ' quote the value as meant, e.g. "1.30"'
+        )
+    return f'; YAML reads an unquoted {value!r} as a number: quote it, e.g. "{value}"'
 
 
 def _allowed_keys(model: type[BaseModel], loc: Sequence[str | int]) -> list[str] | None:
@@ -108,5 +160,8 @@ def issues_from_validation(
             message = "is required"
         elif not secret and not redirected and "input" in err and kind not in ("model_type", "dict_type"):
             message = f"{message} (got {_show_value(err['input'])})"
+            value = err["input"]
+            if kind == "string_type" and isinstance(value, int | float) and not isinstance(value, bool):
+                message += _number_for_string_hint(value)
         issues.append(ConfigIssue(key_path(top_key, loc), message))
     return issues
