@@ -324,22 +324,15 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
-def prepare_out_dir(out_dir: Path, *, build_root: Path | None = None) -> None:
-    """Empty ``out_dir`` for a new plan, deleting only what is provably this tool's own output.
-
-    ``out_dir`` must not be a symbolic link. With ``build_root`` (the default ``build/`` of the
-    project) it must resolve to a direct child of ``build_root``, which must not be a link either.
-    An existing folder anywhere else is replaced only if a previous plan wrote it (it holds the
-    marker file) or it is empty; otherwise nothing is deleted and ``PlanError`` is raised.
-    """
+def check_out_dir(out_dir: Path, *, build_root: Path | None = None) -> None:
+    """Refuse an output folder this tool may not replace (``PlanError``); see ``prepare_out_dir``."""
     if out_dir.is_symlink():
         raise PlanError(f"output folder {out_dir} is a symbolic link; refusing to write through it")
     resolved = out_dir.resolve()
     if build_root is not None:
         if build_root.is_symlink():
             raise PlanError(f"{build_root} is a symbolic link; refusing to write through it")
-        real_build = build_root.resolve()
-        if resolved.parent != real_build:
+        if resolved.parent != build_root.resolve():
             raise PlanError(f"output folder {out_dir} is not inside {build_root}; refusing to write there")
     if _inside(Path.cwd().resolve(), resolved) or _inside(PROJECT_ROOT.resolve(), resolved):
         raise PlanError(f"output folder {out_dir} contains the project or the working directory; refusing")
@@ -353,8 +346,20 @@ def prepare_out_dir(out_dir: Path, *, build_root: Path | None = None) -> None:
             f"output folder {out_dir} is not empty and was not written by this tool; not deleting it"
             " (choose a new or empty folder)"
         )
-    # rmtree does not follow symbolic links inside the tree (rmtree.avoids_symlink_attacks on Linux).
-    shutil.rmtree(out_dir)
+
+
+def prepare_out_dir(out_dir: Path, *, build_root: Path | None = None) -> None:
+    """Empty ``out_dir`` for a new plan, deleting only what is provably this tool's own output.
+
+    ``out_dir`` must not be a symbolic link. With ``build_root`` (the default ``build/`` of the
+    project) it must resolve to a direct child of ``build_root``, which must not be a link either.
+    An existing folder anywhere else is replaced only if a previous plan wrote it (it holds the
+    marker file) or it is empty; otherwise nothing is deleted and ``PlanError`` is raised.
+    """
+    check_out_dir(out_dir, build_root=build_root)
+    if out_dir.exists():
+        # rmtree does not follow symbolic links inside the tree (rmtree.avoids_symlink_attacks on Linux).
+        shutil.rmtree(out_dir)
 
 
 def write_artefacts(
@@ -481,6 +486,7 @@ def _plan(stack: str, out: Path | None, stack_dir: Path) -> int:
     check_stack_name(stack)
     build_root = None if out is not None else PROJECT_ROOT / "build"
     out_dir = out if out is not None else default_out_dir(stack)
+    check_out_dir(out_dir, build_root=build_root)  # before any work
     result = evaluate_stack(stack, raw_config=read_stack_file(stack, stack_dir))
     violations = policy_violations(result, stack)
     write_artefacts(result, violations, out_dir, build_root=build_root)

@@ -111,7 +111,13 @@ def _yaml_error(name: str, error: yaml.YAMLError) -> StackFileError:
         mark = error.problem_mark or error.context_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = error.problem or error.context or "invalid YAML"
-        context = f" ({error.context})" if error.context and error.problem else ""
+        context = ""
+        if error.context and error.problem:
+            started = error.context_mark
+            context = f" ({error.context}"
+            if started is not None and started is not mark:
+                context += f" started at line {started.line + 1}, column {started.column + 1}"
+            context += ")"
         return StackFileError(f"{name}: invalid YAML{where}: {problem}{context}")
     return StackFileError(f"{name}: invalid YAML: {type(error).__name__}")
 
@@ -157,7 +163,10 @@ def load_stack_document(path: Path) -> dict[str, Any]:
     except OSError as error:
         raise StackFileError(f"{name}: cannot be read ({error.strerror or type(error).__name__})") from None
     text = _decode(name, data)
-    loader = _StackFileLoader(text)
+    try:
+        loader = _StackFileLoader(text)
+    except yaml.YAMLError as error:  # the reader checks every character up front
+        raise _yaml_error(name, error) from None
     try:
         node = loader.get_single_node()
         if node is None:
