@@ -480,10 +480,30 @@ def test_duplicate_urn_fails_the_plan_like_the_engine(tmp_path: Path) -> None:
     before = snapshot(project)
     proc = run_cli(project, ["dev"])
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert "Duplicate resource URN 'urn:pulumi:dev::ai-observability::aws:sqs/queue:Queue::same-name'" in proc.stderr
+    urn = "urn:pulumi:dev::ai-observability::pulumi:pulumi:Stack$aws:sqs/queue:Queue::same-name"
+    assert f"Duplicate resource URN '{urn}'" in proc.stderr
     assert "try giving it a unique name" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert changes_outside(before, snapshot(project), None) == []
+
+
+def test_mock_runner_refuses_a_second_registration_of_one_urn() -> None:
+    import pulumi
+
+    from tools.mock_run import DuplicateUrnError, RegisteredResource, run_under_mocks
+
+    def twice() -> None:
+        pulumi.ComponentResource("test:index:Thing", "one")
+        pulumi.ComponentResource("test:index:Thing", "one")
+
+    def distinct() -> None:
+        parent = pulumi.ComponentResource("test:index:Thing", "one")
+        pulumi.ComponentResource("test:index:Thing", "one", opts=pulumi.ResourceOptions(parent=parent))
+
+    with pytest.raises(DuplicateUrnError, match=r"Duplicate resource URN '.*test:index:Thing::one'"):
+        run_under_mocks(twice, stack="dev", region="eu-central-1", resource_class=RegisteredResource)
+    run = run_under_mocks(distinct, stack="dev", region="eu-central-1", resource_class=RegisteredResource)
+    assert len(run.resources) == 2  # same name, different parents: different URNs
 
 
 # ---------------------------------------------------------------------------------------------
