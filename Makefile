@@ -4,6 +4,8 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STACK  ?= dev
+# Passed to recipes through the environment ("$$STACK"), never pasted into a shell command line.
+export STACK
 CHECKOV_VENV := .venv-checkov
 
 .PHONY: venv plan plans lint typecheck actionlint pytest test checkov-venv clean
@@ -27,11 +29,25 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 
 ## plan: the offline plan (credential-free preview) of STACK (default dev) into build/$(STACK)/
 plan: venv
-	$(BIN)/python -m tools.plan $(STACK)
+	$(BIN)/python -m tools.plan -- "$$STACK"
 
-## plans: the offline plan of every committed stack
+## plans: the offline plan of every committed stack. A file name that is no valid Pulumi stack name
+## (1-100 of [A-Za-z0-9_.-], not "." or "..") stops the run before anything is planned or written.
 plans: venv
-	@set -e; for f in Pulumi.*.yaml; do s=$${f#Pulumi.}; s=$${s%.yaml}; $(BIN)/python -m tools.plan $$s; done
+	@set -e; \
+	for f in Pulumi.*.yaml; do \
+	  [ -e "$$f" ] || continue; \
+	  s=$${f#Pulumi.}; s=$${s%.yaml}; \
+	  case "$$s" in \
+	    ""|.|..|*[!A-Za-z0-9_.-]*) echo "error: $$f: not a valid stack name (letters, digits, '-', '_', '.'; not '.' or '..')" >&2; exit 2;; \
+	  esac; \
+	  if [ $${#s} -gt 100 ]; then echo "error: $$f: a stack name cannot exceed 100 characters" >&2; exit 2; fi; \
+	done; \
+	for f in Pulumi.*.yaml; do \
+	  [ -e "$$f" ] || continue; \
+	  s=$${f#Pulumi.}; s=$${s%.yaml}; \
+	  $(BIN)/python -m tools.plan -- "$$s"; \
+	done
 
 lint: venv
 	$(BIN)/ruff check .

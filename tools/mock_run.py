@@ -24,6 +24,20 @@ from .mock_state import mock_state
 PROJECT = "ai-observability"
 REDACTED = "[secret]"
 
+
+class DuplicateUrnError(Exception):
+    """The program registered two resources with one URN, which the engine refuses.
+
+    The engine's step generator fails the whole deployment with this message (diagnostic 2001,
+    ``sdk/go/common/diag/errors.go`` in pulumi/pulumi) before creating anything; Pulumi's mock
+    monitor would instead overwrite the first resource silently.
+    """
+
+    def __init__(self, urn: str) -> None:
+        self.urn = urn
+        super().__init__(f"Duplicate resource URN '{urn}'; try giving it a unique name")
+
+
 # The Pulumi SDK's own marker for a secret value on the wire: {SIG_KEY: SECRET_SIG, "value": ...}.
 _SIG_KEY = rpc._special_sig_key
 _SECRET_SIG = rpc._special_secret_sig
@@ -164,11 +178,13 @@ def run_under_mocks(
 
     The outputs are what ``program`` returns, or (when it returns None) what it exported with
     ``pulumi.export``. ``on_register`` sees each resource as it is registered (so a caller
-    still knows what was registered when the program raises). ``resource_class``
+    still knows what was registered when the program raises). A second registration of one URN
+    raises ``DuplicateUrnError``, as the engine refuses it. ``resource_class``
     (``RegisteredResource`` or a subclass adding views) is what each record is built as.
     """
     context = InvokeContext(stack=stack, region=region)
     result: MockRun[R] = MockRun()
+    registered_urns: set[str] = set()
 
     class Mocks(pulumi.runtime.Mocks):
         def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
@@ -201,6 +217,9 @@ def run_under_mocks(
 
         def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
             response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+            if response.urn in registered_urns:
+                raise DuplicateUrnError(response.urn)
+            registered_urns.add(response.urn)
             if request.type != "pulumi:pulumi:Stack":
                 inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
                 resource = resource_class(

@@ -10,7 +10,10 @@ pack's own rules over the registered resources and writes ``build/<stack>/``:
 - ``collector/config.yaml``: the rendered collector configuration (when a collector exists);
 - ``policy-report.json``: ``[{policy, enforcement, urn, message}]``.
 
-Exit codes: 0 success, 1 mandatory policy violation, 2 invalid configuration.
+Exit codes: 0 success, 1 mandatory policy violation, 2 the stack cannot be planned (invalid stack
+name, stack file or configuration, invalid policy configuration, or a program the engine would
+refuse, such as one registering a duplicate URN). Nothing is ever written or deleted outside the
+output folder, and no message shows a secret.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import runpy
 import shutil
 import sys
@@ -30,13 +34,14 @@ from typing import Any
 
 import yaml
 
-from .mock_run import PROJECT, RegisteredResource, integral, run_under_mocks
+from .mock_run import PROJECT, DuplicateUrnError, RegisteredResource, integral, run_under_mocks
 
 # Re-exported: the one mock mechanism's helpers are part of this module's interface too.
 from .mock_run import REDACTED as REDACTED
 from .mock_run import is_secret_wrapper as is_secret_wrapper
 from .mock_run import redact as redact
 from .mock_run import unwrap as unwrap
+from .stack_file import StackFileError, load_stack_config
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # libyaml's emitter when PyYAML was built with it (same output, several times faster).
@@ -44,6 +49,41 @@ _YAML_DUMPER: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDump
 EXIT_OK, EXIT_POLICY, EXIT_CONFIG = 0, 1, 2
 
 PlannedResource = RegisteredResource  # one resource the program registered
+
+# Pulumi's stack-name rule (tokens.ParseStackName in pulumi/pulumi sdk/go/common/tokens): 1-100
+# characters from [A-Za-z0-9_.-]. Pulumi itself accepts "." and ".."; here a stack name also
+# names files and the folder build/<stack>/, so those two are refused as well.
+STACK_NAME_MAX = 100
+_STACK_NAME_CHARS = re.compile(r"[A-Za-z0-9_.-]*")
+_PLAN_MARKER = ".offline-plan"  # marks a folder this tool wrote, so it may replace it
+
+
+class PlanError(Exception):
+    """The stack cannot be planned; the message is safe to show (exit code 2)."""
+
+
+def stack_name_problem(stack: str) -> str | None:
+    """Why ``stack`` is not a usable stack name, or None (Pulumi's rule plus no "."/"..")."""
+    if not stack:
+        return "a stack name may not be empty"
+    if len(stack) > STACK_NAME_MAX:
+        return f"a stack name cannot exceed {STACK_NAME_MAX} characters"
+    match = _STACK_NAME_CHARS.match(stack)
+    end = match.end() if match else 0
+    if end != len(stack):
+        return (
+            "a stack name may only contain alphanumeric, hyphens, underscores, or periods:"
+            f" invalid character {stack[end]!r} at position {end}"
+        )
+    if stack in (".", ".."):
+        return f"{stack!r} is not a stack name (it names a directory)"
+    return None
+
+
+def check_stack_name(stack: str) -> None:
+    problem = stack_name_problem(stack)
+    if problem is not None:
+        raise PlanError(f"invalid stack name {stack!r}: {problem}")
 
 
 @dataclass
@@ -66,13 +106,28 @@ class PlanResult:
 
 
 def read_stack_file(stack: str, root: Path = PROJECT_ROOT) -> dict[str, Any]:
+    """The ``config:`` of ``Pulumi.<stack>.yaml``, checked as a committed file.
+
+    Raises ``PlanError`` (bad stack name), ``FileNotFoundError``, ``StackFileError`` (the file
+    is not a readable stack file) or ``ConfigError`` (keys Pulumi refuses, a typo of the project
+    namespace, a secret stored in plain text).
+    """
+    from components.config import ConfigError
+    from components.config.pulumi_source import config_key_issues, plaintext_secret_issues
+
+    check_stack_name(stack)
     path = root / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         raise FileNotFoundError(f"no stack file {path.name} in {root}")
-    document = yaml.safe_load(path.read_text()) or {}
-    config = document.get("config") or {}
-    if not isinstance(config, dict):
-        raise ValueError(f"{path.name}: 'config' must be a mapping")
+    config = load_stack_config(path)
+
+    def encrypted(key: str) -> bool:
+        value = config.get(key)
+        return isinstance(value, dict) and set(value) == {"secure"}
+
+    issues = config_key_issues(config) + plaintext_secret_issues(config, encrypted, stack, path.name)
+    if issues:
+        raise ConfigError(issues)
     return config
 
 
@@ -186,9 +241,14 @@ def evaluate_stack(
     ``raw_config`` defaults to ``Pulumi.<stack>.yaml``; ``env`` to ``os.environ`` (only the
     secret fallbacks such as ``DT_API_TOKEN`` are read from it).
     """
-    from components.config import parse_stack_config
+    from components.config import ConfigError, parse_stack_config
+    from components.config.pulumi_source import config_key_issues
 
+    check_stack_name(stack)
     raw = dict(read_stack_file(stack) if raw_config is None else raw_config)
+    key_issues = config_key_issues(raw)
+    if key_issues:
+        raise ConfigError(key_issues)
     environment = dict(os.environ if env is None else env)
     config, secret_keys, placeholders = engine_config(raw, environment)
     with _environment(environment):
@@ -223,13 +283,14 @@ def kubernetes_manifest(resource: PlannedResource) -> dict[str, Any] | None:
 
 
 def manifest_filename(manifest: Mapping[str, Any]) -> str:
+    """``<kind>-<namespace>-<name>.yaml``, lower case; anything but [a-z0-9_-] becomes "-"."""
     metadata = manifest.get("metadata") or {}
     parts = [
         str(manifest.get("kind", "object")),
         str(metadata.get("namespace") or "cluster"),
         str(metadata.get("name")),
     ]
-    return "-".join(p.lower().replace(".", "-") for p in parts) + ".yaml"
+    return "-".join(re.sub(r"[^a-z0-9_-]", "-", p.lower()) for p in parts)[:200] + ".yaml"
 
 
 def collector_config_text(result: PlanResult) -> str | None:
@@ -254,10 +315,63 @@ def plan_document(result: PlanResult) -> dict[str, Any]:
     }
 
 
-def write_artefacts(result: PlanResult, violations: Sequence[Mapping[str, Any]], out_dir: Path) -> None:
+def default_out_dir(stack: str, root: Path = PROJECT_ROOT) -> Path:
+    check_stack_name(stack)
+    return root / "build" / stack
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def check_out_dir(out_dir: Path, *, build_root: Path | None = None) -> None:
+    """Refuse an output folder this tool may not replace (``PlanError``); see ``prepare_out_dir``."""
+    if out_dir.is_symlink():
+        raise PlanError(f"output folder {out_dir} is a symbolic link; refusing to write through it")
+    resolved = out_dir.resolve()
+    if build_root is not None:
+        if build_root.is_symlink():
+            raise PlanError(f"{build_root} is a symbolic link; refusing to write through it")
+        if resolved.parent != build_root.resolve():
+            raise PlanError(f"output folder {out_dir} is not inside {build_root}; refusing to write there")
+    if _inside(Path.cwd().resolve(), resolved) or _inside(PROJECT_ROOT.resolve(), resolved):
+        raise PlanError(f"output folder {out_dir} contains the project or the working directory; refusing")
+    if not out_dir.exists():
+        return
+    if not out_dir.is_dir():
+        raise PlanError(f"output folder {out_dir} exists and is not a folder; not replacing it")
+    ours = (out_dir / _PLAN_MARKER).is_file() or build_root is not None
+    if not ours and any(out_dir.iterdir()):
+        raise PlanError(
+            f"output folder {out_dir} is not empty and was not written by this tool; not deleting it"
+            " (choose a new or empty folder)"
+        )
+
+
+def prepare_out_dir(out_dir: Path, *, build_root: Path | None = None) -> None:
+    """Empty ``out_dir`` for a new plan, deleting only what is provably this tool's own output.
+
+    ``out_dir`` must not be a symbolic link. With ``build_root`` (the default ``build/`` of the
+    project) it must resolve to a direct child of ``build_root``, which must not be a link either.
+    An existing folder anywhere else is replaced only if a previous plan wrote it (it holds the
+    marker file) or it is empty; otherwise nothing is deleted and ``PlanError`` is raised.
+    """
+    check_out_dir(out_dir, build_root=build_root)
     if out_dir.exists():
+        # rmtree does not follow symbolic links inside the tree (rmtree.avoids_symlink_attacks on Linux).
         shutil.rmtree(out_dir)
+
+
+def write_artefacts(
+    result: PlanResult,
+    violations: Sequence[Mapping[str, Any]],
+    out_dir: Path,
+    *,
+    build_root: Path | None = None,
+) -> None:
+    prepare_out_dir(out_dir, build_root=build_root)
     (out_dir / "manifests").mkdir(parents=True)
+    (out_dir / _PLAN_MARKER).write_text("written by python -m tools.plan; replaced on the next run\n")
     (out_dir / "plan.json").write_text(json.dumps(plan_document(result), indent=2, sort_keys=False) + "\n")
     for resource in result.resources:
         manifest = kubernetes_manifest(resource)
@@ -304,10 +418,38 @@ def summary(result: PlanResult, violations: Sequence[Mapping[str, Any]], out_dir
     return "\n".join(lines)
 
 
-def policy_violations(result: PlanResult, stack: str) -> list[dict[str, Any]]:
-    from policies.runner import load_pack_config, run_policies
+def pack_config(stack: str) -> dict[str, Any]:
+    """``policies/config/<stack>.json`` (or {}); ``PlanError`` naming the file when it is invalid."""
+    from policies.runner import CONFIG_DIR, load_pack_config
 
-    return [v.as_dict() for v in run_policies(result.resources, load_pack_config(stack))]
+    check_stack_name(stack)
+    name = f"policies/config/{stack}.json"
+    try:
+        return load_pack_config(stack)
+    except json.JSONDecodeError as error:
+        raise PlanError(f"{name}: invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}") from None
+    except UnicodeDecodeError as error:
+        raise PlanError(f"{name}: not valid UTF-8 text (byte {error.start})") from None
+    except RecursionError:
+        raise PlanError(f"{name}: nesting too deep") from None
+    except ValueError as error:  # the runner's own message names the file
+        text = str(error).replace(str(CONFIG_DIR / f"{stack}.json"), name)
+        raise PlanError(text if text.startswith(name) else f"{name}: {text}") from None
+    except OSError as error:
+        raise PlanError(f"{name}: cannot be read ({error.strerror or type(error).__name__})") from None
+
+
+def policy_violations(result: PlanResult, stack: str) -> list[dict[str, Any]]:
+    from policies.runner import run_policies
+
+    return [v.as_dict() for v in run_policies(result.resources, pack_config(stack))]
+
+
+def _fail(message: str) -> int:
+    from components.config.errors import redact_text
+
+    print(f"error: {redact_text(message)}", file=sys.stderr)
+    return EXIT_CONFIG
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -321,25 +463,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="directory holding Pulumi.<stack>.yaml (default: the project root); the program is always this project's",
     )
     args = parser.parse_args(argv)
+    try:
+        return _plan(args.stack, args.out, args.stack_dir)
+    except Exception as error:  # every failure is exit 2 with a redacted one-line reason, never a traceback
+        return _fail(_describe(error))
 
+
+def _describe(error: BaseException) -> str:
     from components.config import ConfigError
 
-    out_dir = args.out or PROJECT_ROOT / "build" / args.stack
-    try:
-        result = evaluate_stack(args.stack, raw_config=read_stack_file(args.stack, args.stack_dir))
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_CONFIG
-    except (FileNotFoundError, ValueError, yaml.YAMLError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_CONFIG
-    try:
-        violations = policy_violations(result, args.stack)
-    except ValueError as error:  # an invalid policies/config/<stack>.json
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_CONFIG
-    write_artefacts(result, violations, out_dir)
-    print(summary(result, violations, out_dir))
+    if isinstance(error, ConfigError | PlanError | StackFileError | FileNotFoundError | DuplicateUrnError):
+        return str(error)
+    if isinstance(error, RecursionError | MemoryError):
+        return f"the configuration is too large or too deeply nested to plan ({type(error).__name__})"
+    text = str(error).strip()
+    if "invalid stack configuration" in text:  # the program's own ConfigError, raised as a RunError
+        return text[text.index("invalid stack configuration") :]
+    return f"the program failed under the offline plan: {type(error).__name__}: {text}"
+
+
+def _plan(stack: str, out: Path | None, stack_dir: Path) -> int:
+    check_stack_name(stack)
+    build_root = None if out is not None else PROJECT_ROOT / "build"
+    out_dir = out if out is not None else default_out_dir(stack)
+    check_out_dir(out_dir, build_root=build_root)  # before any work
+    result = evaluate_stack(stack, raw_config=read_stack_file(stack, stack_dir))
+    violations = policy_violations(result, stack)
+    write_artefacts(result, violations, out_dir, build_root=build_root)
+    from components.config.errors import redact_text
+
+    print(redact_text(summary(result, violations, out_dir)))
     return EXIT_POLICY if any(v["enforcement"] == "mandatory" for v in violations) else EXIT_OK
 
 

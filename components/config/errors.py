@@ -18,6 +18,65 @@ from ._base import NAMESPACE
 _SUBKEY_MARK = "@"
 _MAX_VALUE_CHARS = 80
 
+REDACTED_MARK = "[redacted]"
+
+# Secret-shaped text that may sit inside a value an error would otherwise echo.
+_SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # Credentials in a URL (RFC 3986 userinfo): scheme://user:password@host or scheme://token@host.
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\s'\"]+@"), rf"\1{REDACTED_MARK}@"),
+    # Dynatrace tokens: dt0<letter><2 digits>.<public part>.<secret part> (classic dt0c01, platform dt0s16, ...).
+    (re.compile(r"\bdt0[a-z][0-9]{2}\.[A-Za-z0-9]+(?:\.[A-Za-z0-9]+)?"), f"dt0…{REDACTED_MARK}"),
+    # NVIDIA NGC personal/service keys.
+    (re.compile(r"\bnvapi-[A-Za-z0-9_-]+"), f"nvapi-{REDACTED_MARK}"),
+    # AWS access key ids and JSON Web Tokens.
+    (re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"), REDACTED_MARK),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), REDACTED_MARK),
+    # Authorization header values and credential-named query parameters or assignments.
+    (re.compile(r"(?i)\b(bearer|api-token|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), rf"\1 {REDACTED_MARK}"),
+    (
+        re.compile(r"(?i)\b((?:api[_-]?)?(?:token|key|secret|password|passwd|pwd)s?=)[^&\s'\"]+"),
+        rf"\1{REDACTED_MARK}",
+    ),
+)
+_KNOWN_SECRETS: set[str] = set()
+_MIN_KNOWN_SECRET_CHARS = 8
+
+
+def remember_secret(value: str) -> None:
+    """Make ``redact_text`` hide ``value`` wherever it appears (the configured secret values)."""
+    if len(value) >= _MIN_KNOWN_SECRET_CHARS:
+        _KNOWN_SECRETS.add(value)
+
+
+# Values that are credentials by their shape, named for the message that refuses them in plain config.
+_CREDENTIAL_SHAPES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\bdt0[a-z][0-9]{2}\.[A-Za-z0-9]{8,}\.[A-Za-z0-9]{16,}"), "a Dynatrace token"),
+    (re.compile(r"\bnvapi-[A-Za-z0-9_-]{16,}"), "an NGC API key"),
+    (re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"), "an AWS access key id"),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}"), "a JSON Web Token"),
+    (re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://[^/?#@\s]+@"), "a URL with credentials"),
+)
+
+
+def credential_kind(text: str) -> str | None:
+    """What kind of credential ``text`` holds by its shape, or None."""
+    for pattern, kind in _CREDENTIAL_SHAPES:
+        if pattern.search(text):
+            return kind
+    return None
+
+
+def redact_text(text: str) -> str:
+    """``text`` with every secret-shaped part and every known secret value replaced by ``[redacted]``.
+
+    Every message shown to a user (config errors, the plan's errors) passes through here.
+    """
+    for secret in sorted(_KNOWN_SECRETS, key=len, reverse=True):
+        text = text.replace(secret, REDACTED_MARK)
+    for pattern, replacement in _SECRET_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
 
 @dataclass(frozen=True)
 class ConfigIssue:
@@ -27,11 +86,11 @@ class ConfigIssue:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
+        return redact_text(f"{self.path}: {self.message}")
 
 
 class ConfigError(Exception):
-    """The stack configuration is invalid; ``str()`` lists every issue, one per line."""
+    """The stack configuration is invalid; ``str()`` lists every issue, one per line (secrets redacted)."""
 
     def __init__(self, issues: Sequence[ConfigIssue]) -> None:
         self.issues = list(issues)
@@ -65,8 +124,18 @@ def key_path(top_key: str, loc: Iterable[str | int] = ()) -> str:
 
 
 def _show_value(value: Any) -> str:
-    text = repr(value)
+    text = redact_text(repr(value))
     return text if len(text) <= _MAX_VALUE_CHARS else text[: _MAX_VALUE_CHARS - 3] + "..."
+
+
+def _number_for_string_hint(value: int | float) -> str:
+    """Why a YAML number reached a string field, and the fix (``version: 1.30`` reads as 1.3)."""
+    if isinstance(value, float):
+        return (
+            f"; YAML reads an unquoted {value!r} as a number and drops trailing zeros (1.30 becomes 1.3):"
+            ' quote it as meant, e.g. "1.30"'
+        )
+    return f'; YAML reads an unquoted {value!r} as a number: quote it, e.g. "{value}"'
 
 
 def _allowed_keys(model: type[BaseModel], loc: Sequence[str | int]) -> list[str] | None:
@@ -130,10 +199,8 @@ def _type_message(kind: str, value: Any, field: FieldInfo | None) -> str | None:
     if kind == "bool_type":
         return f"must be a boolean (allowed: true, false), not {shown}"
     if kind == "string_type":
-        hint = ""
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            hint = '; quote it in YAML ("1.30", not 1.30: an unquoted number loses digits such as a trailing 0)'
-        return f"must be a string, not {shown}{hint}"
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        return f"must be a string, not {shown}{_number_for_string_hint(value) if number else ''}"
     return None
 
 

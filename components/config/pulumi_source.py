@@ -1,14 +1,82 @@
-"""Reading the raw stack configuration from the Pulumi runtime (the only place that does)."""
+"""Reading the raw stack configuration from the Pulumi runtime (the only place that does), and the
+checks that concern the configuration's keys rather than any one section."""
 
 from __future__ import annotations
 
+import difflib
 import os
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import pulumi
 from pulumi.runtime import config as runtime_config
 
+from ._base import NAMESPACE
+from .errors import ConfigError, ConfigIssue, key_path
+from .secrets import SECRET_KEYS
 from .stack import StackConfig, parse_stack_config
+
+# How close a namespace must be to ours to be read as a typo of it (difflib ratio).
+_NEAR_MISS_RATIO = 0.8
+
+
+def _near_miss(namespace: str) -> bool:
+    if namespace == NAMESPACE:
+        return False
+    folded = namespace.lower().replace("_", "-").replace(".", "-")
+    return folded == NAMESPACE or difflib.SequenceMatcher(None, folded, NAMESPACE).ratio() >= _NEAR_MISS_RATIO
+
+
+def config_key_issues(keys: Iterable[object]) -> list[ConfigIssue]:
+    """Keys Pulumi would refuse (not ``<namespace>:<name>``) and namespaces that are typos of ours.
+
+    A key in a misspelt namespace (``ai-observabilty:governance``) would otherwise be ignored and
+    its section silently replaced by defaults.
+    """
+    issues: list[ConfigIssue] = []
+    for key in keys:
+        if not isinstance(key, str):
+            issues.append(
+                ConfigIssue(repr(key), f"is not a configuration key: keys are strings {NAMESPACE}:<name> (quote it)")
+            )
+            continue
+        namespace, colon, name = key.partition(":")
+        if not colon or not namespace or not name:
+            issues.append(
+                ConfigIssue(
+                    key,
+                    "is not a configuration key: keys have the form <namespace>:<name>,"
+                    f" e.g. {NAMESPACE}:{name or key}",
+                )
+            )
+        elif _near_miss(namespace):
+            issues.append(
+                ConfigIssue(
+                    key,
+                    f"unknown namespace {namespace!r}; did you mean {NAMESPACE}:{name}?"
+                    f" (this project's keys are {NAMESPACE}:<key>)",
+                )
+            )
+    return issues
+
+
+def plaintext_secret_issues(
+    raw: Mapping[str, Any], is_secret: Callable[[str], bool], stack: str, where: str
+) -> list[ConfigIssue]:
+    """Secret keys whose value is stored in plain text (``where`` names the file or the source)."""
+    issues: list[ConfigIssue] = []
+    for key in sorted(SECRET_KEYS):
+        full_key = f"{NAMESPACE}:{key}"
+        if full_key in raw and not is_secret(full_key):
+            issues.append(
+                ConfigIssue(
+                    key_path(key),
+                    f"is stored in plain text in {where}; secrets must be encrypted: delete that line, run"
+                    f" `pulumi config set --secret {key} --stack {stack}` (it prompts for the value), and rotate"
+                    " the credential since it was exposed (value not shown)",
+                )
+            )
+    return issues
 
 
 def raw_pulumi_config() -> dict[str, Any]:
@@ -20,4 +88,14 @@ def raw_pulumi_config() -> dict[str, Any]:
 
 def load_from_pulumi() -> StackConfig:
     """Validated configuration of the running stack; raises ``ConfigError``."""
-    return parse_stack_config(raw_pulumi_config(), os.environ, stack=pulumi.get_stack())
+    raw = raw_pulumi_config()
+    stack = pulumi.get_stack()
+    issues = config_key_issues(raw)
+    issues += plaintext_secret_issues(raw, runtime_config.is_config_secret, stack, f"Pulumi.{stack}.yaml")
+    try:
+        config = parse_stack_config(raw, os.environ, stack=stack)
+    except ConfigError as error:
+        raise ConfigError([*issues, *error.issues]) from None
+    if issues:
+        raise ConfigError(issues)
+    return config

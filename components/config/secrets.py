@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import pulumi
 
-from .errors import ConfigIssue, key_path
+from .errors import ConfigIssue, key_path, remember_secret
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,7 @@ def parse_secrets(raw: Mapping[str, object], env: Mapping[str, str]) -> tuple[St
             issues.append(ConfigIssue(source, "must be a non-empty string (value not shown)"))
             continue
         value = value.strip()
+        remember_secret(value)  # never echoed by any error message from here on
         if spec.pattern is not None and not spec.pattern.match(value):
             issues.append(ConfigIssue(source, f"must be {spec.shape}{_wrong_kind(value)} (value not shown)"))
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from ._base import NAMESPACE
 from .collector import CollectorConfig, KongConfig
 from .cross_checks import cross_check
 from .dynatrace import DynatraceConfig
-from .errors import ConfigError, ConfigIssue, issues_from_validation, key_path
+from .errors import ConfigError, ConfigIssue, credential_kind, issues_from_validation, key_path
 from .event_forwarding import EventForwardingConfig
 from .governance import GovernanceConfig
 from .guardrails import GuardrailsConfig
@@ -92,9 +93,51 @@ def _decode(value: Any) -> Any:
     return value
 
 
+# AWS region codes ("Regions and Zones"): us-east-1, eu-central-2, us-gov-west-1, cn-north-1, ...
+_AWS_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+
+
 def _aws_region(raw: Mapping[str, Any], env: Mapping[str, str]) -> str | None:
     value = raw.get("aws:region") or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
     return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _credential_issues(key: str, value: Any, loc: tuple[str | int, ...] = ()) -> list[ConfigIssue]:
+    """Plain (non-secret) config values shaped like credentials: refused, never shown.
+
+    Plain config is stored and displayed in clear (stack file, state, previews, the offline plan).
+    """
+    if isinstance(value, str):
+        kind = credential_kind(value)
+        if kind is None:
+            return []
+        return [
+            ConfigIssue(
+                key_path(key, loc),
+                f"looks like {kind}: credentials never go in plain config, where they are stored and shown in "
+                f"clear; keep it in a secret key ({', '.join(SECRET_KEYS)}) set with `pulumi config set --secret`",
+            )
+        ]
+    if isinstance(value, Mapping):
+        return [i for k, v in value.items() for i in _credential_issues(key, v, (*loc, str(k)))]
+    if isinstance(value, list):
+        return [i for n, v in enumerate(value) for i in _credential_issues(key, v, (*loc, n))]
+    return []
+
+
+def _region_issues(raw: Mapping[str, Any], env: Mapping[str, str]) -> list[ConfigIssue]:
+    """The region names every ARN the stack builds: a malformed one is refused, never shown."""
+    for source, value in (
+        ("aws:region", raw.get("aws:region")),
+        ("AWS_REGION", env.get("AWS_REGION")),
+        ("AWS_DEFAULT_REGION", env.get("AWS_DEFAULT_REGION")),
+    ):
+        if value is None or value == "":
+            continue
+        if not isinstance(value, str) or not _AWS_REGION.fullmatch(value.strip()):
+            return [ConfigIssue(source, "must be an AWS region code such as us-east-1 or eu-central-1")]
+        return []
+    return []
 
 
 _TAG_PUNCTUATION = frozenset("_.:/=+-@")
@@ -171,6 +214,10 @@ def parse_stack_config(raw: Mapping[str, Any], env: Mapping[str, str], stack: st
 
     secrets, secret_issues = parse_secrets({k: v for k, v in ours.items() if k in SECRET_KEYS}, env)
     issues.extend(secret_issues)
+    issues.extend(_region_issues(raw, env))
+    for key, value in ours.items():
+        if key not in SECRET_KEYS:
+            issues.extend(_credential_issues(key, value))
     if issues:
         raise ConfigError(issues)
 
