@@ -55,9 +55,7 @@ def test_rejected_url_with_credentials_is_not_echoed() -> None:
 def test_number_for_a_version_string_suggests_quoting() -> None:
     raw = stack_file("dev")
     raw[f"{NS}:eks"]["version"] = 1.30
-    with pytest.raises(
-        ConfigError, match=r'ai-observability:eks\.version: .*1\.3.*quote it as meant, e\.g\. "1\.30"'
-    ):
+    with pytest.raises(ConfigError, match=r'ai-observability:eks\.version: .*1\.3.*quote it as meant, e\.g\. "1\.30"'):
         parse_stack_config(raw, {})
 
 
