@@ -23,6 +23,7 @@ import pulumi
 import pulumi_aws as aws
 from pulumi_aws.eks import NodeGroupScalingConfigArgsDict, NodeGroupTaintArgsDict, NodeGroupUpdateConfigArgsDict
 
+from .aws_iam import create_node_role
 from .config import GpuNodeGroupConfig
 from .config.kubernetes import (
     DCGM_EXPORTER_LABEL,
@@ -31,7 +32,6 @@ from .config.kubernetes import (
     GPU_TAINT_KEY,
     GPU_TAINT_VALUE,
 )
-from .eks_cluster import create_node_role
 
 
 def node_labels(group: GpuNodeGroupConfig) -> dict[str, str]:
