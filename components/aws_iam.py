@@ -3,7 +3,8 @@
 Policy JSON is built here rather than through the ``getPolicyDocument`` invoke. Two formats exist
 and both are kept byte for byte (a changed document is a changed input): ``policy_json``
 (indented, with ``Sid``s; the Bedrock / EventBridge / S3 policies) and ``assume_role_policy``
-(compact, no ``Sid``; the EKS cluster, node and Pod Identity roles).
+(compact, no ``Sid``; the EKS cluster, node and Pod Identity roles). Also the EKS node role
+shared by the system and GPU node groups.
 """
 
 from __future__ import annotations
@@ -17,6 +18,13 @@ import pulumi_aws as aws
 
 Statement = dict[str, Any]
 Conditions = Mapping[str, Mapping[str, pulumi.Input[str]]]
+
+# Managed policies a node's instance role needs to join the cluster, pull images and run the VPC CNI.
+NODE_POLICIES: tuple[str, ...] = (
+    "AmazonEKSWorkerNodePolicy",
+    "AmazonEC2ContainerRegistryReadOnly",
+    "AmazonEKS_CNI_Policy",
+)
 
 
 def caller_context(parent: pulumi.Resource) -> tuple[pulumi.Output[str], pulumi.Output[str], pulumi.Output[str]]:
@@ -143,3 +151,33 @@ def managed_service_role(
         attachment, role=role.name, policy_arn=managed_policy_arn(partition, policy), opts=child
     )
     return role, attached
+
+
+def node_policy_attachment_name(name: str, policy: str) -> str:
+    """Resource name of ``policy``'s attachment to node role ``<name>-role``."""
+    return f"{name}-{policy.lower().replace('_', '-')}"
+
+
+def create_node_role(
+    name: str, *, description: str, partition: pulumi.Input[str], tags: Mapping[str, str], parent: pulumi.Resource
+) -> tuple[aws.iam.Role, list[aws.iam.RolePolicyAttachment]]:
+    """An EKS node instance role ``<name>-role`` with ``NODE_POLICIES`` attached (children of
+    ``parent``); a node group must depend on the attachments, or its nodes fail to join."""
+    child = pulumi.ResourceOptions(parent=parent)
+    role = aws.iam.Role(
+        f"{name}-role",
+        assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
+        description=description,
+        tags=dict(tags),
+        opts=child,
+    )
+    attachments = [
+        aws.iam.RolePolicyAttachment(
+            node_policy_attachment_name(name, policy),
+            role=role.name,
+            policy_arn=managed_policy_arn(partition, policy),
+            opts=child,
+        )
+        for policy in NODE_POLICIES
+    ]
+    return role, attachments

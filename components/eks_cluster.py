@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import pulumi
 import pulumi_aws as aws
@@ -24,22 +24,19 @@ from pulumi_aws.eks import (
     ClusterEncryptionConfigArgsDict,
     ClusterVpcConfigArgsDict,
     NodeGroupScalingConfigArgsDict,
+    NodeGroupUpdateConfigArgsDict,
 )
 
-from .aws_iam import assume_role_policy, managed_policy_arn, managed_service_role
+from .aws_iam import create_node_role, managed_service_role
 from .config import EksConfig
 from .kube_provider import k8s_labels
 
-# Managed policies a node's instance role needs to join the cluster, pull images and run the VPC CNI.
-NODE_POLICIES: tuple[str, ...] = (
-    "AmazonEKSWorkerNodePolicy",
-    "AmazonEC2ContainerRegistryReadOnly",
-    "AmazonEKS_CNI_Policy",
-)
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
 CONTROL_PLANE_LOG_TYPES: tuple[str, ...] = ("api", "audit", "authenticator")
 STORAGE_CLASS_NAME = "gp3"
 EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
+SYSTEM_NODE_AMI_TYPE = "AL2023_x86_64_STANDARD"
+SYSTEM_NODE_LABELS: Mapping[str, str] = {"ai-observability/node-role": "system"}
 
 
 @dataclass(frozen=True)
@@ -70,40 +67,92 @@ def lookup_cluster(cluster_name: str) -> ClusterInfo:
     )
 
 
-def create_node_role(
-    name: str, *, description: str, partition: pulumi.Input[str], tags: Mapping[str, str], parent: pulumi.Resource
-) -> tuple[aws.iam.Role, list[aws.iam.RolePolicyAttachment]]:
-    """A node instance role ``<name>-role`` with ``NODE_POLICIES`` attached as ``<name>-<policy>``
-    (children of ``parent``); nodes must depend on the attachments."""
-    child = pulumi.ResourceOptions(parent=parent)
-    role = aws.iam.Role(
-        f"{name}-role",
-        assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
-        description=description,
-        tags=dict(tags),
-        opts=child,
-    )
-    attachments = [
-        aws.iam.RolePolicyAttachment(
-            f"{name}-{policy.lower().replace('_', '-')}",
-            role=role.name,
-            policy_arn=managed_policy_arn(partition, policy),
-            opts=child,
-        )
-        for policy in NODE_POLICIES
-    ]
-    return role, attachments
+# ---------------------------------------------------------------------------------------------
+# Specs: config → resource arguments; pure, no resources
+# ---------------------------------------------------------------------------------------------
 
 
-def _role_slug(arn: str) -> str:
+def role_slug(arn: str) -> str:
     """A stable, name-safe slug for an IAM role ARN (role names are unique per account)."""
     return re.sub(r"[^a-z0-9-]+", "-", arn.rsplit("/", 1)[-1].lower()).strip("-")
+
+
+def control_plane_log_group_name(cluster_name: str) -> str:
+    """The log group EKS writes control-plane logs to (a fixed name per cluster)."""
+    return f"/aws/eks/{cluster_name}/cluster"
+
+
+def vpc_config(config: EksConfig) -> ClusterVpcConfigArgsDict:
+    """The configured subnets; a private endpoint always, a public one only when configured."""
+    return {
+        "subnet_ids": list(config.subnet_ids),
+        "endpoint_private_access": True,
+        "endpoint_public_access": config.endpoint_public_access,
+    }
+
+
+def access_config() -> ClusterAccessConfigArgsDict:
+    """Access entries only (no ``aws-auth`` ConfigMap); the identity running ``pulumi up`` is an
+    admin, since it must reach the API to deploy the NIMs and the collector."""
+    return {"authentication_mode": "API", "bootstrap_cluster_creator_admin_permissions": True}
+
+
+def secrets_encryption(key_arn: pulumi.Input[str]) -> ClusterEncryptionConfigArgsDict:
+    """Envelope encryption of Kubernetes Secrets with ``key_arn``."""
+    return {"provider": {"key_arn": key_arn}, "resources": ["secrets"]}
+
+
+def admin_access_entries(config: EksConfig) -> list[tuple[str, str]]:
+    """``(slug, role ARN)`` of each configured admin role, the slug naming its resources."""
+    return [(role_slug(arn), arn) for arn in config.admin_role_arns]
+
+
+CLUSTER_SCOPE: AccessPolicyAssociationAccessScopeArgsDict = {"type": "cluster"}
+
+
+class SystemNodeGroupSpec(TypedDict):
+    """``aws.eks.NodeGroup`` arguments of the system node group that come from config alone."""
+
+    node_group_name: str
+    subnet_ids: list[str]
+    ami_type: str
+    instance_types: list[str]
+    disk_size: int
+    capacity_type: str
+    scaling_config: NodeGroupScalingConfigArgsDict
+    update_config: NodeGroupUpdateConfigArgsDict
+    labels: dict[str, str]
+
+
+def system_node_group(config: EksConfig) -> SystemNodeGroupSpec:
+    """Untainted on-demand nodes (standard AL2023 AMI) for CoreDNS, the CSI controller and other system pods."""
+    system = config.system_node_group
+    return {
+        "node_group_name": "system",
+        "subnet_ids": list(config.subnet_ids),
+        "ami_type": SYSTEM_NODE_AMI_TYPE,
+        "instance_types": list(system.instance_types),
+        "disk_size": system.disk_size_gib,
+        "capacity_type": "ON_DEMAND",
+        "scaling_config": {
+            "min_size": system.min_size,
+            "desired_size": system.desired_size,
+            "max_size": system.max_size,
+        },
+        "update_config": {"max_unavailable": 1},
+        "labels": dict(SYSTEM_NODE_LABELS),
+    }
 
 
 @dataclass(frozen=True)
 class EksClusterArgs:
     config: EksConfig
     tags: Mapping[str, str]
+
+
+# ---------------------------------------------------------------------------------------------
+# The component
+# ---------------------------------------------------------------------------------------------
 
 
 class EksCluster(pulumi.ComponentResource):
@@ -146,40 +195,25 @@ class EksCluster(pulumi.ComponentResource):
         # EKS writes to this exact name; created first so the retention applies from the start.
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-control-plane-logs",
-            name=f"/aws/eks/{config.cluster_name}/cluster",
+            name=control_plane_log_group_name(config.cluster_name),
             retention_in_days=config.log_retention_days,
             tags=tags,
             opts=child,
         )
-        vpc_config: ClusterVpcConfigArgsDict = {
-            "subnet_ids": list(config.subnet_ids),
-            "endpoint_private_access": True,
-            "endpoint_public_access": config.endpoint_public_access,
-        }
-        access_config: ClusterAccessConfigArgsDict = {
-            "authentication_mode": "API",
-            # The identity running `pulumi up` must reach the API to deploy the NIMs and collector.
-            "bootstrap_cluster_creator_admin_permissions": True,
-        }
-        encryption: ClusterEncryptionConfigArgsDict = {
-            "provider": {"key_arn": secrets_key.arn},
-            "resources": ["secrets"],
-        }
         cluster = aws.eks.Cluster(
             f"{name}-cluster",
             name=config.cluster_name,
             version=config.version,
             role_arn=role.arn,
-            vpc_config=vpc_config,
-            access_config=access_config,
-            encryption_config=encryption,
+            vpc_config=vpc_config(config),
+            access_config=access_config(),
+            encryption_config=secrets_encryption(secrets_key.arn),
             enabled_cluster_log_types=list(CONTROL_PLANE_LOG_TYPES),
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy, log_group]),
         )
 
-        for arn in config.admin_role_arns:
-            slug = _role_slug(arn)
+        for slug, arn in admin_access_entries(config):
             entry = aws.eks.AccessEntry(
                 f"{name}-admin-{slug}",
                 cluster_name=cluster.name,
@@ -188,7 +222,6 @@ class EksCluster(pulumi.ComponentResource):
                 tags=tags,
                 opts=child,
             )
-            scope: AccessPolicyAssociationAccessScopeArgsDict = {"type": "cluster"}
             aws.eks.AccessPolicyAssociation(
                 f"{name}-admin-{slug}-policy",
                 cluster_name=cluster.name,
@@ -196,11 +229,10 @@ class EksCluster(pulumi.ComponentResource):
                 policy_arn=pulumi.Output.concat(
                     "arn:", partition, ":eks::aws:cluster-access-policy/", CLUSTER_ADMIN_POLICY
                 ),
-                access_scope=scope,
+                access_scope=CLUSTER_SCOPE,
                 opts=child,
             )
 
-        system = config.system_node_group
         node_role, node_policies = create_node_role(
             f"{name}-system-node",
             description=f"System nodes of EKS cluster {config.cluster_name}",
@@ -208,25 +240,12 @@ class EksCluster(pulumi.ComponentResource):
             tags=tags,
             parent=self,
         )
-        scaling: NodeGroupScalingConfigArgsDict = {
-            "min_size": system.min_size,
-            "desired_size": system.desired_size,
-            "max_size": system.max_size,
-        }
         system_nodes = aws.eks.NodeGroup(
             f"{name}-system-nodes",
             cluster_name=cluster.name,
-            node_group_name="system",
             version=cluster.version,
             node_role_arn=node_role.arn,
-            subnet_ids=list(config.subnet_ids),
-            ami_type="AL2023_x86_64_STANDARD",
-            instance_types=list(system.instance_types),
-            disk_size=system.disk_size_gib,
-            capacity_type="ON_DEMAND",
-            scaling_config=scaling,
-            update_config={"max_unavailable": 1},
-            labels={"ai-observability/node-role": "system"},
+            **system_node_group(config),
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=node_policies),
         )

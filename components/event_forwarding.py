@@ -1,4 +1,4 @@
-"""Bedrock governance events → Dynatrace business events (seed step 2).
+"""Bedrock governance events → Dynatrace business events.
 
 ``BedrockEventForwarder`` creates:
 
@@ -20,15 +20,16 @@ straight to the dead-letter queue, which the alarms watch.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 from pulumi_aws.cloudtrail import TrailEventSelectorArgsDict
 from pulumi_aws.cloudwatch import (
     EventConnectionAuthParametersArgsDict,
-    EventTargetDeadLetterConfigArgsDict,
     EventTargetHttpTargetArgsDict,
     EventTargetInputTransformerArgsDict,
     EventTargetRetryPolicyArgsDict,
@@ -44,8 +45,7 @@ from .aws_iam import (
 )
 from .config import EventForwardingConfig
 from .config.event_forwarding import MAX_EVENT_PATTERN_CHARS, pattern_text
-from .eventbridge_transform import cloudevent_transformer
-from .invocation_logging import bucket_prefix, create_log_bucket
+from .s3 import bucket_prefix, create_log_bucket
 
 CLOUDEVENT_CONTENT_TYPE = "application/cloudevent+json"
 # AWS/Events metrics of the rule, alarmed when non-zero (EventBridge emits them only then).
@@ -66,8 +66,205 @@ class BedrockEventForwarderArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
+# ---------------------------------------------------------------------------------------------
+# The transformer: any EventBridge event → a CloudEvent (JSON format, spec 1.0) for Dynatrace
+# ---------------------------------------------------------------------------------------------
+
+# Envelope fields EventBridge itself sets: they cannot hold quotes, backslashes or newlines,
+# so they may sit inside the template's quotes (EventBridge inserts quoted values unescaped).
+# Free text lives only in ``detail``, which is passed unquoted (EventBridge emits it as JSON).
+CLOUDEVENT_INPUT_PATHS: dict[str, str] = {
+    "id": "$.id",
+    "source": "$.source",
+    "detailtype": "$.detail-type",
+    "region": "$.region",
+    "account": "$.account",
+    "time": "$.time",
+    "detail": "$.detail",
+}
+
+# CloudEvent extension attributes → the placeholder they carry. Dynatrace's reference template
+# (dynatrace-oss/cloud-snippets, aws/eventbridge-events-to-dynatrace/biz-events.yaml) names two
+# of these ``aws.region`` and ``aws.eventbridge.rule.arn``; CloudEvents 1.0 allows only [a-z0-9]
+# in attribute names.
+CLOUDEVENT_EXTENSIONS: dict[str, str] = {
+    "awsdetailtype": "detailtype",
+    "awsregion": "region",
+    "awsaccount": "account",
+    "awsingestiontime": "aws.events.event.ingestion-time",
+    "awsrulearn": "aws.events.rule-arn",
+}
+
+
+def cloudevent_transformer(event_type: str) -> tuple[dict[str, str], str]:
+    """``(input_paths, input_template)`` turning an EventBridge event into a CloudEvent.
+
+    ``type`` is the constant ``event_type`` (what the OpenPipeline route matches); ``time`` is
+    the event's own ``time`` (for a CloudTrail event: when the API call happened), as in
+    Dynatrace's reference template; when EventBridge ingested the event and the rule that
+    matched it are the ``awsingestiontime`` and ``awsrulearn`` extension attributes; the
+    original detail-type, region and account are extension attributes too; ``data`` is the
+    event's ``detail``.
+    """
+    parts = [
+        '"specversion":"1.0"',
+        '"id":"<id>"',
+        '"source":"<source>"',
+        f'"type":{json.dumps(event_type)}',
+        '"time":"<time>"',
+        '"datacontenttype":"application/json"',
+    ]
+    parts += [f'"{attribute}":"<{placeholder}>"' for attribute, placeholder in CLOUDEVENT_EXTENSIONS.items()]
+    parts.append('"data":<detail>')
+    return dict(CLOUDEVENT_INPUT_PATHS), "{" + ",".join(parts) + "}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Specs: config (and resolved values) → resource arguments; pure, no resources
+# ---------------------------------------------------------------------------------------------
+
+
+def rule_event_pattern(cfg: EventForwardingConfig) -> str:
+    """The rule's event pattern as EventBridge stores it; refused if over the pattern quota."""
+    text = pattern_text(cfg.event_pattern)
+    if len(text) >= MAX_EVENT_PATTERN_CHARS:
+        raise ValueError(
+            f"event pattern has {len(text)} characters; EventBridge allows under {MAX_EVENT_PATTERN_CHARS}"
+        )
+    return text
+
+
+def trail_name(cfg: EventForwardingConfig) -> str:
+    return f"{cfg.name_prefix}-trail"
+
+
+def trail_arn(partition: str, region: str, account: str, name: str) -> str:
+    """The ARN a trail will have, known before it exists (the bucket policy names it)."""
+    return f"arn:{partition}:cloudtrail:{region}:{account}:trail/{name}"
+
+
+def trail_bucket_policy(bucket_arn: str, account_id: str, source_arn: str) -> str:
+    """CloudTrail (for trail ``source_arn`` only) may read the ACL and write under
+    ``AWSLogs/<account>/``, as bucket owner; TLS only."""
+    return policy_json(
+        [
+            service_statement(
+                "CloudTrailAclCheck",
+                "cloudtrail.amazonaws.com",
+                "s3:GetBucketAcl",
+                {"StringEquals": {"aws:SourceArn": source_arn}},
+                resource=bucket_arn,
+            ),
+            service_statement(
+                "CloudTrailWrite",
+                "cloudtrail.amazonaws.com",
+                "s3:PutObject",
+                {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": source_arn}},
+                resource=f"{bucket_arn}/AWSLogs/{account_id}/*",
+            ),
+            deny_insecure_transport(bucket_arn),
+        ]
+    )
+
+
+def trail_event_selector(cfg: EventForwardingConfig) -> TrailEventSelectorArgsDict:
+    """Management events (what carries the Bedrock control-plane calls), no data events."""
+    return {"include_management_events": True, "read_write_type": cfg.trail.management_events}
+
+
+def dead_letter_queue_policy(queue_arn: str, rule_arn: str) -> str:
+    """Only EventBridge, on behalf of rule ``rule_arn``, may send to the queue."""
+    return policy_json(
+        [
+            service_statement(
+                "EventBridgeDeadLetters",
+                "events.amazonaws.com",
+                "sqs:SendMessage",
+                {"ArnEquals": {"aws:SourceArn": rule_arn}},
+                resource=queue_arn,
+            )
+        ]
+    )
+
+
+def api_key_auth(ingest_token: pulumi.Output[str]) -> EventConnectionAuthParametersArgsDict:
+    """``Authorization: Api-Token <token>``, kept a secret."""
+    return {
+        "api_key": {
+            "key": "Authorization",
+            "value": pulumi.Output.secret(pulumi.Output.concat("Api-Token ", ingest_token)),
+        }
+    }
+
+
+class TargetSpec(TypedDict):
+    """``aws.cloudwatch.EventTarget`` arguments that come from config alone."""
+
+    http_target: EventTargetHttpTargetArgsDict
+    input_transformer: EventTargetInputTransformerArgsDict
+    retry_policy: EventTargetRetryPolicyArgsDict
+
+
+def target_spec(cfg: EventForwardingConfig, event_type: str) -> TargetSpec:
+    """The CloudEvent transformer, its content type, and the configured retries."""
+    paths, template = cloudevent_transformer(event_type)
+    return {
+        "http_target": {"header_parameters": {"Content-Type": CLOUDEVENT_CONTENT_TYPE}},
+        "input_transformer": {"input_paths": paths, "input_template": template},
+        "retry_policy": {
+            "maximum_retry_attempts": cfg.retry.maximum_retry_attempts,
+            "maximum_event_age_in_seconds": cfg.retry.maximum_event_age_seconds,
+        },
+    }
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    """One alarm: ``> 0`` of ``metric`` over the configured period, on the rule or the DLQ."""
+
+    suffix: str
+    description: str
+    namespace: str
+    metric: str
+    subject: Literal["rule", "queue"]
+    statistic: str
+
+    @property
+    def dimension(self) -> str:
+        return "RuleName" if self.subject == "rule" else "QueueName"
+
+
 def _kebab(metric: str) -> str:
     return "".join(f"-{c.lower()}" if c.isupper() else c for c in metric).lstrip("-")
+
+
+def alarm_specs() -> list[AlarmSpec]:
+    """The rule's failure metrics (summed) and the DLQ's visible messages (maximum)."""
+    rule_alarms = [
+        AlarmSpec(
+            _kebab(metric),
+            f"Bedrock governance events to Dynatrace: {metric} > 0 (see the dead-letter queue)",
+            "AWS/Events",
+            metric,
+            "rule",
+            "Sum",
+        )
+        for metric in RULE_ALARM_METRICS
+    ]
+    queue_alarm = AlarmSpec(
+        "dlq-messages",
+        "Bedrock governance events are waiting in the dead-letter queue",
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        "queue",
+        "Maximum",
+    )
+    return [*rule_alarms, queue_alarm]
+
+
+# ---------------------------------------------------------------------------------------------
+# The component
+# ---------------------------------------------------------------------------------------------
 
 
 class BedrockEventForwarder(pulumi.ComponentResource):
@@ -92,20 +289,14 @@ class BedrockEventForwarder(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         account, region, partition = caller_context(self)
 
-        # --- CloudTrail: Bedrock API calls reach EventBridge only through an enabled trail ---
+        # Bedrock API calls reach EventBridge only through an enabled trail.
         self.trail_created = cfg.trail.create
         if cfg.trail.existing_trail_arn is not None:
             self.trail_arn = pulumi.Output.from_input(cfg.trail.existing_trail_arn)
         else:
             self.trail_arn = self._trail(name, cfg, tags, account, region, partition)
 
-        # --- The rule ---
-        self.event_pattern = pattern_text(cfg.event_pattern)
-        if len(self.event_pattern) >= MAX_EVENT_PATTERN_CHARS:
-            raise ValueError(
-                f"event pattern has {len(self.event_pattern)} characters; EventBridge allows under "
-                f"{MAX_EVENT_PATTERN_CHARS}"
-            )
+        self.event_pattern = rule_event_pattern(cfg)
         rule = aws.cloudwatch.EventRule(
             f"{name}-rule",
             description="Bedrock governance events (job state changes, control-plane API calls) to Dynatrace",
@@ -115,19 +306,11 @@ class BedrockEventForwarder(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-
-        # --- Connection and API destination ---
-        auth: EventConnectionAuthParametersArgsDict = {
-            "api_key": {
-                "key": "Authorization",
-                "value": pulumi.Output.secret(pulumi.Output.concat("Api-Token ", args.ingest_token)),
-            }
-        }
         connection = aws.cloudwatch.EventConnection(
             f"{name}-connection",
             description="Dynatrace business events ingest (Api-Token)",
             authorization_type="API_KEY",
-            auth_parameters=auth,
+            auth_parameters=api_key_auth(args.ingest_token),
             kms_key_identifier=cfg.kms_key_arn,
             opts=child,
         )
@@ -141,7 +324,7 @@ class BedrockEventForwarder(pulumi.ComponentResource):
             opts=child,
         )
 
-        # --- Target role: trusted by EventBridge for this rule only, may invoke this destination only ---
+        # Trusted by EventBridge for this rule only; may invoke this destination only.
         role = service_role(
             f"{name}-target",
             service="events.amazonaws.com",
@@ -160,7 +343,7 @@ class BedrockEventForwarder(pulumi.ComponentResource):
             parent=self,
         )
 
-        # --- Dead-letter queue: standard, SSE-SQS, only this rule may send ---
+        # Standard queue (a FIFO queue cannot be a rule's dead-letter queue), SSE-SQS.
         dlq = aws.sqs.Queue(
             f"{name}-dlq",
             fifo_queue=False,
@@ -169,51 +352,24 @@ class BedrockEventForwarder(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-
-        def queue_policy(values: list[str]) -> str:
-            queue_arn, rule_arn = values
-            return policy_json(
-                [
-                    service_statement(
-                        "EventBridgeDeadLetters",
-                        "events.amazonaws.com",
-                        "sqs:SendMessage",
-                        {"ArnEquals": {"aws:SourceArn": rule_arn}},
-                        resource=queue_arn,
-                    )
-                ]
-            )
-
         dlq_policy = aws.sqs.QueuePolicy(
             f"{name}-dlq-policy",
             queue_url=dlq.url,
-            policy=pulumi.Output.all(dlq.arn, rule.arn).apply(queue_policy),
+            policy=pulumi.Output.all(dlq.arn, rule.arn).apply(lambda v: dead_letter_queue_policy(v[0], v[1])),
             opts=child,
         )
 
-        # --- Target: CloudEvent transformer, retries, DLQ ---
-        paths, template = cloudevent_transformer(args.event_type)
-        transformer: EventTargetInputTransformerArgsDict = {"input_paths": paths, "input_template": template}
-        http: EventTargetHttpTargetArgsDict = {"header_parameters": {"Content-Type": CLOUDEVENT_CONTENT_TYPE}}
-        retry: EventTargetRetryPolicyArgsDict = {
-            "maximum_retry_attempts": cfg.retry.maximum_retry_attempts,
-            "maximum_event_age_in_seconds": cfg.retry.maximum_event_age_seconds,
-        }
-        dead_letter: EventTargetDeadLetterConfigArgsDict = {"arn": dlq.arn}
         aws.cloudwatch.EventTarget(
             f"{name}-dynatrace",
             rule=rule.name,
             event_bus_name=cfg.event_bus_name,
             arn=destination.arn,
             role_arn=role.arn,
-            http_target=http,
-            input_transformer=transformer,
-            retry_policy=retry,
-            dead_letter_config=dead_letter,
+            **target_spec(cfg, args.event_type),
+            dead_letter_config={"arn": dlq.arn},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy, dlq_policy]),
         )
 
-        # --- Alarms ---
         self.alarm_topic_arn = None
         if cfg.alarms.enabled:
             self.alarm_topic_arn = self._alarms(name, cfg, tags, rule, dlq)
@@ -246,7 +402,6 @@ class BedrockEventForwarder(pulumi.ComponentResource):
         partition: pulumi.Output[str],
     ) -> pulumi.Output[str]:
         """A multi-region management-events trail writing to a hardened bucket; returns its ARN."""
-        trail_name = f"{cfg.name_prefix}-trail"
         store = create_log_bucket(
             f"{name}-trail-logs",
             prefix=bucket_prefix(cfg.name_prefix, "trail"),
@@ -255,52 +410,27 @@ class BedrockEventForwarder(pulumi.ComponentResource):
             tags=tags,
             parent=self,
         )
-        trail_arn = pulumi.Output.all(partition, region, account).apply(
-            lambda v: f"arn:{v[0]}:cloudtrail:{v[1]}:{v[2]}:trail/{trail_name}"
+        arn = pulumi.Output.all(partition, region, account).apply(
+            lambda v: trail_arn(v[0], v[1], v[2], trail_name(cfg))
         )
-
-        def bucket_policy(values: list[str]) -> str:
-            bucket_arn, account_id, source_arn = values
-            return policy_json(
-                [
-                    service_statement(
-                        "CloudTrailAclCheck",
-                        "cloudtrail.amazonaws.com",
-                        "s3:GetBucketAcl",
-                        {"StringEquals": {"aws:SourceArn": source_arn}},
-                        resource=bucket_arn,
-                    ),
-                    service_statement(
-                        "CloudTrailWrite",
-                        "cloudtrail.amazonaws.com",
-                        "s3:PutObject",
-                        {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": source_arn}},
-                        resource=f"{bucket_arn}/AWSLogs/{account_id}/*",
-                    ),
-                    deny_insecure_transport(bucket_arn),
-                ]
-            )
-
         policy = aws.s3.BucketPolicy(
             f"{name}-trail-logs-policy",
             bucket=store.bucket.bucket,
-            policy=pulumi.Output.all(store.bucket.arn, account, trail_arn).apply(bucket_policy),
+            policy=pulumi.Output.all(store.bucket.arn, account, arn).apply(
+                lambda v: trail_bucket_policy(v[0], v[1], v[2])
+            ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=store.ready),
         )
-        selector: TrailEventSelectorArgsDict = {
-            "include_management_events": True,
-            "read_write_type": cfg.trail.management_events,
-        }
         trail = aws.cloudtrail.Trail(
             f"{name}-trail",
-            name=trail_name,
+            name=trail_name(cfg),
             s3_bucket_name=store.bucket.bucket,
             is_multi_region_trail=True,
             include_global_service_events=True,
             enable_log_file_validation=True,
             enable_logging=True,
             kms_key_id=cfg.trail.kms_key_arn,
-            event_selectors=[selector],
+            event_selectors=[trail_event_selector(cfg)],
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
         )
@@ -322,22 +452,15 @@ class BedrockEventForwarder(pulumi.ComponentResource):
         elif cfg.alarms.sns_topic_arn is not None:
             topic_arn = pulumi.Output.from_input(cfg.alarms.sns_topic_arn)
         actions: list[pulumi.Input[str]] = [] if topic_arn is None else [topic_arn]
-
-        def alarm(
-            suffix: str,
-            description: str,
-            namespace: str,
-            metric: str,
-            dimensions: pulumi.Input[Mapping[str, pulumi.Input[str]]],
-            statistic: str,
-        ) -> None:
+        subjects = {"rule": rule.name, "queue": dlq.name}
+        for spec in alarm_specs():
             aws.cloudwatch.MetricAlarm(
-                f"{name}-{suffix}",
-                alarm_description=description,
-                namespace=namespace,
-                metric_name=metric,
-                dimensions=dimensions,
-                statistic=statistic,
+                f"{name}-{spec.suffix}",
+                alarm_description=spec.description,
+                namespace=spec.namespace,
+                metric_name=spec.metric,
+                dimensions={spec.dimension: subjects[spec.subject]},
+                statistic=spec.statistic,
                 comparison_operator="GreaterThanThreshold",
                 threshold=0,
                 evaluation_periods=1,
@@ -348,22 +471,4 @@ class BedrockEventForwarder(pulumi.ComponentResource):
                 tags=tags,
                 opts=child,
             )
-
-        for metric in RULE_ALARM_METRICS:
-            alarm(
-                _kebab(metric),
-                f"Bedrock governance events to Dynatrace: {metric} > 0 (see the dead-letter queue)",
-                "AWS/Events",
-                metric,
-                {"RuleName": rule.name},
-                "Sum",
-            )
-        alarm(
-            "dlq-messages",
-            "Bedrock governance events are waiting in the dead-letter queue",
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible",
-            {"QueueName": dlq.name},
-            "Maximum",
-        )
         return topic_arn

@@ -2,11 +2,12 @@
 
 Each group: an instance role with the managed policies nodes need, and an ``aws.eks.NodeGroup``
 with an explicit NVIDIA AMI type (pulumi-eks' ``gpu=True`` does not select it on managed node
-groups), GPU instance types from ``components.gpu_instances``, a disk of at least 100 GiB (NIM
-images exceed 10 GB), the taint ``nvidia.com/gpu=true:NoSchedule`` and the label
-``nvidia.com/gpu.present=true``. Nodes whose AMI lacks the NVIDIA device plugin (AL2023) also
-carry ``ai-observability/nvidia-device-plugin=true``, which the plugin's DaemonSet selects, and
-nodes that need the stack's DCGM exporter carry ``ai-observability/dcgm-exporter=true``.
+groups), GPU instance types from the GPU instance table (``policies.rules._gpu_nodes``, shared
+with the config and the policy pack), a disk of at least 100 GiB (NIM images exceed 10 GB), the
+taint ``nvidia.com/gpu=true:NoSchedule`` and the label ``nvidia.com/gpu.present=true``. Nodes
+whose AMI lacks the NVIDIA device plugin (AL2023) also carry
+``ai-observability/nvidia-device-plugin=true``, which the plugin's DaemonSet selects, and nodes
+that need the stack's DCGM exporter carry ``ai-observability/dcgm-exporter=true``.
 
 The EKS node group name is the configured name: NIMs pin to it through the
 ``eks.amazonaws.com/nodegroup`` label. Changing an immutable setting (AMI type, instance
@@ -23,6 +24,7 @@ import pulumi
 import pulumi_aws as aws
 from pulumi_aws.eks import NodeGroupScalingConfigArgsDict, NodeGroupTaintArgsDict, NodeGroupUpdateConfigArgsDict
 
+from .aws_iam import create_node_role
 from .config import GpuNodeGroupConfig
 from .config.kubernetes import (
     DCGM_EXPORTER_LABEL,
@@ -31,7 +33,6 @@ from .config.kubernetes import (
     GPU_TAINT_KEY,
     GPU_TAINT_VALUE,
 )
-from .eks_cluster import create_node_role
 
 
 def node_labels(group: GpuNodeGroupConfig) -> dict[str, str]:

@@ -77,7 +77,7 @@ def _governance(config: StackConfig, outputs: Outputs) -> pulumi.Output[str] | N
 
 
 def _event_forwarding(config: StackConfig, ingest_token: pulumi.Output[str] | None, outputs: Outputs) -> None:
-    """Bedrock governance events → Dynatrace business events (issue 4)."""
+    """Bedrock governance events → Dynatrace business events (CloudTrail, EventBridge, API destination)."""
     forwarding = config.event_forwarding
     if not forwarding.enabled:
         return
@@ -107,7 +107,7 @@ def _event_forwarding(config: StackConfig, ingest_token: pulumi.Output[str] | No
 
 
 def _guardrails(config: StackConfig, outputs: Outputs) -> None:
-    """Bedrock guardrails and model invocation logging (issue 4)."""
+    """Bedrock guardrails (each with a pinned version and the deny policy) and model invocation logging."""
     section = config.guardrails
     if not section.enabled:
         return

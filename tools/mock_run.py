@@ -18,6 +18,8 @@ import pulumi
 from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.proto import resource_pb2
 
+from components.secret_wire import is_secret_wrapper as is_secret_wrapper
+
 from .mock_invokes import MOCK_INVOKES, InvokeContext
 from .mock_state import mock_state
 
@@ -37,14 +39,6 @@ class DuplicateUrnError(Exception):
         self.urn = urn
         super().__init__(f"Duplicate resource URN '{urn}'; try giving it a unique name")
 
-
-# The Pulumi SDK's own marker for a secret value on the wire: {SIG_KEY: SECRET_SIG, "value": ...}.
-_SIG_KEY = rpc._special_sig_key
-_SECRET_SIG = rpc._special_secret_sig
-
-
-def is_secret_wrapper(value: Any) -> bool:
-    return isinstance(value, dict) and value.get(_SIG_KEY) == _SECRET_SIG
 
 
 def unwrap(value: Any) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
 NAMESPACE = "ai-observability"
@@ -37,6 +37,19 @@ DURATION_PATTERN = r"^[1-9][0-9]*(ms|s|m|h)$"
 Duration = Annotated[str, StringConstraints(pattern=DURATION_PATTERN)]
 
 PositiveInt = Annotated[int, Field(ge=1)]
+
+# A customer managed KMS key, by key or alias ARN (what CloudTrail, EventBridge connections,
+# CloudWatch Logs and Bedrock guardrails accept as their key).
+_KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/[A-Za-z0-9/_-]+$")
+
+
+def _kms_key_arn(value: str) -> str:
+    if not _KMS_KEY_ARN.match(value):
+        raise ValueError("must be a KMS key or alias ARN (arn:aws:kms:<region>:<account>:key/<id>)")
+    return value
+
+
+KmsKeyArn = Annotated[str, AfterValidator(_kms_key_arn)]
 
 _DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 _DURATION_RE = re.compile(r"^([1-9][0-9]*)(ms|s|m|h)$")

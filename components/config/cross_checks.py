@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 from math import ceil
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
-from ..gpu_instances import gpu_instance, schedulable_memory_gib, schedulable_vcpus
+from policies.rules._gpu_nodes import GpuInstance, gpu_instance
+
 from ._base import duration_seconds
 from .errors import ConfigIssue, key_path
 from .kubernetes import RESERVED_NAMESPACES, SYSTEM_NAMESPACES, NimConfig, cpu_cores, quantity_gib
@@ -150,7 +151,22 @@ def _guardrail_regions(config: StackConfig) -> list[ConfigIssue]:
     return issues
 
 
-# --- GPU capacity and NIM placement (issue 5) ------------------------------------------------
+# --- GPU capacity and NIM placement ----------------------------------------------------------
+
+# What a node keeps for the kubelet, the OS and the DaemonSets (device plugin, collector, CNI):
+# a pod request must leave at least this much of the instance free to ever be scheduled.
+RESERVED_VCPUS: Final = 0.5
+RESERVED_MEMORY_FRACTION: Final = 0.10
+
+
+def schedulable_vcpus(instance: GpuInstance) -> float:
+    """vCPUs a single pod may request on this instance type (capacity minus the reserve)."""
+    return instance.vcpus - RESERVED_VCPUS
+
+
+def schedulable_memory_gib(instance: GpuInstance) -> float:
+    """Memory (GiB) a single pod may request on this instance type (capacity minus the reserve)."""
+    return instance.memory_gib * (1 - RESERVED_MEMORY_FRACTION)
 
 
 def _nim_fit_problems(nim: NimConfig, instance_type: str) -> list[tuple[str, str]]:

@@ -10,11 +10,10 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from policies.rules._bedrock_operations import INFERENCE_OPERATIONS as _INFERENCE_OPERATIONS
 
-from ._base import AwsName, ConfigModel
+from ._base import AwsName, ConfigModel, KmsKeyArn
 
 _TRAIL_ARN = re.compile(r"^arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:trail/[A-Za-z0-9._-]{3,128}$")
 _SNS_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
-_KMS_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/[A-Za-z0-9/_-]+$")
 
 # Native Bedrock job events (exact EventBridge detail-type strings).
 JOB_STATE_DETAIL_TYPES: tuple[str, ...] = (
@@ -90,12 +89,6 @@ def pattern_text(pattern: dict[str, Any]) -> str:
     return json.dumps(pattern, separators=(",", ":"))
 
 
-def _kms_arn(value: str | None) -> str | None:
-    if value is not None and not _KMS_ARN.match(value):
-        raise ValueError("must be a KMS key or alias ARN (arn:aws:kms:<region>:<account>:key/<id>)")
-    return value
-
-
 class TrailConfig(ConfigModel):
     create: bool = True
     """Create a multi-region management-events trail; false = use ``existingTrailArn``."""
@@ -104,7 +97,7 @@ class TrailConfig(ConfigModel):
     """S3 lifecycle expiry of the trail's logs (≥184 days: six months for the EU AI Act)."""
     management_events: Literal["All", "WriteOnly"] = "All"
     """Management events the created trail records (EventBridge only needs WriteOnly)."""
-    kms_key_arn: str | None = None
+    kms_key_arn: KmsKeyArn | None = None
     """Customer KMS key for the created trail's logs (its key policy must admit CloudTrail); default SSE-S3."""
 
     @field_validator("existing_trail_arn")
@@ -113,11 +106,6 @@ class TrailConfig(ConfigModel):
         if value is not None and not _TRAIL_ARN.match(value):
             raise ValueError("must be a CloudTrail trail ARN (arn:aws:cloudtrail:<region>:<account>:trail/<name>)")
         return value
-
-    @field_validator("kms_key_arn")
-    @classmethod
-    def _kms(cls, value: str | None) -> str | None:
-        return _kms_arn(value)
 
     @model_validator(mode="after")
     def _declared(self) -> TrailConfig:
@@ -170,7 +158,7 @@ class EventForwardingConfig(ConfigModel):
     rate_limit_per_second: Annotated[int, Field(ge=1, le=300)] = 100
     include_job_state_changes: bool = True
     operations: list[str] = Field(default_factory=lambda: list(GOVERNANCE_OPERATIONS))
-    kms_key_arn: str | None = None
+    kms_key_arn: KmsKeyArn | None = None
     """Customer KMS key for the connection's secret (optional)."""
     trail: TrailConfig = Field(default_factory=TrailConfig)
     retry: RetryConfig = Field(default_factory=RetryConfig)
@@ -193,11 +181,6 @@ class EventForwardingConfig(ConfigModel):
         if len(set(value)) != len(value):
             raise ValueError("operations must not repeat")
         return value
-
-    @field_validator("kms_key_arn")
-    @classmethod
-    def _kms(cls, value: str | None) -> str | None:
-        return _kms_arn(value)
 
     @model_validator(mode="after")
     def _pattern_fits(self) -> EventForwardingConfig:

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from ._base import AwsName, ConfigModel
+from ._base import AwsName, ConfigModel, KmsKeyArn
 
 Strength = Literal["NONE", "LOW", "MEDIUM", "HIGH"]
 FilterType = Literal["SEXUAL", "VIOLENCE", "HATE", "INSULTS", "MISCONDUCT", "PROMPT_ATTACK"]
@@ -49,7 +49,6 @@ PiiType = Literal[
 Message = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 Threshold = Annotated[float, Field(ge=0, le=0.99)]
 MAX_GUARDRAIL_NAME = 50
-_KMS_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/[A-Za-z0-9/_-]+$")
 
 
 class ContentFilter(ConfigModel):
@@ -110,7 +109,7 @@ class GuardrailConfig(ConfigModel):
     tier: Tier = "CLASSIC"
     cross_region_profile: str | None = None
     """e.g. ``eu.guardrail.v1:0``; required for the STANDARD tier."""
-    kms_key_arn: str | None = None
+    kms_key_arn: KmsKeyArn | None = None
     blocked_input_message: Message = "Sorry, this request is not allowed by our AI usage policy."
     blocked_output_message: Message = "Sorry, the response was blocked by our AI usage policy."
     content_filters: Annotated[list[ContentFilter], Field(max_length=6)] = Field(
@@ -138,13 +137,6 @@ class GuardrailConfig(ConfigModel):
     grounding: GroundingConfig | None = None
     version_description: Annotated[str, StringConstraints(min_length=1, max_length=160)] = "Pinned by ai-observability"
     """Description of the pinned version; a ``[config <hash>]`` suffix is appended (200 characters in all)."""
-
-    @field_validator("kms_key_arn")
-    @classmethod
-    def _kms(cls, value: str | None) -> str | None:
-        if value is not None and not _KMS_ARN.match(value):
-            raise ValueError("must be a KMS key or alias ARN")
-        return value
 
     @field_validator("cross_region_profile")
     @classmethod
@@ -211,7 +203,7 @@ class InvocationLoggingConfig(ConfigModel):
     enabled: bool = True
     """One configuration per account and region: enable it in exactly one stack per region."""
     retention_days: Literal[365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] = 731
-    kms_key_arn: str | None = None
+    kms_key_arn: KmsKeyArn | None = None
     large_data_bucket: bool = True
     """Also create an S3 location for bodies over 100 KB (encrypted, lifecycle ≥184 days)."""
     large_data_expiration_days: Annotated[int, Field(ge=184, le=36500)] = 731
@@ -220,13 +212,6 @@ class InvocationLoggingConfig(ConfigModel):
     image_data: bool = False
     embedding_data: bool = False
     video_data: bool = False
-
-    @field_validator("kms_key_arn")
-    @classmethod
-    def _kms(cls, value: str | None) -> str | None:
-        if value is not None and not _KMS_ARN.match(value):
-            raise ValueError("must be a KMS key or alias ARN")
-        return value
 
     @model_validator(mode="after")
     def _delivers_something(self) -> InvocationLoggingConfig:

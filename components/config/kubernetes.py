@@ -7,26 +7,15 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from ..gpu_instances import GPU_FAMILIES, gpu_instance
+from policies.rules._gpu_nodes import GPU_FAMILIES, NvidiaAmiType, gpu_instance
+from policies.rules._gpu_nodes import GPU_PRESENT_LABEL as GPU_PRESENT_LABEL
+from policies.rules._gpu_nodes import GPU_TAINT_KEY as GPU_TAINT_KEY
+from policies.rules._gpu_nodes import GPU_TAINT_VALUE as GPU_TAINT_VALUE
+from policies.rules._gpu_nodes import NVIDIA_AMI_TYPES as NVIDIA_AMI_TYPES
+
 from ._base import ConfigModel, K8sName
 from .quantity import CpuQuantity, MemoryQuantity, cores, gib
 
-NVIDIA_AMI_TYPES: Final[tuple[str, ...]] = (
-    "AL2023_x86_64_NVIDIA",
-    "AL2023_ARM_64_NVIDIA",
-    "BOTTLEROCKET_x86_64_NVIDIA",
-    "BOTTLEROCKET_ARM_64_NVIDIA",
-    "BOTTLEROCKET_x86_64_FIPS_NVIDIA",
-    "BOTTLEROCKET_ARM_64_FIPS_NVIDIA",
-)
-NvidiaAmiType = Literal[
-    "AL2023_x86_64_NVIDIA",
-    "AL2023_ARM_64_NVIDIA",
-    "BOTTLEROCKET_x86_64_NVIDIA",
-    "BOTTLEROCKET_ARM_64_NVIDIA",
-    "BOTTLEROCKET_x86_64_FIPS_NVIDIA",
-    "BOTTLEROCKET_ARM_64_FIPS_NVIDIA",
-]
 Quantity = MemoryQuantity
 _SUBNET = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]+$")
@@ -43,10 +32,7 @@ _LABEL_KEY = re.compile(rf"^({_LABEL_PREFIX}/)?{_LABEL_NAME}$")
 _LABEL_VALUE = re.compile(rf"^({_LABEL_NAME})?$")
 
 # --- Scheduling conventions shared by node groups, the device plugin and the NIMs -------------
-GPU_TAINT_KEY: Final = "nvidia.com/gpu"
-GPU_TAINT_VALUE: Final = "true"
 GPU_RESOURCE: Final = "nvidia.com/gpu"
-GPU_PRESENT_LABEL: Final = "nvidia.com/gpu.present"
 NODEGROUP_LABEL: Final = "eks.amazonaws.com/nodegroup"
 DEVICE_PLUGIN_LABEL: Final = "ai-observability/nvidia-device-plugin"
 """Set (``"true"``) on nodes whose AMI lacks the NVIDIA device plugin (AL2023): the DaemonSet selects it."""

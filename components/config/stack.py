@@ -11,7 +11,6 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, StringConstraints, TypeAdapter, ValidationError
 
-from ..tagging import MAX_TAGS_PER_RESOURCE, STACK_TAG_KEYS
 from ._base import NAMESPACE
 from .collector import CollectorConfig, KongConfig
 from .cross_checks import cross_check
@@ -26,6 +25,12 @@ from .signals import SignalsConfig
 from .telemetry import TelemetryConfig
 
 TagKey = Annotated[str, StringConstraints(min_length=1)]
+
+# Keys the stack adds to every taggable AWS resource (``components.tagging``); configured tags
+# may not use them.
+STACK_TAG_KEYS: tuple[str, ...] = ("managed-by", "ai-observability:stack", "ai-observability:component")
+# AWS allows 50 user tags per resource ("Tagging AWS resources", tag naming limits and requirements).
+MAX_TAGS_PER_RESOURCE = 50
 
 
 @dataclass(frozen=True)

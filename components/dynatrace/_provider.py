@@ -28,13 +28,12 @@ from pydantic import (
     field_validator,
 )
 
+from ..secret_wire import is_secret_wrapper
 from .client import ClientSettings, DynatraceClient, TokenAuth
 
 PROVIDER_KEY = "__provider"
 # The engine's marker for a value not known yet (preview); pulumi.output.Unknown in-process.
 UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-_SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"  # noqa: S105 - the SDK's marker, not a secret
-_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -46,7 +45,7 @@ def is_unknown(value: Any) -> bool:
 def plain(value: Any) -> Any:
     """``value`` with any engine secret wrappers removed (the engine normally strips them first)."""
     if isinstance(value, dict):
-        if value.get(_SECRET_SIG_KEY) == _SECRET_SIG:
+        if is_secret_wrapper(value):
             return plain(value.get("value"))
         return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -17,6 +17,7 @@ from typing import Any
 
 from pulumi_policy import ResourceValidationArgs
 
+from ._gpu_nodes import GPU_FAMILIES, GPU_PRESENT_LABEL, GPU_TAINT_KEY, NVIDIA_AMI_TYPES
 from ._support import (
     ResourceRule,
     Verdict,
@@ -36,16 +37,7 @@ from ._support import (
 )
 
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
-GPU_LABEL = "nvidia.com/gpu.present"
-NVIDIA_AMI_TYPES = [
-    "AL2023_x86_64_NVIDIA",
-    "AL2023_ARM_64_NVIDIA",
-    "BOTTLEROCKET_x86_64_NVIDIA",
-    "BOTTLEROCKET_ARM_64_NVIDIA",
-    "BOTTLEROCKET_x86_64_FIPS_NVIDIA",
-    "BOTTLEROCKET_ARM_64_FIPS_NVIDIA",
-]
-DEFAULT_INSTANCE_TYPES = ["g5.*", "g6.*", "g6e.*", "p4d.*", "p4de.*", "p5.*", "p5e.*", "p5en.*"]
+DEFAULT_INSTANCE_TYPES = [f"{family}.*" for family in GPU_FAMILIES]
 _GPU_FAMILY = re.compile(r"^[gp]\d")
 
 
@@ -61,9 +53,9 @@ def is_gpu_node_group(resource_type: str, props: Mapping[str, Any]) -> bool:
         return True
     if any(_GPU_FAMILY.match(t) for t in instance_types(props)):
         return True
-    if get(props, "labels", GPU_LABEL) is not None:
+    if get(props, "labels", GPU_PRESENT_LABEL) is not None:
         return True
-    return any(text(t, "key") == "nvidia.com/gpu" for t in items(props, "taints"))
+    return any(text(t, "key") == GPU_TAINT_KEY for t in items(props, "taints"))
 
 
 def _gpu(args: ResourceValidationArgs) -> Verdict | None:
@@ -73,7 +65,9 @@ def _gpu(args: ResourceValidationArgs) -> Verdict | None:
 
 
 AMI_CONFIG = schema(
-    allowedAmiTypes=string_list(NVIDIA_AMI_TYPES, "AMI types GPU node groups may use (NVIDIA AL2023/Bottlerocket).")
+    allowedAmiTypes=string_list(
+        list(NVIDIA_AMI_TYPES), "AMI types GPU node groups may use (NVIDIA AL2023/Bottlerocket)."
+    )
 )
 
 
@@ -106,7 +100,7 @@ gpu_node_groups_use_nvidia_ami = ResourceRule(
 )
 
 TAINT_CONFIG = schema(
-    taintKey={"type": "string", "default": "nvidia.com/gpu", "description": "Taint key GPU nodes must carry."}
+    taintKey={"type": "string", "default": GPU_TAINT_KEY, "description": "Taint key GPU nodes must carry."}
 )
 
 

@@ -1,6 +1,6 @@
 """The CloudEvent the forwarder sends to Dynatrace, rendered the way EventBridge would.
 
-``render_input_template`` models EventBridge's substitution rules (facts sheet §3); the first
+``render_input_template`` models EventBridge's substitution rules; the first
 tests pin the renderer to those rules, the rest render the forwarder's own transformer.
 """
 
@@ -15,13 +15,8 @@ from typing import Any
 import pytest
 import requests
 
-from components.eventbridge_transform import (
-    CLOUDEVENT_EXTENSIONS,
-    DeliveryContext,
-    cloudevent_transformer,
-    render_input_template,
-    validate_transformer,
-)
+from components.event_forwarding import CLOUDEVENT_EXTENSIONS, cloudevent_transformer
+from tests.aws.eventbridge_sim import DeliveryContext, render_input_template, validate_transformer
 from tests.aws.samples import governance_events
 from tests.dynatrace.emulator import INGEST_PATH, DynatraceEmulator
 

@@ -9,8 +9,7 @@ import pulumi
 import pytest
 
 from components.config import EventForwardingConfig, GuardrailConfig, InvocationLoggingConfig
-from components.event_forwarding import BedrockEventForwarder, BedrockEventForwarderArgs
-from components.eventbridge_transform import cloudevent_transformer
+from components.event_forwarding import BedrockEventForwarder, BedrockEventForwarderArgs, cloudevent_transformer
 from components.guardrails import (
     BedrockGuardrail,
     BedrockGuardrailArgs,

@@ -32,11 +32,11 @@ from components.dynatrace import (
     OpenPipelinePipelineProvider,
     OpenPipelineRouteProvider,
 )
+from components.secret_wire import secret_wrapper
 from tests.dynatrace.conftest import CANARY_SECRETS, ROOT, Env
 from tests.dynatrace.netfixtures import NETWORK_VARIABLES
 
 PROJECT = "ai-observability"
-SECRET_SIG = {rpc._special_sig_key: rpc._special_secret_sig}
 
 
 FAKETIME = shutil.which("faketime")
@@ -66,7 +66,7 @@ def _start_host(faketime_offset: str | None = None) -> Iterator[provider_pb2_grp
         # The engine configures first; stack config is namespaced, secrets wrapped with the signature.
         config = {
             f"{PROJECT}:dynatrace": '{"environmentUrl":"https://abc12345.live.dynatrace.com"}',
-            f"{PROJECT}:dynatraceApiToken": {**SECRET_SIG, "value": "never-used-by-the-providers"},
+            f"{PROJECT}:dynatraceApiToken": secret_wrapper("never-used-by-the-providers"),
         }
         response = stub.Configure(provider_pb2.ConfigureRequest(args=_struct(config), acceptSecrets=True))
         assert response.acceptSecrets is False  # so the engine sends plain values, secrets stripped

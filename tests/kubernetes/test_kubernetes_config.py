@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from components.config import ConfigError, parse_stack_config
-from components.gpu_instances import GPU_FAMILIES, GPU_INSTANCE_TYPES, gpu_instance
+from policies.rules._gpu_nodes import GPU_FAMILIES, GPU_INSTANCE_TYPES, gpu_instance
 from tests.conftest import stack_file
 from tests.kubernetes.conftest import ENV, NS
 
@@ -208,12 +208,13 @@ def test_fitting_group_for_an_unpinned_nim_is_accepted() -> None:
 
 
 def test_gpu_table_matches_the_facts_sheet() -> None:
-    assert GPU_FAMILIES == ("g5", "g6", "g6e", "p4d", "p4de", "p5")
+    assert GPU_FAMILIES == ("g5", "g6", "g6e", "p4d", "p4de", "p5", "p5e", "p5en")
     expectations = {
         "g5.xlarge": (1, 24), "g5.16xlarge": (1, 24), "g5.12xlarge": (4, 24), "g5.48xlarge": (8, 24),
         "g6.2xlarge": (1, 24), "g6.24xlarge": (4, 24), "g6.48xlarge": (8, 24),
         "g6e.xlarge": (1, 48), "g6e.12xlarge": (4, 48), "g6e.48xlarge": (8, 48),
         "p4d.24xlarge": (8, 40), "p4de.24xlarge": (8, 80), "p5.48xlarge": (8, 80),
+        "p5e.48xlarge": (8, 141), "p5en.48xlarge": (8, 141),
     }  # fmt: skip
     for name, (gpus, memory) in expectations.items():
         instance = GPU_INSTANCE_TYPES[name]

@@ -23,12 +23,12 @@ from policy_samples import DT, GRAIL_BUCKET, GUARDRAIL, PLATFORM_TOKEN, urn, wit
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from pulumi_policy import ResourceValidationPolicy
 
+from components.secret_wire import secret_wrapper
 from policies.registry import all_policies
 from policies.runner import load_pack_config, resolve, run_policies
 
 ROOT = Path(__file__).resolve().parents[2]
 PACK_DIR = ROOT / "policies"
-SECRET_SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
 POLICY_DESCRIPTIONS = {p.name: p.description for p in all_policies()}
 LEVELS = {
     "advisory": analyzer_pb2.ADVISORY,
@@ -93,7 +93,7 @@ def configure(stub: analyzer_pb2_grpc.AnalyzerStub, stack: str) -> None:
 def grail_bucket_request(retention: float) -> analyzer_pb2.AnalyzeRequest:
     # As the engine sends inputs: secrets wrapped with the signature key.
     props = with_(GRAIL_BUCKET, "retention_days", retention)
-    props["platform_token"] = {**SECRET_SIG, "value": PLATFORM_TOKEN}
+    props["platform_token"] = secret_wrapper(PLATFORM_TOKEN)
     type_ = DT + "GrailBucket"
     return analyzer_pb2.AnalyzeRequest(type=type_, properties=struct(props), urn=urn(type_, "bucket"), name="bucket")
 

@@ -24,6 +24,7 @@ from policy_samples import (
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
+from components.secret_wire import secret_wrapper
 from policies.registry import all_policies
 from policies.rules import governance_bucket
 from policies.runner import (
@@ -36,14 +37,12 @@ from policies.runner import (
     wrapped_secret_paths,
 )
 
-SIG = "4dabf18193072939515e22adb298388d"
-SECRET = "1b47061264138c4ac30d75fd1eb44270"
 BUCKET_POLICY = governance_bucket.governance_bucket_retains_bizevents
 COMPONENT_URN = "urn:pulumi:prod::ai-observability::ai-observability:guardrails:Guardrails::g"
 
 
 def secret(value: Any) -> dict[str, Any]:
-    return {SIG: SECRET, "value": value}
+    return secret_wrapper(value)
 
 
 @dataclass

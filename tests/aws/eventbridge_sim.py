@@ -1,8 +1,9 @@
-"""EventBridge input transformation, modelled offline (pure functions, no Pulumi).
+"""EventBridge input transformation, simulated offline for tests (pure functions, no Pulumi).
 
 ``render_input_template`` produces the text EventBridge would deliver to a target for one
-event, given a rule target's ``input_paths`` and ``input_template``, following the
-substitution rules of ``shared/reference/aws.md`` §3:
+event, given a rule target's ``input_paths`` and ``input_template``, following the substitution
+rules of the Amazon EventBridge User Guide, "Transforming target input" (input paths, input
+template, reserved variables):
 
 - a placeholder *outside* JSON quotes is replaced by the value as JSON: a string becomes a
   JSON string (EventBridge escapes it), objects/arrays/numbers/booleans/null their JSON text;
@@ -14,9 +15,8 @@ substitution rules of ``shared/reference/aws.md`` §3:
   ``aws.events.event.ingestion-time`` (strings) and ``aws.events.event.json`` /
   ``aws.events.event`` (the event, resp. the event without ``detail``, as unescaped JSON).
 
-``cloudevent_transformer`` is the transformer the Bedrock event forwarder deploys: it turns
-any EventBridge event into a CloudEvent (JSON format, spec 1.0) for Dynatrace's business
-event ingest.
+``validate_transformer`` refuses what EventBridge's ``PutTargets`` refuses (limits of the
+EventBridge API Reference, ``InputTransformer``).
 """
 
 from __future__ import annotations
@@ -39,12 +39,13 @@ RESERVED_JSON_PLACEHOLDERS = ("aws.events.event.json", "aws.events.event")
 
 # CloudEvents 1.0 "Attribute Naming Convention": lowercase ASCII letters and digits only, and
 # no longer than 20 characters (the spec recommends the limit).
-_EXTENSION_NAME = re.compile(r"^[a-z0-9]{1,20}$")
+CLOUDEVENT_ATTRIBUTE_NAME = re.compile(r"^[a-z0-9]{1,20}$")
 
 
 @dataclass(frozen=True)
 class DeliveryContext:
-    """What EventBridge knows besides the event: the rule and when it ingested the event."""
+    """What EventBridge knows besides the event: the rule and when it ingested the event
+    (example values by default: a fictitious account and rule)."""
 
     rule_arn: str = "arn:aws:events:eu-central-1:123456789012:rule/example"
     rule_name: str = "example"
@@ -177,62 +178,3 @@ def render_input_template(
             in_string = True
         position += 1
     return "".join(out)
-
-
-# ---------------------------------------------------------------------------------------------
-# The forwarder's transformer: any EventBridge event → a CloudEvent for Dynatrace
-# ---------------------------------------------------------------------------------------------
-
-# Envelope fields EventBridge itself sets: they cannot hold quotes, backslashes or newlines,
-# so they may sit inside the template's quotes. Free text lives only in ``detail``, which is
-# passed unquoted (EventBridge emits it as JSON).
-CLOUDEVENT_INPUT_PATHS: dict[str, str] = {
-    "id": "$.id",
-    "source": "$.source",
-    "detailtype": "$.detail-type",
-    "region": "$.region",
-    "account": "$.account",
-    "time": "$.time",
-    "detail": "$.detail",
-}
-
-# CloudEvent extension attributes (lowercase alphanumeric names) → the placeholder they carry.
-# Dynatrace's reference template (dynatrace-oss/cloud-snippets,
-# aws/eventbridge-events-to-dynatrace/biz-events.yaml) names two of these ``aws.region`` and
-# ``aws.eventbridge.rule.arn``; CloudEvents 1.0 allows only [a-z0-9] in attribute names.
-CLOUDEVENT_EXTENSIONS: dict[str, str] = {
-    "awsdetailtype": "detailtype",
-    "awsregion": "region",
-    "awsaccount": "account",
-    "awsingestiontime": "aws.events.event.ingestion-time",
-    "awsrulearn": "aws.events.rule-arn",
-}
-
-
-def cloudevent_transformer(event_type: str) -> tuple[dict[str, str], str]:
-    """``(input_paths, input_template)`` turning an EventBridge event into a CloudEvent.
-
-    ``type`` is the constant ``event_type`` (what the OpenPipeline route matches); ``time`` is
-    the event's own ``time`` (for a CloudTrail event: when the API call happened), as in
-    Dynatrace's reference template; when EventBridge ingested the event and the rule that
-    matched it are the ``awsingestiontime`` and ``awsrulearn`` extension attributes; the
-    original detail-type, region and account are extension attributes too; ``data`` is the
-    event's ``detail``.
-    """
-    parts = [
-        '"specversion":"1.0"',
-        '"id":"<id>"',
-        '"source":"<source>"',
-        f'"type":{json.dumps(event_type)}',
-        '"time":"<time>"',
-        '"datacontenttype":"application/json"',
-    ]
-    for attribute, placeholder in CLOUDEVENT_EXTENSIONS.items():
-        if not _EXTENSION_NAME.match(attribute):  # pragma: no cover - guards edits of the table
-            raise ValueError(f"CloudEvents extension name {attribute!r} must be lowercase alphanumeric")
-        parts.append(f'"{attribute}":"<{placeholder}>"')
-    parts.append('"data":<detail>')
-    template = "{" + ",".join(parts) + "}"
-    paths = dict(CLOUDEVENT_INPUT_PATHS)
-    validate_transformer(paths, template)
-    return paths, template

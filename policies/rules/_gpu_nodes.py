@@ -1,15 +1,35 @@
-"""The GPU instance types a GPU node group may use: GPUs, GPU memory, vCPUs and host memory.
+"""GPU node facts shared by the policy pack and the stack config: NVIDIA AMI types, the GPU
+instance table, and the taint and label GPU nodes carry.
 
-One table, used by config validation (``components.config``) and by the node-group
-component. Figures: the facts sheet (``reference/kubernetes.md`` §1) for GPUs and GPU
-memory; vCPUs and host memory from the EC2 instance type specifications. Pure data: no
-Pulumi imports, so the config layer can use it.
+Kept free of third-party imports: the pack runs it under the engine, and the program's config
+(``components.config.kubernetes`` and its cross-checks) imports it from here, so a node group
+the config accepts is one the pack's defaults accept too.
+
+Sources: EKS API Reference, ``Nodegroup.amiType`` (the ``*_NVIDIA`` values); the Amazon EC2
+instance type specifications (accelerated computing) for GPUs, GPU memory, vCPUs and memory.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final, Literal, get_args
+
+NvidiaAmiType = Literal[
+    "AL2023_x86_64_NVIDIA",
+    "AL2023_ARM_64_NVIDIA",
+    "BOTTLEROCKET_x86_64_NVIDIA",
+    "BOTTLEROCKET_ARM_64_NVIDIA",
+    "BOTTLEROCKET_x86_64_FIPS_NVIDIA",
+    "BOTTLEROCKET_ARM_64_FIPS_NVIDIA",
+]
+"""EKS AMI types that ship the NVIDIA driver and container toolkit."""
+NVIDIA_AMI_TYPES: Final[tuple[str, ...]] = get_args(NvidiaAmiType)
+
+GPU_TAINT_KEY: Final = "nvidia.com/gpu"
+"""Key of the ``NoSchedule`` taint on GPU nodes; workloads that may run there tolerate it."""
+GPU_TAINT_VALUE: Final = "true"
+GPU_PRESENT_LABEL: Final = "nvidia.com/gpu.present"
+"""Label the stack sets on GPU nodes (the key NVIDIA GPU Feature Discovery uses for the same fact)."""
 
 Architecture = Literal["x86_64", "arm64"]
 
@@ -72,27 +92,15 @@ GPU_INSTANCE_TYPES: Final[dict[str, GpuInstance]] = {
     **_family("p4d", "NVIDIA A100", 40, {"24xlarge": (8, 96, 1152)}),
     **_family("p4de", "NVIDIA A100", 80, {"24xlarge": (8, 96, 1152)}),
     **_family("p5", "NVIDIA H100", 80, {"4xlarge": (1, 16, 256), "48xlarge": (8, 192, 2048)}),
+    # H200 GPUs carry 141 GB each; p5en differs from p5e in its CPUs and network, not its GPUs.
+    **_family("p5e", "NVIDIA H200", 141, {"48xlarge": (8, 192, 2048)}),
+    **_family("p5en", "NVIDIA H200", 141, {"48xlarge": (8, 192, 2048)}),
 }
 """Every instance type a GPU node group may use, by EC2 API name."""
 
 GPU_FAMILIES: Final[tuple[str, ...]] = tuple(dict.fromkeys(i.family for i in GPU_INSTANCE_TYPES.values()))
 
-# What a node keeps for the kubelet, the OS and the DaemonSets (device plugin, collector, CNI):
-# a pod request must leave at least this much of the instance free to ever be scheduled.
-RESERVED_VCPUS: Final = 0.5
-RESERVED_MEMORY_FRACTION: Final = 0.10
-
 
 def gpu_instance(instance_type: str) -> GpuInstance | None:
     """The table entry for ``instance_type`` (``None`` if it is not a supported GPU type)."""
     return GPU_INSTANCE_TYPES.get(instance_type)
-
-
-def schedulable_vcpus(instance: GpuInstance) -> float:
-    """vCPUs a single pod may request on this instance type (capacity minus the reserve)."""
-    return instance.vcpus - RESERVED_VCPUS
-
-
-def schedulable_memory_gib(instance: GpuInstance) -> float:
-    """Memory (GiB) a single pod may request on this instance type (capacity minus the reserve)."""
-    return instance.memory_gib * (1 - RESERVED_MEMORY_FRACTION)
