@@ -4,6 +4,9 @@ One collector per node scrapes the annotated pods of its own node (so ``cumulati
 state stays in the instance that scraped a series), receives OTLP from instrumented apps on
 the same node, enriches with Kubernetes metadata and exports to Dynatrace. The ingest token
 lives only in a Secret and reaches the container through ``secretKeyRef``.
+
+The object specs come from pure builders over the typed config (``daemonset_spec``,
+``network_policy_spec``, ...); ``CollectorDaemonSet`` declares the resources and wires them.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ from .collector_config import (
     render_collector_config,
 )
 from .config import CollectorConfig, KongConfig
+from .config.kubernetes import GPU_TAINT_KEY
+from .k8s_metadata import checkov_annotations, k8s_labels, selector_labels
 
 TYPE_TOKEN: Final = "ai-observability:k8s:CollectorDaemonSet"  # noqa: S105 (a type token, not a secret)
 K8S_NAME: Final = "dynatrace-otel-collector"
@@ -52,20 +57,20 @@ COLLECTOR_UID: Final = 10001
 CONFIG_ROLE_LABEL: Final = {"ai-observability/role": "collector-config"}
 CONFIG_HASH_ANNOTATION: Final = "ai-observability/config-hash"
 SECRET_HASH_ANNOTATION: Final = "ai-observability/secret-hash"  # noqa: S105
-SELECTOR_LABELS: Final = {"app.kubernetes.io/name": K8S_NAME, "app.kubernetes.io/part-of": "ai-observability"}
-COMMON_LABELS: Final = {
-    **SELECTOR_LABELS,
-    "app.kubernetes.io/component": "collector",
-    "app.kubernetes.io/managed-by": "pulumi",
-}
+SELECTOR_LABELS: Final = selector_labels(K8S_NAME)
+LABELS: Final = k8s_labels(K8S_NAME, "collector")
+CLUSTER_ROLE_RULES: Final[tuple[PolicyRuleArgsDict, ...]] = (
+    {"api_groups": [""], "resources": ["pods", "namespaces", "nodes"], "verbs": ["get", "list", "watch"]},
+    {"api_groups": ["apps"], "resources": ["replicasets"], "verbs": ["get", "list", "watch"]},
+)
 
 # checkov findings accepted on purpose (checkov reads `checkov.io/skip<N>` annotations).
-_DAEMONSET_SKIPS: Final = (
+CHECKOV_SKIPS: Final = (
     "CKV_K8S_43=pinned by version tag: imageVersion also selects the component names in the configuration",
     "CKV_K8S_35=the collector expands ${env:DT_API_TOKEN} into its exporter header; the value comes from a Secret",
     "CKV_K8S_38=the service account token is needed: pod discovery and k8sattributes query the API server",
 )
-_HOST_PORT_SKIP: Final = "CKV_K8S_26=otlpExposure hostPort: apps reach the node-local collector at status.hostIP"
+HOST_PORT_CHECKOV_SKIP: Final = "CKV_K8S_26=otlpExposure hostPort: apps reach the node-local collector at status.hostIP"
 
 
 @dataclass(frozen=True)
@@ -78,8 +83,60 @@ class CollectorDaemonSetArgs:
     """Dynatrace ingest token (``metrics.ingest``, ``logs.ingest``, ``openTelemetryTrace.ingest``); a secret."""
 
 
-def _skip_annotations(skips: tuple[str, ...]) -> dict[str, str]:
-    return {f"checkov.io/skip{index}": skip for index, skip in enumerate(skips, start=1)}
+def namespace_labels(settings: CollectorConfig) -> dict[str, str]:
+    """The collector namespace's labels: hostPorts are outside the "baseline" Pod Security Standard."""
+    level = "restricted" if settings.otlp_exposure == "service" else "privileged"
+    return {**LABELS, "pod-security.kubernetes.io/enforce": level}
+
+
+def daemonset_skips(settings: CollectorConfig) -> tuple[str, ...]:
+    """The accepted checkov findings of the DaemonSet (the hostPort one only when hostPorts are used)."""
+    return CHECKOV_SKIPS + ((HOST_PORT_CHECKOV_SKIP,) if settings.otlp_exposure == "hostPort" else ())
+
+
+def network_policy_spec() -> NetworkPolicySpecArgsDict:
+    """Ingress only on the OTLP and health ports; egress stays open (Dynatrace, API server, scrape targets)."""
+    return {
+        "pod_selector": {"match_labels": SELECTOR_LABELS},
+        "policy_types": ["Ingress"],
+        "ingress": [
+            {
+                "ports": [
+                    {"port": port, "protocol": "TCP"} for port in (OTLP_GRPC_PORT, OTLP_HTTP_PORT, HEALTH_CHECK_PORT)
+                ]
+            }
+        ],
+    }
+
+
+def otlp_service_spec() -> ServiceSpecArgsDict:
+    """The app-facing OTLP Service (``otlpExposure: service``): traffic stays on the caller's node."""
+    return {
+        "type": "ClusterIP",
+        "internal_traffic_policy": "Local",
+        "selector": SELECTOR_LABELS,
+        "ports": _otlp_service_ports(),
+    }
+
+
+def kong_service_spec(kong: KongConfig) -> ServiceSpecArgsDict:
+    """The ``kong-metrics`` Service selecting the Kong pods on their metrics port."""
+    return {
+        "type": "ClusterIP",
+        "selector": kong.selector,
+        "ports": [{"name": "metrics", "port": kong.port, "target_port": kong.port, "protocol": "TCP"}],
+    }
+
+
+def instrumentation(settings: CollectorConfig) -> dict[str, Any]:
+    """What instrumented apps need: ConfigMap name, namespaces, exposure, env, extra pod env (hostPort)."""
+    return {
+        "configMap": INSTRUMENTATION_CONFIG_MAP,
+        "namespaces": list(settings.app_namespaces),
+        "otlpExposure": settings.otlp_exposure,
+        "env": instrumentation_env(settings, K8S_NAME),
+        "podEnv": pod_env_for_host_port() if settings.otlp_exposure == "hostPort" else [],
+    }
 
 
 class CollectorDaemonSet(pulumi.ComponentResource):
@@ -99,20 +156,15 @@ class CollectorDaemonSet(pulumi.ComponentResource):
         namespace = settings.namespace
         local = child  # objects inside the collector namespace
         if settings.create_namespace:
-            # hostPorts are outside the "baseline" Pod Security Standard; the Service mode is "restricted".
-            level = "restricted" if settings.otlp_exposure == "service" else "privileged"
             ns = k8s.core.v1.Namespace(
                 f"{name}-namespace",
-                metadata={
-                    "name": settings.namespace,
-                    "labels": {**COMMON_LABELS, "pod-security.kubernetes.io/enforce": level},
-                },
+                metadata={"name": settings.namespace, "labels": namespace_labels(settings)},
                 opts=child,
             )
             local = pulumi.ResourceOptions(parent=self, depends_on=[ns])
 
         def meta(
-            object_name: str, labels: dict[str, str] = COMMON_LABELS, annotations: dict[str, str] | None = None
+            object_name: str, labels: dict[str, str] = LABELS, annotations: dict[str, str] | None = None
         ) -> ObjectMetaArgsDict:
             metadata: ObjectMetaArgsDict = {"name": object_name, "namespace": namespace, "labels": labels}
             if annotations:
@@ -120,17 +172,16 @@ class CollectorDaemonSet(pulumi.ComponentResource):
             return metadata
 
         account = k8s.core.v1.ServiceAccount(f"{name}-service-account", metadata=meta(K8S_NAME), opts=local)
-        rules: list[PolicyRuleArgsDict] = [
-            {"api_groups": [""], "resources": ["pods", "namespaces", "nodes"], "verbs": ["get", "list", "watch"]},
-            {"api_groups": ["apps"], "resources": ["replicasets"], "verbs": ["get", "list", "watch"]},
-        ]
         cluster_name = f"{K8S_NAME}-{settings.namespace}"
         role = k8s.rbac.v1.ClusterRole(
-            f"{name}-cluster-role", metadata={"name": cluster_name, "labels": COMMON_LABELS}, rules=rules, opts=child
+            f"{name}-cluster-role",
+            metadata={"name": cluster_name, "labels": LABELS},
+            rules=list(CLUSTER_ROLE_RULES),
+            opts=child,
         )
         k8s.rbac.v1.ClusterRoleBinding(
             f"{name}-cluster-role-binding",
-            metadata={"name": cluster_name, "labels": COMMON_LABELS},
+            metadata={"name": cluster_name, "labels": LABELS},
             role_ref={"api_group": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role.metadata.name},
             subjects=[{"kind": "ServiceAccount", "name": account.metadata.name, "namespace": namespace}],
             opts=child,
@@ -150,7 +201,7 @@ class CollectorDaemonSet(pulumi.ComponentResource):
         config_yaml = render_collector_config(settings, kong)
         config_map = k8s.core.v1.ConfigMap(
             f"{name}-config",
-            metadata=meta(K8S_NAME, labels={**COMMON_LABELS, **CONFIG_ROLE_LABEL}),
+            metadata=meta(K8S_NAME, labels={**LABELS, **CONFIG_ROLE_LABEL}),
             data={CONFIG_KEY: config_yaml},
             opts=local,
         )
@@ -158,13 +209,10 @@ class CollectorDaemonSet(pulumi.ComponentResource):
         # Pods roll when the configuration or the token changes (env is read at start only).
         # A truncated SHA-256 of a 64-character random token reveals nothing about it.
         secret_hash = pulumi.Output.unsecret(args.ingest_token.apply(lambda token: content_hash(f"token:{token}")))
-        host_port = settings.otlp_exposure == "hostPort"
-        skips = _DAEMONSET_SKIPS + ((_HOST_PORT_SKIP,) if host_port else ())
-
         k8s.apps.v1.DaemonSet(
             f"{name}-daemonset",
-            metadata=meta(K8S_NAME, annotations=_skip_annotations(skips)),
-            spec=_daemonset_spec(
+            metadata=meta(K8S_NAME, annotations=checkov_annotations(daemonset_skips(settings))),
+            spec=daemonset_spec(
                 settings,
                 account=account.metadata.name,
                 secret=secret.metadata.name,
@@ -173,65 +221,31 @@ class CollectorDaemonSet(pulumi.ComponentResource):
             ),
             opts=local,
         )
-
-        # Ingress only on the OTLP and health ports; egress stays open (Dynatrace, API server, scrape targets).
-        network_policy: NetworkPolicySpecArgsDict = {
-            "pod_selector": {"match_labels": SELECTOR_LABELS},
-            "policy_types": ["Ingress"],
-            "ingress": [
-                {
-                    "ports": [
-                        {"port": port, "protocol": "TCP"}
-                        for port in (OTLP_GRPC_PORT, OTLP_HTTP_PORT, HEALTH_CHECK_PORT)
-                    ]
-                }
-            ],
-        }
         k8s.networking.v1.NetworkPolicy(
-            f"{name}-network-policy", metadata=meta(K8S_NAME), spec=network_policy, opts=local
+            f"{name}-network-policy", metadata=meta(K8S_NAME), spec=network_policy_spec(), opts=local
         )
-
-        if not host_port:
-            service_spec: ServiceSpecArgsDict = {
-                "type": "ClusterIP",
-                "internal_traffic_policy": "Local",  # only the collector on the caller's node
-                "selector": SELECTOR_LABELS,
-                "ports": _otlp_service_ports(),
-            }
-            k8s.core.v1.Service(f"{name}-otlp-service", metadata=meta(K8S_NAME), spec=service_spec, opts=local)
-
+        if settings.otlp_exposure != "hostPort":
+            k8s.core.v1.Service(f"{name}-otlp-service", metadata=meta(K8S_NAME), spec=otlp_service_spec(), opts=local)
         if kong.enabled and kong.discovery == "service":
             k8s.core.v1.Service(
                 f"{name}-kong-metrics",
-                metadata={"name": KONG_SERVICE, "namespace": kong.namespace, "labels": COMMON_LABELS},
-                spec={
-                    "type": "ClusterIP",
-                    "selector": kong.selector,
-                    "ports": [{"name": "metrics", "port": kong.port, "target_port": kong.port, "protocol": "TCP"}],
-                },
+                metadata={"name": KONG_SERVICE, "namespace": kong.namespace, "labels": LABELS},
+                spec=kong_service_spec(kong),
                 opts=local if kong.namespace == settings.namespace else child,
             )
 
-        env = instrumentation_env(settings, K8S_NAME)
+        apps = instrumentation(settings)
         for app_namespace in settings.app_namespaces:
             k8s.core.v1.ConfigMap(
                 f"{name}-instrumentation-{app_namespace}",
-                metadata={"name": INSTRUMENTATION_CONFIG_MAP, "namespace": app_namespace, "labels": COMMON_LABELS},
-                data=env,
+                metadata={"name": INSTRUMENTATION_CONFIG_MAP, "namespace": app_namespace, "labels": LABELS},
+                data=apps["env"],
                 opts=local if app_namespace == settings.namespace else child,
             )
 
         self.namespace = pulumi.Output.from_input(settings.namespace)
         self.config_yaml = pulumi.Output.from_input(config_yaml)
-        self.instrumentation = pulumi.Output.from_input(
-            {
-                "configMap": INSTRUMENTATION_CONFIG_MAP,
-                "namespaces": list(settings.app_namespaces),
-                "otlpExposure": settings.otlp_exposure,
-                "env": env,
-                "podEnv": pod_env_for_host_port() if host_port else [],
-            }
-        )
+        self.instrumentation = pulumi.Output.from_input(apps)
         self.register_outputs(
             {"namespace": self.namespace, "config_yaml": self.config_yaml, "instrumentation": self.instrumentation}
         )
@@ -250,7 +264,7 @@ def _otlp_service_ports() -> list[ServicePortArgsDict]:
     ]
 
 
-def _daemonset_spec(
+def daemonset_spec(
     settings: CollectorConfig,
     *,
     account: pulumi.Input[str],
@@ -322,7 +336,7 @@ def _daemonset_spec(
         },
         "node_selector": {"kubernetes.io/os": "linux"},
         # Also run on GPU nodes (NIM pods live there); other taints keep their meaning.
-        "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
+        "tolerations": [{"key": GPU_TAINT_KEY, "operator": "Exists", "effect": "NoSchedule"}],
         "containers": [container],
         "volumes": [
             {"name": "config", "config_map": {"name": config_map, "items": [{"key": CONFIG_KEY, "path": CONFIG_KEY}]}}
@@ -331,5 +345,5 @@ def _daemonset_spec(
     return {
         "selector": {"match_labels": SELECTOR_LABELS},
         "update_strategy": {"type": "RollingUpdate", "rolling_update": {"max_unavailable": 1}},
-        "template": {"metadata": {"labels": COMMON_LABELS, "annotations": annotations}, "spec": pod},
+        "template": {"metadata": {"labels": LABELS, "annotations": annotations}, "spec": pod},
     }

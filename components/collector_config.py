@@ -20,7 +20,7 @@ import yaml
 from .config import CollectorConfig, KongConfig, duration_seconds
 from .config.collector import ANNOTATED_PODS_JOB as ANNOTATED_PODS_JOB  # the job names live with the config
 from .config.collector import KONG_JOB as KONG_JOB
-from .pod_labels import NIM_POD_LABELS
+from .k8s_metadata import NIM_POD_LABELS
 
 Version = tuple[int, int, int]
 
@@ -37,8 +37,8 @@ HEALTH_CHECK_PORT: Final = 13133
 SCRAPE_ANNOTATION_PREFIX: Final = "metrics.dynatrace.com"
 NOT_RUNNING_PHASES: Final = "Pending|Succeeded|Failed"
 _DEFAULT_SCRAPE_TIMEOUT_S: Final = 10.0
-# Where NIM serves Prometheus metrics (facts: reference/kubernetes.md §2); the pod's
-# metrics.dynatrace.com/port and /path annotations override these.
+# Where NIM for LLMs serves Prometheus metrics: the OpenAI API port, path /v1/metrics (NVIDIA's
+# NIM observability page). The pod's metrics.dynatrace.com/port and /path annotations override these.
 NIM_METRICS_PORT: Final = 8000
 NIM_METRICS_PATH: Final = "/v1/metrics"
 
@@ -63,7 +63,7 @@ class ComponentType:
         return self.new if version >= self.renamed_in else self.old
 
 
-# THE table of version-dependent names (facts: reference/kubernetes.md §3). Upstream → Dynatrace:
+# The one table of version-dependent names. Upstream collector version → Dynatrace distribution:
 # 0.144 = 0.43.0; 0.146+0.147 = 0.45.0 (k8s_attributes rename, in its changelog); 0.148 = 0.46.0
 # (metric_start_time: "~0.148" upstream, not confirmed in a changelog — assumed 0.46.0);
 # 0.157 = 0.53.0. metricstarttime is required with the prometheus receiver since 0.41.0.

@@ -31,8 +31,7 @@ from .collector import SELECTOR_LABELS as COLLECTOR_SELECTOR
 from .collector_config import SCRAPE_ANNOTATION_PREFIX
 from .config import DcgmExporterConfig, GpuNodeGroupConfig
 from .config.kubernetes import DCGM_EXPORTER_LABEL, GPU_PRESENT_LABEL, GPU_TAINT_KEY
-from .device_plugin import checkov_annotations
-from .kube_provider import k8s_labels
+from .k8s_metadata import checkov_annotations, k8s_labels, selector_labels
 from .telemetry_metrics import dcgm_counters_csv
 
 TYPE_TOKEN: Final = "ai-observability:k8s:DcgmExporter"  # noqa: S105 (a type token, not a secret)
@@ -54,11 +53,99 @@ CHECKOV_SKIPS: Final[tuple[str, ...]] = (
     "CKV_K8S_43=the tag is pinned; NVIDIA publishes no digest we could verify offline",
     "CKV_K8S_15=IfNotPresent on purpose: the tag is pinned and GPU nodes must start without a registry round-trip",
 )
+LABELS: Final = k8s_labels(DCGM_NAME, "gpu-telemetry")
+SELECTOR_LABELS: Final = selector_labels(DCGM_NAME)
 
 
 def dcgm_exporter_needed(groups: Sequence[GpuNodeGroupConfig]) -> bool:
     """True when any node group's nodes need the stack's exporter."""
     return any(group.needs_dcgm_exporter for group in groups)
+
+
+def dcgm_daemonset_spec(
+    settings: DcgmExporterConfig, *, counters_config_map: pulumi.Input[str]
+) -> DaemonSetSpecArgsDict:
+    """One exporter pod per GPU node that needs it, reading its counter list from ``counters_config_map``."""
+    resources = {"cpu": settings.cpu, "memory": settings.memory}
+    container: ContainerArgsDict = {
+        "name": DCGM_NAME,
+        "image": settings.image,
+        "image_pull_policy": "IfNotPresent",
+        "env": [
+            {"name": "DCGM_EXPORTER_LISTEN", "value": f":{DCGM_PORT}"},
+            {"name": "DCGM_EXPORTER_COLLECTORS", "value": f"{COUNTERS_DIR}/{COUNTERS_FILE}"},
+            {"name": "DCGM_EXPORTER_KUBERNETES", "value": "false"},
+            # The NVIDIA container runtime mounts every GPU of the node without a GPU request.
+            {"name": "NVIDIA_VISIBLE_DEVICES", "value": "all"},
+            {"name": "NVIDIA_DRIVER_CAPABILITIES", "value": "utility"},
+        ],
+        "ports": [{"name": "metrics", "container_port": DCGM_PORT, "protocol": "TCP"}],
+        "resources": {"requests": resources, "limits": resources},
+        "liveness_probe": {
+            "http_get": {"path": "/health", "port": DCGM_PORT},
+            "initial_delay_seconds": 45,
+            "period_seconds": 15,
+        },
+        "readiness_probe": {
+            "http_get": {"path": "/health", "port": DCGM_PORT},
+            "initial_delay_seconds": 15,
+            "period_seconds": 10,
+        },
+        "security_context": {
+            "run_as_non_root": True,
+            "run_as_user": DCGM_UID,
+            "run_as_group": DCGM_UID,
+            "allow_privilege_escalation": False,
+            "privileged": False,
+            "read_only_root_filesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+            "seccomp_profile": {"type": "RuntimeDefault"},
+        },
+        "volume_mounts": [
+            {"name": "counters", "mount_path": COUNTERS_DIR, "read_only": True},
+            {"name": "tmp", "mount_path": "/tmp"},  # noqa: S108 (an emptyDir inside the pod)
+        ],
+    }
+    pod: PodSpecArgsDict = {
+        "automount_service_account_token": False,
+        "node_selector": {GPU_PRESENT_LABEL: "true", DCGM_EXPORTER_LABEL: "true"},
+        "tolerations": [{"key": GPU_TAINT_KEY, "operator": "Exists", "effect": "NoSchedule"}],
+        "security_context": {
+            "run_as_non_root": True,
+            "run_as_user": DCGM_UID,
+            "seccomp_profile": {"type": "RuntimeDefault"},
+        },
+        "containers": [container],
+        "volumes": [
+            {"name": "counters", "config_map": {"name": counters_config_map}},
+            {"name": "tmp", "empty_dir": {"medium": "Memory", "size_limit": "64Mi"}},
+        ],
+    }
+    return {
+        "selector": {"match_labels": SELECTOR_LABELS},
+        "update_strategy": {"type": "RollingUpdate", "rolling_update": {"max_unavailable": 1}},
+        "revision_history_limit": 3,
+        "template": {"metadata": {"labels": LABELS, "annotations": dict(SCRAPE_ANNOTATIONS)}, "spec": pod},
+    }
+
+
+def dcgm_network_policy_spec(collector_namespace: str) -> NetworkPolicySpecArgsDict:
+    """Only the collector pods may reach the metrics port; the exporter itself calls nothing."""
+    return {
+        "pod_selector": {"match_labels": SELECTOR_LABELS},
+        "policy_types": ["Ingress", "Egress"],
+        "ingress": [
+            {
+                "from_": [
+                    {
+                        "namespace_selector": {"match_labels": {"kubernetes.io/metadata.name": collector_namespace}},
+                        "pod_selector": {"match_labels": dict(COLLECTOR_SELECTOR)},
+                    }
+                ],
+                "ports": [{"port": DCGM_PORT, "protocol": "TCP"}],
+            }
+        ],
+    }
 
 
 @dataclass(frozen=True)
@@ -77,111 +164,29 @@ class DcgmExporter(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: DcgmExporterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE_TOKEN, name, None, opts)
-        settings = args.config
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
-        labels = k8s_labels(DCGM_NAME, "gpu-telemetry")
-        selector = {"app.kubernetes.io/name": DCGM_NAME, "app.kubernetes.io/part-of": "ai-observability"}
         counters = k8s.core.v1.ConfigMap(
             f"{name}-counters",
-            metadata={"name": f"{DCGM_NAME}-counters", "namespace": DCGM_NAMESPACE, "labels": labels},
+            metadata={"name": f"{DCGM_NAME}-counters", "namespace": DCGM_NAMESPACE, "labels": LABELS},
             data={COUNTERS_FILE: dcgm_counters_csv()},
             opts=child,
         )
-        resources = {"cpu": settings.cpu, "memory": settings.memory}
-        container: ContainerArgsDict = {
-            "name": DCGM_NAME,
-            "image": settings.image,
-            "image_pull_policy": "IfNotPresent",
-            "env": [
-                {"name": "DCGM_EXPORTER_LISTEN", "value": f":{DCGM_PORT}"},
-                {"name": "DCGM_EXPORTER_COLLECTORS", "value": f"{COUNTERS_DIR}/{COUNTERS_FILE}"},
-                {"name": "DCGM_EXPORTER_KUBERNETES", "value": "false"},
-                # The NVIDIA container runtime mounts every GPU of the node without a GPU request.
-                {"name": "NVIDIA_VISIBLE_DEVICES", "value": "all"},
-                {"name": "NVIDIA_DRIVER_CAPABILITIES", "value": "utility"},
-            ],
-            "ports": [{"name": "metrics", "container_port": DCGM_PORT, "protocol": "TCP"}],
-            "resources": {"requests": resources, "limits": resources},
-            "liveness_probe": {
-                "http_get": {"path": "/health", "port": DCGM_PORT},
-                "initial_delay_seconds": 45,
-                "period_seconds": 15,
-            },
-            "readiness_probe": {
-                "http_get": {"path": "/health", "port": DCGM_PORT},
-                "initial_delay_seconds": 15,
-                "period_seconds": 10,
-            },
-            "security_context": {
-                "run_as_non_root": True,
-                "run_as_user": DCGM_UID,
-                "run_as_group": DCGM_UID,
-                "allow_privilege_escalation": False,
-                "privileged": False,
-                "read_only_root_filesystem": True,
-                "capabilities": {"drop": ["ALL"]},
-                "seccomp_profile": {"type": "RuntimeDefault"},
-            },
-            "volume_mounts": [
-                {"name": "counters", "mount_path": COUNTERS_DIR, "read_only": True},
-                {"name": "tmp", "mount_path": "/tmp"},  # noqa: S108 (an emptyDir inside the pod)
-            ],
-        }
-        pod: PodSpecArgsDict = {
-            "automount_service_account_token": False,
-            "node_selector": {GPU_PRESENT_LABEL: "true", DCGM_EXPORTER_LABEL: "true"},
-            "tolerations": [{"key": GPU_TAINT_KEY, "operator": "Exists", "effect": "NoSchedule"}],
-            "security_context": {
-                "run_as_non_root": True,
-                "run_as_user": DCGM_UID,
-                "seccomp_profile": {"type": "RuntimeDefault"},
-            },
-            "containers": [container],
-            "volumes": [
-                {"name": "counters", "config_map": {"name": counters.metadata.apply(lambda m: m.name or "")}},
-                {"name": "tmp", "empty_dir": {"medium": "Memory", "size_limit": "64Mi"}},
-            ],
-        }
-        spec: DaemonSetSpecArgsDict = {
-            "selector": {"match_labels": selector},
-            "update_strategy": {"type": "RollingUpdate", "rolling_update": {"max_unavailable": 1}},
-            "revision_history_limit": 3,
-            "template": {"metadata": {"labels": labels, "annotations": dict(SCRAPE_ANNOTATIONS)}, "spec": pod},
-        }
         metadata: ObjectMetaArgsDict = {
             "name": DCGM_NAME,
             "namespace": DCGM_NAMESPACE,
-            "labels": labels,
+            "labels": LABELS,
             "annotations": checkov_annotations(CHECKOV_SKIPS),
         }
         daemonset = k8s.apps.v1.DaemonSet(
             f"{name}-daemonset",
             metadata=metadata,
-            spec=spec,
+            spec=dcgm_daemonset_spec(args.config, counters_config_map=counters.metadata.apply(lambda m: m.name or "")),
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=list(args.depends_on))),
         )
-        # Only the collector pods may reach the metrics port; the exporter itself calls nothing.
-        policy_spec: NetworkPolicySpecArgsDict = {
-            "pod_selector": {"match_labels": selector},
-            "policy_types": ["Ingress", "Egress"],
-            "ingress": [
-                {
-                    "from_": [
-                        {
-                            "namespace_selector": {
-                                "match_labels": {"kubernetes.io/metadata.name": args.collector_namespace}
-                            },
-                            "pod_selector": {"match_labels": dict(COLLECTOR_SELECTOR)},
-                        }
-                    ],
-                    "ports": [{"port": DCGM_PORT, "protocol": "TCP"}],
-                }
-            ],
-        }
         k8s.networking.v1.NetworkPolicy(
             f"{name}-network-policy",
-            metadata={"name": DCGM_NAME, "namespace": DCGM_NAMESPACE, "labels": labels},
-            spec=policy_spec,
+            metadata={"name": DCGM_NAME, "namespace": DCGM_NAMESPACE, "labels": LABELS},
+            spec=dcgm_network_policy_spec(args.collector_namespace),
             opts=child,
         )
         self.daemonset_name = daemonset.metadata.apply(lambda m: m.name or DCGM_NAME)

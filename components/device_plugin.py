@@ -22,7 +22,7 @@ from pulumi_kubernetes.networking.v1 import NetworkPolicySpecArgsDict
 
 from .config import GpuNodeGroupConfig
 from .config.kubernetes import DEVICE_PLUGIN_LABEL, GPU_PRESENT_LABEL, GPU_TAINT_KEY
-from .kube_provider import k8s_labels
+from .k8s_metadata import checkov_annotations, k8s_labels, selector_labels
 
 DEVICE_PLUGIN_IMAGE: Final = "nvcr.io/nvidia/k8s-device-plugin:v0.17.4"
 DEVICE_PLUGIN_NAME: Final = "nvidia-device-plugin"
@@ -39,6 +39,8 @@ CHECKOV_SKIPS: Final[tuple[str, ...]] = (
     "CKV_K8S_40=runs as root: it creates its socket in the root-owned kubelet device-plugins directory",
     "CKV_K8S_15=IfNotPresent on purpose: the tag is pinned and GPU nodes must start without a registry round-trip",
 )
+LABELS: Final = k8s_labels(DEVICE_PLUGIN_NAME, "device-plugin")
+SELECTOR_LABELS: Final = selector_labels(DEVICE_PLUGIN_NAME)
 
 
 def device_plugin_needed(groups: Iterable[GpuNodeGroupConfig]) -> bool:
@@ -46,8 +48,49 @@ def device_plugin_needed(groups: Iterable[GpuNodeGroupConfig]) -> bool:
     return any(group.needs_device_plugin for group in groups)
 
 
-def checkov_annotations(skips: Sequence[str]) -> dict[str, str]:
-    return {f"checkov.io/skip{index}": skip for index, skip in enumerate(skips, start=1)}
+def device_plugin_daemonset_spec(image: str) -> DaemonSetSpecArgsDict:
+    """One plugin pod per GPU node whose AMI lacks it, registering GPUs with the kubelet over its socket."""
+    container: ContainerArgsDict = {
+        "name": "nvidia-device-plugin",
+        "image": image,
+        "image_pull_policy": "IfNotPresent",
+        # Only GPU nodes run it (nodeSelector): an init failure is a real driver problem, show it.
+        "env": [{"name": "FAIL_ON_INIT_ERROR", "value": "true"}],
+        "resources": {
+            "requests": {"cpu": "50m", "memory": "64Mi"},
+            "limits": {"cpu": "200m", "memory": "256Mi"},
+        },
+        "security_context": {
+            "allow_privilege_escalation": False,
+            "privileged": False,
+            "capabilities": {"drop": ["ALL"]},
+            "seccomp_profile": {"type": "RuntimeDefault"},
+        },
+        "volume_mounts": [{"name": "device-plugin", "mount_path": KUBELET_DEVICE_PLUGINS}],
+    }
+    pod: PodSpecArgsDict = {
+        "priority_class_name": "system-node-critical",
+        "automount_service_account_token": False,
+        "node_selector": {GPU_PRESENT_LABEL: "true", DEVICE_PLUGIN_LABEL: "true"},
+        "tolerations": [
+            {"key": GPU_TAINT_KEY, "operator": "Exists", "effect": "NoSchedule"},
+            {"key": "CriticalAddonsOnly", "operator": "Exists"},
+        ],
+        "security_context": {"seccomp_profile": {"type": "RuntimeDefault"}},
+        "containers": [container],
+        "volumes": [{"name": "device-plugin", "host_path": {"path": KUBELET_DEVICE_PLUGINS, "type": "Directory"}}],
+    }
+    return {
+        "selector": {"match_labels": SELECTOR_LABELS},
+        "update_strategy": {"type": "RollingUpdate", "rolling_update": {"max_unavailable": 1}},
+        "revision_history_limit": 3,
+        "template": {"metadata": {"labels": LABELS}, "spec": pod},
+    }
+
+
+def device_plugin_network_policy_spec() -> NetworkPolicySpecArgsDict:
+    """The plugin talks to the kubelet over a unix socket only: no network traffic at all."""
+    return {"pod_selector": {"match_labels": SELECTOR_LABELS}, "policy_types": ["Ingress", "Egress"]}
 
 
 @dataclass(frozen=True)
@@ -64,65 +107,22 @@ class NvidiaDevicePlugin(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: NvidiaDevicePluginArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ai-observability:k8s:NvidiaDevicePlugin", name, None, opts)
-        labels = k8s_labels(DEVICE_PLUGIN_NAME, "device-plugin")
-        selector = {"app.kubernetes.io/name": DEVICE_PLUGIN_NAME, "app.kubernetes.io/part-of": "ai-observability"}
-        container: ContainerArgsDict = {
-            "name": "nvidia-device-plugin",
-            "image": args.image,
-            "image_pull_policy": "IfNotPresent",
-            # Only GPU nodes run it (nodeSelector): an init failure is a real driver problem, show it.
-            "env": [{"name": "FAIL_ON_INIT_ERROR", "value": "true"}],
-            "resources": {
-                "requests": {"cpu": "50m", "memory": "64Mi"},
-                "limits": {"cpu": "200m", "memory": "256Mi"},
-            },
-            "security_context": {
-                "allow_privilege_escalation": False,
-                "privileged": False,
-                "capabilities": {"drop": ["ALL"]},
-                "seccomp_profile": {"type": "RuntimeDefault"},
-            },
-            "volume_mounts": [{"name": "device-plugin", "mount_path": KUBELET_DEVICE_PLUGINS}],
-        }
-        pod: PodSpecArgsDict = {
-            "priority_class_name": "system-node-critical",
-            "automount_service_account_token": False,
-            "node_selector": {GPU_PRESENT_LABEL: "true", DEVICE_PLUGIN_LABEL: "true"},
-            "tolerations": [
-                {"key": GPU_TAINT_KEY, "operator": "Exists", "effect": "NoSchedule"},
-                {"key": "CriticalAddonsOnly", "operator": "Exists"},
-            ],
-            "security_context": {"seccomp_profile": {"type": "RuntimeDefault"}},
-            "containers": [container],
-            "volumes": [{"name": "device-plugin", "host_path": {"path": KUBELET_DEVICE_PLUGINS, "type": "Directory"}}],
-        }
-        spec: DaemonSetSpecArgsDict = {
-            "selector": {"match_labels": selector},
-            "update_strategy": {"type": "RollingUpdate", "rolling_update": {"max_unavailable": 1}},
-            "revision_history_limit": 3,
-            "template": {"metadata": {"labels": labels}, "spec": pod},
-        }
         metadata: ObjectMetaArgsDict = {
             "name": DEVICE_PLUGIN_NAME,
             "namespace": DEVICE_PLUGIN_NAMESPACE,
-            "labels": labels,
+            "labels": LABELS,
             "annotations": checkov_annotations(CHECKOV_SKIPS),
         }
         daemonset = k8s.apps.v1.DaemonSet(
             f"{name}-daemonset",
             metadata=metadata,
-            spec=spec,
+            spec=device_plugin_daemonset_spec(args.image),
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(args.depends_on)),
         )
-        # The plugin talks to the kubelet over a unix socket only: no network traffic at all.
-        policy_spec: NetworkPolicySpecArgsDict = {
-            "pod_selector": {"match_labels": selector},
-            "policy_types": ["Ingress", "Egress"],
-        }
         k8s.networking.v1.NetworkPolicy(
             f"{name}-network-policy",
-            metadata={"name": DEVICE_PLUGIN_NAME, "namespace": DEVICE_PLUGIN_NAMESPACE, "labels": labels},
-            spec=policy_spec,
+            metadata={"name": DEVICE_PLUGIN_NAME, "namespace": DEVICE_PLUGIN_NAMESPACE, "labels": LABELS},
+            spec=device_plugin_network_policy_spec(),
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
         )
         self.daemonset_name = daemonset.metadata.apply(lambda m: m.name or DEVICE_PLUGIN_NAME)

@@ -13,11 +13,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypedDict
+from typing import TypedDict
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_kubernetes as k8s
 from pulumi_aws.eks import (
     AccessPolicyAssociationAccessScopeArgsDict,
     ClusterAccessConfigArgsDict,
@@ -29,11 +28,9 @@ from pulumi_aws.eks import (
 
 from .aws_iam import create_node_role, managed_service_role
 from .config import EksConfig
-from .kube_provider import k8s_labels
 
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
 CONTROL_PLANE_LOG_TYPES: tuple[str, ...] = ("api", "audit", "authenticator")
-STORAGE_CLASS_NAME = "gp3"
 EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
 SYSTEM_NODE_AMI_TYPE = "AL2023_x86_64_STANDARD"
 SYSTEM_NODE_LABELS: Mapping[str, str] = {"ai-observability/node-role": "system"}
@@ -304,35 +301,3 @@ class EksCluster(pulumi.ComponentResource):
                 "systemNodeGroupName": self.system_node_group_name,
             }
         )
-
-
-@dataclass(frozen=True)
-class Gp3StorageClassArgs:
-    provider: k8s.Provider
-    depends_on: Sequence[pulumi.Resource] = ()
-
-
-class Gp3StorageClass(pulumi.ComponentResource):
-    """Encrypted gp3 EBS StorageClass for the model caches of a created cluster.
-
-    ``WaitForFirstConsumer`` creates each volume in the availability zone of the node its pod
-    lands on. Not the cluster default (existing workloads keep theirs).
-    """
-
-    storage_class_name: pulumi.Output[str]
-
-    def __init__(self, name: str, args: Gp3StorageClassArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("ai-observability:k8s:Gp3StorageClass", name, None, opts)
-        parameters: dict[str, Any] = {"type": "gp3", "encrypted": "true", "csi.storage.k8s.io/fstype": "ext4"}
-        storage_class = k8s.storage.v1.StorageClass(
-            f"{name}-storage-class",
-            metadata={"name": STORAGE_CLASS_NAME, "labels": k8s_labels("ebs-gp3", "storage")},
-            provisioner="ebs.csi.aws.com",
-            parameters=parameters,
-            reclaim_policy="Delete",
-            volume_binding_mode="WaitForFirstConsumer",
-            allow_volume_expansion=True,
-            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(args.depends_on)),
-        )
-        self.storage_class_name = storage_class.metadata.apply(lambda m: m.name or STORAGE_CLASS_NAME)
-        self.register_outputs({"storageClassName": self.storage_class_name})

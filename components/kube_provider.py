@@ -1,4 +1,4 @@
-"""The Kubernetes provider every Kubernetes resource of the stack uses, shared labels, namespaces.
+"""The Kubernetes provider every Kubernetes resource of the stack uses, and the namespaces it creates.
 
 The provider authenticates like ``aws eks update-kubeconfig`` does: the cluster endpoint and CA
 plus an exec credential (``aws eks get-token``), so no token is ever stored. For an existing
@@ -8,22 +8,12 @@ cluster a configured kubeconfig context can be used instead.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-PART_OF = "ai-observability"
-COMMON_LABELS: Mapping[str, str] = {
-    "app.kubernetes.io/part-of": PART_OF,
-    "app.kubernetes.io/managed-by": "pulumi",
-}
-
-
-def k8s_labels(name: str, component: str) -> dict[str, str]:
-    """The labels every Kubernetes object of this area carries."""
-    return {"app.kubernetes.io/name": name, "app.kubernetes.io/component": component, **COMMON_LABELS}
+from .k8s_metadata import k8s_labels
 
 
 def render_kubeconfig(cluster_name: str, endpoint: str, certificate_authority: str, region: str) -> str:
@@ -104,9 +94,8 @@ def kube_provider(name: str, args: KubeProviderArgs, opts: pulumi.ResourceOption
 class NamespaceRegistry:
     """Creates each namespace once, however many workloads share it."""
 
-    def __init__(self, provider: k8s.Provider, *, pod_security: str = "restricted") -> None:
-        self._provider = provider
-        self._pod_security = pod_security
+    def __init__(self, provider: k8s.Provider, opts: pulumi.ResourceOptions | None = None) -> None:
+        self._opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(provider=provider))
         self._namespaces: dict[str, k8s.core.v1.Namespace] = {}
 
     def namespace(self, name: str) -> k8s.core.v1.Namespace:
@@ -118,14 +107,10 @@ class NamespaceRegistry:
                     "name": name,
                     "labels": {
                         **k8s_labels(name, "namespace"),
-                        "pod-security.kubernetes.io/enforce": self._pod_security,
-                        "pod-security.kubernetes.io/warn": self._pod_security,
+                        "pod-security.kubernetes.io/enforce": "restricted",
+                        "pod-security.kubernetes.io/warn": "restricted",
                     },
                 },
-                opts=pulumi.ResourceOptions(provider=self._provider),
+                opts=self._opts,
             )
         return self._namespaces[name]
-
-    @property
-    def names(self) -> list[str]:
-        return sorted(self._namespaces)

@@ -12,25 +12,15 @@ import pulumi
 import pulumi_aws as aws
 
 from .bedrock_metrics import DynatraceMonitoringRole, DynatraceMonitoringRoleArgs
-from .collector import CollectorDaemonSet, CollectorDaemonSetArgs
+from .collector import CollectorDaemonSetArgs
 from .config import StackConfig
-from .dcgm_exporter import DcgmExporter, DcgmExporterArgs, dcgm_exporter_needed
-from .device_plugin import NvidiaDevicePlugin, NvidiaDevicePluginArgs, device_plugin_needed
-from .eks_cluster import (
-    STORAGE_CLASS_NAME,
-    EksCluster,
-    EksClusterArgs,
-    Gp3StorageClass,
-    Gp3StorageClassArgs,
-    lookup_cluster,
-)
+from .eks_cluster import EksCluster, EksClusterArgs, lookup_cluster
 from .event_forwarding import BedrockEventForwarder, BedrockEventForwarderArgs
 from .governance import DynatraceGovernance, DynatraceGovernanceArgs
 from .gpu_nodes import GpuNodeGroup, GpuNodeGroupArgs
 from .guardrails import BedrockGuardrail, BedrockGuardrailArgs, deny_without_guardrail_policy
 from .invocation_logging import BedrockInvocationLogging, BedrockInvocationLoggingArgs
-from .kube_provider import KubeProviderArgs, NamespaceRegistry, kube_provider
-from .nim import NimService, NimServiceArgs
+from .kubernetes_workloads import KubernetesWorkloads, KubernetesWorkloadsArgs
 from .signals.component import DynatraceSignals, DynatraceSignalsArgs
 from .tagging import aws_tags
 
@@ -40,21 +30,28 @@ Outputs = dict[str, Any]
 def build(config: StackConfig) -> Outputs:
     """Register every resource the configuration asks for; return the stack outputs."""
     outputs: Outputs = {"stack": config.stack, "dynatraceEnvironmentUrl": config.dynatrace.environment_url}
-    ingest_token = _governance(config, outputs)
-    _event_forwarding(config, ingest_token, outputs)
+    minted_token = _governance(config, outputs)
+    _event_forwarding(config, minted_token, outputs)
     _guardrails(config, outputs)
     _bedrock_metrics(config, outputs)
-    k8s_provider = _kubernetes(config, outputs)
-    _collector(config, ingest_token, k8s_provider, outputs)
+    _kubernetes(config, minted_token, outputs)
     _signals(config, outputs)
     return outputs
 
 
+def _ingest_token(config: StackConfig, minted: pulumi.Output[str] | None) -> pulumi.Output[str]:
+    """The ingest token (a secret) the parts that send data to Dynatrace use.
+
+    The token governance minted, else ``ai-observability:dynatraceIngestToken``; the config
+    cross-checks require the latter wherever a sender is enabled and governance mints none.
+    """
+    return minted if minted is not None else config.secrets.output("dynatraceIngestToken")
+
+
 def _governance(config: StackConfig, outputs: Outputs) -> pulumi.Output[str] | None:
-    """Dynatrace governance (issue 3); returns the ingest token (a secret) for later parts."""
-    configured = config.secrets.output("dynatraceIngestToken") if config.secrets.has("dynatraceIngestToken") else None
+    """Dynatrace governance: Grail bucket, pipeline, route; returns the ingest token it minted, if any."""
     if not config.governance.enabled:
-        return configured
+        return None
     governance = DynatraceGovernance(
         "governance",
         DynatraceGovernanceArgs(
@@ -72,28 +69,20 @@ def _governance(config: StackConfig, outputs: Outputs) -> pulumi.Output[str] | N
     if governance.ingest_token is not None:
         outputs["dynatraceIngestTokenId"] = governance.ingest_token_id
         outputs["dynatraceIngestTokenExpiresAt"] = governance.ingest_token_expires_at
-        return governance.ingest_token
-    return configured
+    return governance.ingest_token
 
 
-def _event_forwarding(config: StackConfig, ingest_token: pulumi.Output[str] | None, outputs: Outputs) -> None:
+def _event_forwarding(config: StackConfig, minted_token: pulumi.Output[str] | None, outputs: Outputs) -> None:
     """Bedrock governance events → Dynatrace business events (CloudTrail, EventBridge, API destination)."""
     forwarding = config.event_forwarding
     if not forwarding.enabled:
         return
-    if ingest_token is None:
-        # The config cross-checks require the token unless governance mints it, so this is a
-        # wiring bug: _governance must return the minted token.
-        raise ValueError(
-            "event forwarding needs the Dynatrace ingest token: set ai-observability:dynatraceIngestToken "
-            "or let governance mint it (governance.ingestToken.create)"
-        )
     forwarder = BedrockEventForwarder(
         forwarding.name_prefix,
         BedrockEventForwarderArgs(
             config=forwarding,
             ingest_url=config.dynatrace.bizevents_ingest_url,
-            ingest_token=ingest_token,
+            ingest_token=_ingest_token(config, minted_token),
             event_type=config.governance.event_type,
             tags=aws_tags(config.tags, config.stack, "event-forwarding"),
         ),
@@ -151,29 +140,17 @@ def _bedrock_metrics(config: StackConfig, outputs: Outputs) -> None:
     outputs["dynatraceMonitoringRoleArn"] = role.role_arn
 
 
-def _kubernetes(config: StackConfig, outputs: Outputs) -> Any:
-    """EKS cluster access, GPU node groups, device plugin and NIM services (issue 5).
-
-    Returns the ``pulumi_kubernetes.Provider`` every Kubernetes resource must use (or None).
-    """
+def _kubernetes(
+    config: StackConfig, minted_token: pulumi.Output[str] | None, outputs: Outputs
+) -> KubernetesWorkloads | None:
+    """The EKS cluster and its GPU node groups (AWS), then everything deployed into the cluster."""
     eks = config.eks
     if eks is None:
         return None
     if eks.create:
-        created = EksCluster("eks", EksClusterArgs(eks, aws_tags(config.tags, config.stack, "eks-cluster")))
-        cluster = created.info
+        cluster = EksCluster("eks", EksClusterArgs(eks, aws_tags(config.tags, config.stack, "eks-cluster"))).info
     else:
         cluster = lookup_cluster(eks.cluster_name)
-    provider = kube_provider(
-        "eks-kubernetes",
-        KubeProviderArgs(
-            cluster_name=cluster.name,
-            endpoint=cluster.endpoint,
-            certificate_authority=cluster.certificate_authority,
-            region=aws.get_region_output().region,
-            context=eks.kubeconfig_context,
-        ),
-    )
     node_tags = aws_tags(config.tags, config.stack, "gpu-nodes")
     groups = {
         group.name: GpuNodeGroup(
@@ -188,78 +165,39 @@ def _kubernetes(config: StackConfig, outputs: Outputs) -> Any:
         )
         for group in config.gpu_node_groups
     }
-    plugin = None
-    if device_plugin_needed(config.gpu_node_groups):
-        plugin = NvidiaDevicePlugin("nvidia-device-plugin", NvidiaDevicePluginArgs(provider))
-    ready: list[pulumi.Resource] = list(cluster.ready)
-    dcgm = None
-    if config.telemetry.dcgm_exporter.enabled and dcgm_exporter_needed(config.gpu_node_groups):
-        dcgm = DcgmExporter(
-            "dcgm-exporter",
-            DcgmExporterArgs(
-                config=config.telemetry.dcgm_exporter,
-                provider=provider,
-                collector_namespace=config.collector.namespace,
-                depends_on=list(cluster.ready),
-            ),
-        )
-    default_storage_class = None
-    if eks.create:
-        ready.append(Gp3StorageClass("model-cache", Gp3StorageClassArgs(provider, depends_on=cluster.ready)))
-        default_storage_class = STORAGE_CLASS_NAME
-    namespaces = NamespaceRegistry(provider)
-    endpoints: dict[str, pulumi.Output[str]] = {}
-    for nim in config.nims:
-        namespace = namespaces.namespace(nim.namespace)
-        targets = [g for g in config.gpu_node_groups if nim.node_group in (None, g.name)]
-        needs = [*ready, *(groups[g.name] for g in targets)]
-        if plugin is not None and device_plugin_needed(targets):
-            needs.append(plugin)
-        service = NimService(
-            f"{nim.namespace}-{nim.name}",
-            NimServiceArgs(
-                nim=nim,
-                provider=provider,
-                namespace=namespace.metadata.apply(lambda m: m.name or ""),
-                node_group_name=nim.node_group,
-                ngc_api_key=config.secrets.output("ngcApiKey") if nim.ngc_credentials else None,
-                storage_class=nim.storage_class or default_storage_class,
-                depends_on=needs,
-            ),
-        )
-        endpoints[f"{nim.namespace}/{nim.name}"] = service.endpoint
-    outputs["eksClusterName"] = cluster.name
-    outputs["gpuNodeGroupNames"] = [group.node_group_name for group in groups.values()]
-    outputs["nvidiaDevicePlugin"] = plugin is not None
-    outputs["dcgmExporter"] = dcgm is not None
-    outputs["nimEndpoints"] = endpoints
-    return provider
-
-
-def _collector(
-    config: StackConfig, ingest_token: pulumi.Output[str] | None, k8s_provider: Any, outputs: Outputs
-) -> None:
-    """Dynatrace OTel collector DaemonSet, Kong metrics and app settings (issue 6)."""
-    if not config.collector.enabled or config.eks is None:
-        return
-    if ingest_token is None:
-        # cross_check requires dynatraceIngestToken unless governance mints one, so this is a wiring bug.
-        raise ValueError(
-            "the collector needs the Dynatrace ingest token: set ai-observability:dynatraceIngestToken "
-            "or let governance mint it (governance.ingestToken.create)"
-        )
-    collector = CollectorDaemonSet(
-        "collector",
-        CollectorDaemonSetArgs(
+    collector = None
+    if config.collector.enabled:
+        collector = CollectorDaemonSetArgs(
             collector=config.collector,
             kong=config.kong,
             otlp_endpoint=config.dynatrace.otlp_endpoint,
-            ingest_token=ingest_token,
+            ingest_token=_ingest_token(config, minted_token),
+        )
+    workloads = KubernetesWorkloads(
+        "kubernetes",
+        KubernetesWorkloadsArgs(
+            cluster=cluster,
+            region=aws.get_region_output().region,
+            kubeconfig_context=eks.kubeconfig_context,
+            gpu_node_groups=config.gpu_node_groups,
+            node_groups=groups,
+            nims=config.nims,
+            ngc_api_key=config.secrets.output("ngcApiKey") if any(n.ngc_credentials for n in config.nims) else None,
+            dcgm_exporter=config.telemetry.dcgm_exporter,
+            collector_namespace=config.collector.namespace,
+            collector=collector,
         ),
-        opts=pulumi.ResourceOptions(provider=k8s_provider),
     )
-    outputs["collectorNamespace"] = collector.namespace
-    outputs["otelInstrumentation"] = collector.instrumentation
+    outputs["eksClusterName"] = cluster.name
+    outputs["gpuNodeGroupNames"] = [group.node_group_name for group in groups.values()]
+    outputs["nvidiaDevicePlugin"] = workloads.nvidia_device_plugin
+    outputs["dcgmExporter"] = workloads.dcgm_exporter
+    outputs["nimEndpoints"] = workloads.nim_endpoints
+    if workloads.collector_namespace is not None:
+        outputs["collectorNamespace"] = workloads.collector_namespace
+    if workloads.otel_instrumentation is not None:
+        outputs["otelInstrumentation"] = workloads.otel_instrumentation
+    return workloads
 
 
 def _signals(config: StackConfig, outputs: Outputs) -> None:

@@ -253,8 +253,12 @@ def test_stack_wiring_falls_back_to_the_configured_ingest_token(mocked: tuple[Re
 
     @pulumi.runtime.test  # type: ignore[untyped-decorator]
     def run() -> Any:
-        token, outputs = _wire(raw)
+        from components import stack
+
+        minted, outputs = _wire(raw)
+        assert minted is None
         assert "dynatraceIngestTokenId" not in outputs
+        token = stack._ingest_token(parse_stack_config(raw, {}, stack="dev"), minted)
         return pulumi.Output.all(token, token.is_secret()).apply(lambda v: seen.update(v=v))
 
     run()

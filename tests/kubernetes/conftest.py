@@ -1,5 +1,8 @@
 """Harness for the Kubernetes-side tests: run ``stack._kubernetes`` under Pulumi mocks.
 
+``stack._kubernetes`` declares the cluster and GPU node groups and the ``KubernetesWorkloads``
+component (provider, device plugin, DCGM exporter, storage class, NIMs, collector).
+
 The mocks answer invokes from ``tools/mock_invokes.py`` and resources from
 ``tools/mock_state.py`` (the offline plan's own answers), and record every registration with
 its inputs in engine wire format (camelCase, secrets still wrapped).
@@ -11,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pulumi
 import pytest
 
 from components.config import StackConfig, parse_stack_config
@@ -22,6 +26,8 @@ from tools.mock_run import redact as redact
 NS = "ai-observability"
 REGION = "eu-central-1"
 ENV = {"DT_API_TOKEN": FAKE_API_TOKEN, "DT_PLATFORM_TOKEN": FAKE_PLATFORM_TOKEN, "NGC_API_KEY": FAKE_NGC_KEY}
+# What governance would mint (the committed stacks let it mint the ingest token).
+MINTED_INGEST_TOKEN = "dt0c01." + "TESTINGESTTOKEN000000000" + "." + "C" * 64
 
 
 class Registered(RegisteredResource):
@@ -32,7 +38,7 @@ class Registered(RegisteredResource):
 
 @dataclass
 class Run(MockRun[Registered]):
-    provider: Any = None  # what ``stack._kubernetes`` returned
+    provider: Any = None  # the Kubernetes provider of the workloads component (None without eks)
 
     def kubernetes(self) -> list[Registered]:
         return [r for r in self.resources if r.type.startswith("kubernetes:")]
@@ -42,11 +48,12 @@ def run_kubernetes(config: StackConfig) -> Run:
     """Register what ``stack._kubernetes`` declares for ``config``; outputs fully resolved."""
     from components import stack
 
-    provider: list[Any] = []  # what ``stack._kubernetes`` returned
+    provider: list[Any] = []
 
     def program() -> dict[str, Any]:
         outputs: dict[str, Any] = {}
-        provider.append(stack._kubernetes(config, outputs))
+        workloads = stack._kubernetes(config, pulumi.Output.secret(MINTED_INGEST_TOKEN), outputs)
+        provider.append(workloads.provider if workloads is not None else None)
         return outputs
 
     recorded = run_under_mocks(program, stack=config.stack, region=REGION, resource_class=Registered)

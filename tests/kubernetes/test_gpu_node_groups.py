@@ -210,3 +210,24 @@ def test_outputs_name_the_cluster_and_node_groups(dev_run: Run, prod_run: Run) -
     assert dev_run.outputs["gpuNodeGroupNames"] == ["gpu-a10g"]
     assert prod_run.outputs["eksClusterName"] == "genai-prod"
     assert prod_run.outputs["gpuNodeGroupNames"] == ["gpu-l4", "gpu-l40s-x4"]
+
+
+def test_workloads_component_owns_the_provider_and_every_kubernetes_object(prod_run: Run) -> None:
+    (workloads,) = prod_run.of_type("ai-observability:k8s:Workloads")
+    by_urn = {r.urn: r for r in prod_run.resources}
+
+    def ancestors(urn: str) -> list[str]:
+        chain = []
+        while urn in by_urn and by_urn[urn].parent:
+            urn = by_urn[urn].parent
+            chain.append(urn)
+        return chain
+
+    assert prod_run.one("pulumi:providers:kubernetes").parent == workloads.urn
+    objects = prod_run.kubernetes()
+    assert {r.type for r in objects} >= {"kubernetes:apps/v1:DaemonSet", "kubernetes:apps/v1:Deployment"}
+    for resource in objects:
+        assert workloads.urn in ancestors(resource.urn), resource.urn
+    # The node groups are AWS resources: they stay outside, at the stack root.
+    for group in prod_run.of_type("ai-observability:eks:GpuNodeGroup"):
+        assert workloads.urn not in ancestors(group.urn)

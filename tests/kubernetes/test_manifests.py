@@ -16,6 +16,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from components.collector import CHECKOV_SKIPS as COLLECTOR_SKIPS
+from components.collector import HOST_PORT_CHECKOV_SKIP
 from components.dcgm_exporter import CHECKOV_SKIPS as DCGM_SKIPS
 from components.device_plugin import CHECKOV_SKIPS as PLUGIN_SKIPS
 from components.nim import CHECKOV_SKIPS as NIM_SKIPS
@@ -101,7 +103,8 @@ def test_checkov_finds_nothing_unexplained(all_manifests: list[dict[str, Any]], 
     failed = [(c["check_id"], c["resource"]) for c in results.get("failed_checks", [])]
     assert failed == [], failed
     # Each skip is an accepted finding with a reason (the annotation text).
-    declared = {skip.split("=", 1)[0] for skip in (*NIM_SKIPS, *PLUGIN_SKIPS, *DCGM_SKIPS)}
+    skips = (*NIM_SKIPS, *PLUGIN_SKIPS, *DCGM_SKIPS, *COLLECTOR_SKIPS, HOST_PORT_CHECKOV_SKIP)
+    declared = {skip.split("=", 1)[0] for skip in skips}
     skipped = results.get("skipped_checks", [])
     assert skipped, "the annotations were not read"
     for check in skipped:

@@ -99,7 +99,7 @@ def test_cache_pvc_and_service(dev_run: Run, prod_run: Run) -> None:
     assert "storageClassName" not in pvc["spec"]  # existing cluster: its default class
     prod_pvcs = [r.plain for r in prod_run.of_type("kubernetes:core/v1:PersistentVolumeClaim")]
     assert {p["spec"]["storageClassName"] for p in prod_pvcs} == {"gp3"}  # the created cluster's class
-    service = dev_run.one("kubernetes:core/v1:Service").plain
+    service = dev_run.one("kubernetes:core/v1:Service", "nim-").plain
     assert service["metadata"] == {
         "name": "llama-3-1-8b",
         "namespace": "nim",
@@ -115,7 +115,7 @@ def test_cache_pvc_and_service(dev_run: Run, prod_run: Run) -> None:
 
 
 def test_shared_namespace_is_created_once_and_endpoints_are_exported(prod_run: Run) -> None:
-    namespaces = prod_run.of_type("kubernetes:core/v1:Namespace")
+    namespaces = [n for n in prod_run.of_type("kubernetes:core/v1:Namespace") if n.name.startswith("namespace-")]
     assert [n.plain["metadata"]["name"] for n in namespaces] == ["nim"]
     assert namespaces[0].plain["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
     assert prod_run.outputs["nimEndpoints"] == {
@@ -148,7 +148,7 @@ def test_keyless_public_image_needs_no_ngc_key_and_gets_no_secrets() -> None:
 
     env = {k: v for k, v in ENV.items() if k != "NGC_API_KEY"}
     run = run_kubernetes(config_for("dev", keyless, env=env))
-    assert run.of_type(SECRET) == []
+    assert [s.name for s in run.of_type(SECRET) if s.name.startswith("nim-")] == []
     pod = _deployment(run, "llama-3-1-8b")["spec"]["template"]["spec"]
     assert "imagePullSecrets" not in pod
     assert "NGC_API_KEY" not in {e["name"] for e in pod["containers"][0]["env"]}
