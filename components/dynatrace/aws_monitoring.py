@@ -209,7 +209,7 @@ class AwsConnectionRoleArn(DynatraceResource, module="dynatrace", name="AwsConne
 
 # -- the monitoring configuration -----------------------------------------------------------------
 
-CONFIG_OUTPUTS = ("object_id", "extension_version", "resolved_feature_sets")
+CONFIG_OUTPUTS = ("object_id", "extension_version", "resolved_feature_sets", "drift")
 
 
 def _config_path(extension: str, object_id: str = "") -> str:
@@ -438,6 +438,7 @@ def _config_outputs(inputs: MonitoringConfigInputs, object_id: str, value: dict[
         "object_id": object_id,
         "extension_version": value.get("version"),
         "resolved_feature_sets": sorted(value.get("featureSets") or []),
+        "drift": False,
     }
 
 
@@ -446,6 +447,8 @@ class MonitoringConfigProvider(ResourceProvider):
         return check_inputs(MonitoringConfigInputs, news, CONFIG_OUTPUTS)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        if olds.get("drift"):  # refresh found a modelled field changed outside the stack
+            return DiffResult(changes=True, replaces=[], delete_before_replace=False)
         as_list = lambda v: sorted(v or [])  # noqa: E731
         return diff_props(
             olds,
@@ -482,7 +485,7 @@ class MonitoringConfigProvider(ResourceProvider):
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         inputs = parse(MonitoringConfigInputs, news, CONFIG_OUTPUTS)
-        if not object_changes(olds, inputs, PLATFORM_CONNECTION):
+        if not olds.get("drift") and not object_changes(olds, inputs, PLATFORM_CONNECTION):
             return UpdateResult(keep_with_new_connection(olds, inputs, PLATFORM_CONNECTION))
         with inputs.open() as client:
             value, _ = reconcile_config(ExtensionsApi(client, inputs.extension), inputs, id_)
@@ -491,12 +494,16 @@ class MonitoringConfigProvider(ResourceProvider):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         inputs = parse(MonitoringConfigInputs, props, CONFIG_OUTPUTS)
         with inputs.open() as client:
-            live = ExtensionsApi(client, inputs.extension).get(id_)
-        if live is None:
-            return ReadResult(None, {})
-        seen = observed(dict(live.get("value") or {}))
-        outs = {**inputs.props(), "object_id": id_, **seen}
-        return ReadResult(id_, outs)
+            api = ExtensionsApi(client, inputs.extension)
+            live = api.get(id_)
+            if live is None:
+                return ReadResult(None, {})
+            value = dict(live.get("value") or {})
+            wanted = desired_fields(
+                inputs, resolve_feature_sets(inputs, api.feature_sets(str(value.get("version", ""))))
+            )
+        drift = _normal(merged_value(value, wanted)) != _normal(value)
+        return ReadResult(id_, {**inputs.props(), "object_id": id_, **observed(value), "drift": drift})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         inputs = parse(MonitoringConfigInputs, props, CONFIG_OUTPUTS)
