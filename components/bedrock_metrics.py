@@ -11,7 +11,7 @@ permissions (AWS Service Authorization Reference, CloudWatch), so the statement'
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -20,6 +20,16 @@ import pulumi_aws as aws
 
 from .aws_iam import policy_json
 from .config.telemetry import BedrockMetricsConfig
+from .dynatrace.aws_monitoring import (
+    AWS_CONNECTION_SCHEMA,
+    AwsConnectionRoleArn,
+    AwsConnectionRoleArnArgs,
+    AwsMonitoringConfiguration,
+    AwsMonitoringConfigurationArgs,
+    connection_create_value,
+    connection_value,
+)
+from .dynatrace.settings_object import SettingsObject, SettingsObjectArgs
 
 TYPE_TOKEN: Final = "ai-observability:aws:DynatraceMonitoringRole"  # noqa: S105 (a type token, not a secret)
 READ_ACTIONS: Final[tuple[str, ...]] = ("cloudwatch:GetMetricData", "cloudwatch:ListMetrics")
@@ -51,6 +61,8 @@ def read_metrics_policy() -> str:
 class DynatraceMonitoringRoleArgs:
     config: BedrockMetricsConfig
     tags: Mapping[str, str]
+    external_id: pulumi.Input[str] | None = None
+    """The external ID the trust requires when it is not configured (the connection's object ID)."""
 
 
 class DynatraceMonitoringRole(pulumi.ComponentResource):
@@ -63,15 +75,18 @@ class DynatraceMonitoringRole(pulumi.ComponentResource):
     ) -> None:
         super().__init__(TYPE_TOKEN, name, None, opts)
         config = args.config
-        if config.dynatrace_principal_arn is None or config.external_id is None:
-            # BedrockMetricsConfig requires both when enabled: reaching this is a wiring bug.
+        external_id = config.external_id if config.external_id is not None else args.external_id
+        if config.dynatrace_principal_arn is None or external_id is None:
+            # BedrockMetricsConfig requires the principal when enabled, and the stack passes the
+            # connection's object ID when no external ID is configured: reaching this is a wiring bug.
             raise ValueError("the Dynatrace monitoring role needs telemetry.bedrockMetrics principal and external ID")
+        principal = config.dynatrace_principal_arn
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
             f"{name}-role",
             name=config.role_name,
             description="Dynatrace AWS Cloud Platform Monitoring: reads CloudWatch metrics (Bedrock)",
-            assume_role_policy=trust_policy(config.dynatrace_principal_arn, config.external_id),
+            assume_role_policy=pulumi.Output.from_input(external_id).apply(lambda e: trust_policy(principal, e)),
             max_session_duration=MAX_SESSION_SECONDS,
             tags=dict(args.tags),
             opts=child,
@@ -79,3 +94,97 @@ class DynatraceMonitoringRole(pulumi.ComponentResource):
         aws.iam.RolePolicy(f"{name}-read-metrics", role=role.name, policy=read_metrics_policy(), opts=child)
         self.role_arn = role.arn
         self.register_outputs({"roleArn": self.role_arn})
+
+
+CONNECTION_TYPE_TOKEN: Final = "ai-observability:dynatrace:AwsMonitoringConnection"  # noqa: S105 (a type token)
+
+
+@dataclass(frozen=True)
+class DynatraceAwsConnectionArgs:
+    platform_url: pulumi.Input[str]
+    platform_token: pulumi.Input[str]
+    """Platform token (a secret): ``settings:objects:read|write`` and ``extensions:definitions:read``,
+    ``extensions:configurations:read|write``."""
+    owner: str
+    config: BedrockMetricsConfig
+    connection_name: str
+    regions: pulumi.Input[Sequence[str]]
+    tags: Mapping[str, str]
+
+
+class DynatraceAwsConnection(pulumi.ComponentResource):
+    """``ai-observability:dynatrace:AwsMonitoringConnection`` — both sides of AWS Cloud Platform Monitoring.
+
+    One ``pulumi up`` resolves the external-ID chicken-and-egg: the connection is created first
+    with an empty role ARN; its object ID is the external ID the role's trust requires (unless one
+    is configured); the role is created with that condition; then the role ARN is written into
+    the connection; the monitoring configuration (Bedrock feature sets, the stack's regions) is
+    created last, pointing at the connection.
+    """
+
+    connection_id: pulumi.Output[str]
+    external_id: pulumi.Output[str]
+    role_arn: pulumi.Output[str]
+    monitoring_configuration_id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: DynatraceAwsConnectionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(CONNECTION_TYPE_TOKEN, name, None, opts)
+        config = args.config
+        child = pulumi.ResourceOptions(parent=self)
+        connection = SettingsObject(
+            f"{name}-connection",
+            SettingsObjectArgs(
+                platform_url=args.platform_url,
+                platform_token=args.platform_token,
+                owner=args.owner,
+                schema_id=AWS_CONNECTION_SCHEMA,
+                key="bedrock-metrics",
+                value=connection_value(args.connection_name),
+                create_value=connection_create_value(),
+            ),
+            opts=child,
+        )
+        external_id: pulumi.Output[str] = (
+            pulumi.Output.from_input(config.external_id) if config.external_id else connection.object_id
+        )
+        role = DynatraceMonitoringRole(
+            f"{name}-monitoring",
+            DynatraceMonitoringRoleArgs(config=config, tags=args.tags, external_id=external_id),
+            # The role component used to sit at the stack root: keep its URN (and the IAM role).
+            opts=pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)]),
+        )
+        arn = AwsConnectionRoleArn(
+            f"{name}-role-arn",
+            AwsConnectionRoleArnArgs(
+                platform_url=args.platform_url,
+                platform_token=args.platform_token,
+                connection_id=connection.object_id,
+                role_arn=role.role_arn,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role]),
+        )
+        monitoring = AwsMonitoringConfiguration(
+            f"{name}-monitoring-configuration",
+            AwsMonitoringConfigurationArgs(
+                platform_url=args.platform_url,
+                platform_token=args.platform_token,
+                description=args.connection_name,
+                connection_id=arn.connection_id,
+                account_id=role.role_arn.apply(lambda a: a.split(":")[4]),
+                regions=args.regions,
+                feature_sets=list(config.feature_sets),
+            ),
+            opts=child,
+        )
+        self.connection_id = connection.object_id
+        self.external_id = external_id
+        self.role_arn = role.role_arn
+        self.monitoring_configuration_id = monitoring.object_id
+        self.register_outputs(
+            {
+                "connectionId": self.connection_id,
+                "externalId": self.external_id,
+                "roleArn": self.role_arn,
+                "monitoringConfigurationId": self.monitoring_configuration_id,
+            }
+        )

@@ -6,12 +6,13 @@ owns one part of the stack and receives only what it needs from the others.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from .bedrock_metrics import DynatraceMonitoringRole, DynatraceMonitoringRoleArgs
+from .bedrock_metrics import DynatraceAwsConnection, DynatraceAwsConnectionArgs
 from .collector import CollectorDaemonSetArgs
 from .config import StackConfig
 from .eks_cluster import EksCluster, EksClusterArgs, lookup_cluster
@@ -129,15 +130,29 @@ def _guardrails(config: StackConfig, outputs: Outputs) -> None:
 
 
 def _bedrock_metrics(config: StackConfig, outputs: Outputs) -> None:
-    """The IAM monitoring role Dynatrace assumes to poll Bedrock CloudWatch metrics."""
+    """AWS Cloud Platform Monitoring for Bedrock: the connection, the IAM role, the monitoring configuration."""
     section = config.telemetry.bedrock_metrics
     if not section.enabled:
         return
-    role = DynatraceMonitoringRole(
-        "dynatrace-aws-monitoring",
-        DynatraceMonitoringRoleArgs(config=section, tags=aws_tags(config.tags, config.stack, "bedrock-metrics")),
+    regions: pulumi.Input[Sequence[str]] = list(section.regions) or (
+        [config.aws_region] if config.aws_region else aws.get_region_output().region.apply(lambda r: [r])
     )
-    outputs["dynatraceMonitoringRoleArn"] = role.role_arn
+    aws_side = DynatraceAwsConnection(
+        "dynatrace-aws",
+        DynatraceAwsConnectionArgs(
+            platform_url=config.dynatrace.platform,
+            platform_token=config.secrets.output("dynatracePlatformToken"),
+            owner=f"{pulumi.get_project()}/{config.stack}",
+            config=section,
+            connection_name=section.connection_name or f"ai-observability-{config.stack}",
+            regions=regions,
+            tags=aws_tags(config.tags, config.stack, "bedrock-metrics"),
+        ),
+    )
+    outputs["dynatraceMonitoringRoleArn"] = aws_side.role_arn
+    outputs["dynatraceAwsConnectionId"] = aws_side.connection_id
+    outputs["dynatraceAwsExternalId"] = aws_side.external_id
+    outputs["dynatraceAwsMonitoringConfigurationId"] = aws_side.monitoring_configuration_id
 
 
 def _kubernetes(

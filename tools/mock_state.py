@@ -4,6 +4,7 @@ see realistic values."""
 
 from __future__ import annotations
 
+import uuid
 import zlib
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -80,12 +81,26 @@ def _settings_object(name: str, inputs: Mapping[str, Any], region: str) -> dict[
     return {"object_id": object_id, "routing_object_id": object_id}
 
 
+def _role_arn(name: str, inputs: Mapping[str, Any], region: str) -> dict[str, Any]:
+    return {"connection_name": name}
+
+
+def _monitoring_configuration(name: str, inputs: Mapping[str, Any], region: str) -> dict[str, Any]:
+    return {
+        "object_id": f"{uuid.UUID(int=zlib.crc32(name.encode()))}",
+        "extension_version": "1.0.0",
+        "resolved_feature_sets": list(inputs.get("feature_sets") or []),
+    }
+
+
 MOCK_OUTPUTS: dict[str, ExtraOutputs] = {
     "pulumi-python:dynamic/dynatrace:IngestToken": _ingest_token,
     "pulumi-python:dynamic/dynatrace:GrailBucket": _bucket_definition,
     "pulumi-python:dynamic/dynatrace:OpenPipelinePipeline": _settings_object,
     "pulumi-python:dynamic/dynatrace:OpenPipelineRoute": _settings_object,
     "pulumi-python:dynamic/dynatrace:SettingsObject": _settings_object,
+    "pulumi-python:dynamic/dynatrace:AwsConnectionRoleArn": _role_arn,
+    "pulumi-python:dynamic/dynatrace:AwsMonitoringConfiguration": _monitoring_configuration,
     "aws:cloudwatch/eventRule:EventRule": _arn("events", "rule"),
     "aws:cloudwatch/eventConnection:EventConnection": _arn("events", "connection"),
     "aws:cloudwatch/eventApiDestination:EventApiDestination": _arn("events", "api-destination"),

@@ -58,7 +58,18 @@ class BedrockMetricsConfig(ConfigModel):
     dynatrace_principal_arn: str | None = None
     """The Dynatrace AWS principal the connection wizard names (``arn:aws:iam::<account>:root`` or a role)."""
     external_id: ExternalId | None = None
-    """The external ID of the Dynatrace AWS connection (shown by Dynatrace; not a secret)."""
+    """Override of the external ID the role's trust requires; unset: the AWS connection's object ID
+    (the stack creates the connection and reads it). Set it only for a connection made elsewhere."""
+    connection_name: Annotated[str, StringConstraints(min_length=3, max_length=100, pattern=r"^[^:]+$")] | None = None
+    """Name of the Dynatrace AWS connection (3-100 characters, no ':'); unset: ``ai-observability-<stack>``."""
+    regions: list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]] = Field(
+        default_factory=list
+    )
+    """AWS regions Dynatrace polls; empty: the stack's AWS region."""
+    feature_sets: list[Annotated[str, StringConstraints(pattern=r"^Bedrock[A-Za-z0-9_]*$")]] = Field(
+        default_factory=list
+    )
+    """Feature sets of the da-aws extension to enable (each ``Bedrock*``); empty: every ``Bedrock*`` one."""
 
     @field_validator("dynatrace_principal_arn")
     @classmethod
@@ -72,11 +83,8 @@ class BedrockMetricsConfig(ConfigModel):
 
     @model_validator(mode="after")
     def _complete(self) -> BedrockMetricsConfig:
-        if self.enabled:
-            if self.dynatrace_principal_arn is None:
-                raise ValueError("@dynatracePrincipalArn: is required when enabled is true")
-            if self.external_id is None:
-                raise ValueError("@externalId: is required when enabled is true (the AWS connection's external ID)")
+        if self.enabled and self.dynatrace_principal_arn is None:
+            raise ValueError("@dynatracePrincipalArn: is required when enabled is true")
         return self
 
 

@@ -85,6 +85,9 @@ class SettingsObjectInputs(PlatformConnection):
     """Stable name of the object within the stack and schema (e.g. ``llm-error-rate``)."""
     value: dict[str, Any] = Field(min_length=1)
     """The fields this stack owns (top-level keys of the object's value)."""
+    create_value: dict[str, Any] = Field(default_factory=dict)
+    """Further top-level fields sent only when the object is created, never reconciled afterwards
+    (e.g. a block whose write-once field another resource fills in later)."""
     scope: Literal["environment"] = "environment"
 
     @field_validator("schema_id")
@@ -169,7 +172,10 @@ def ensure_object(api: SettingsApi, inputs: SettingsObjectInputs) -> tuple[str, 
         try:
             object_id = api.create(
                 SettingsObjectCreate(
-                    schema_id=inputs.schema_id, scope=inputs.scope, value=inputs.value, external_id=external_id
+                    schema_id=inputs.schema_id,
+                    scope=inputs.scope,
+                    value={**inputs.create_value, **inputs.value},
+                    external_id=external_id,
                 )
             )
             if object_id is None:
@@ -250,6 +256,8 @@ class SettingsObjectArgs:
     key: pulumi.Input[str]
     value: pulumi.Input[dict[str, Any]]
     client: ClientSettings | None = None
+    create_value: pulumi.Input[dict[str, Any]] | None = None
+    """Top-level fields sent on create only (see :attr:`SettingsObjectInputs.create_value`)."""
 
 
 class SettingsObject(DynatraceResource, module="dynatrace", name="SettingsObject"):
@@ -273,6 +281,7 @@ class SettingsObject(DynatraceResource, module="dynatrace", name="SettingsObject
                 "schema_id": args.schema_id,
                 "key": args.key,
                 "value": args.value,
+                "create_value": args.create_value,
                 "scope": "environment",
             },
             client=args.client,

@@ -48,8 +48,8 @@ def check(args: ResourceValidationArgs) -> Verdict:
             f"(statement {s.get('Sid', '(no Sid)')})",
             "without the external ID any customer of the same vendor could point the vendor at this role "
             "(the confused-deputy problem AWS documents for third-party access)",
-            "add Condition StringEquals sts:ExternalId with the connection's external ID "
-            "(ai-observability:telemetry.bedrockMetrics.externalId)",
+            "add Condition StringEquals sts:ExternalId with the connection's external ID (the stack uses "
+            "the AWS connection's object ID; ai-observability:telemetry.bedrockMetrics.externalId overrides it)",
         )
         for s in cross_account
         if not requires_external_id(s)

@@ -17,6 +17,10 @@ NS = "ai-observability"
 ENV = {"DT_API_TOKEN": FAKE_API_TOKEN, "DT_PLATFORM_TOKEN": FAKE_PLATFORM_TOKEN, "NGC_API_KEY": FAKE_NGC_KEY}
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+SETTINGS = "pulumi-python:dynamic/dynatrace:SettingsObject"
+ROLE_ARN = "pulumi-python:dynamic/dynatrace:AwsConnectionRoleArn"
+MONITORING = "pulumi-python:dynamic/dynatrace:AwsMonitoringConfiguration"
+CONNECTION_SCHEMA = "builtin:hyperscaler-authentication.connections.aws"
 
 
 def _run(stack_name: str, bedrock_metrics: dict[str, Any] | None = None) -> Any:
@@ -42,9 +46,30 @@ def test_role_is_assumable_only_by_the_dynatrace_principal_with_the_external_id(
     (statement,) = json.loads(role.plain["assumeRolePolicy"])["Statement"]
     assert statement["Principal"] == {"AWS": telemetry["dynatracePrincipalArn"]}
     assert statement["Action"] == "sts:AssumeRole"
-    assert statement["Condition"] == {"StringEquals": {"sts:ExternalId": telemetry["externalId"]}}
+    (connection,) = [r for r in result.of_type(SETTINGS) if r.plain["schema_id"] == CONNECTION_SCHEMA]
+    external_id = result.outputs["dynatraceAwsExternalId"]
+    assert external_id == result.outputs["dynatraceAwsConnectionId"]
+    assert statement["Condition"] == {"StringEquals": {"sts:ExternalId": external_id}}
     assert role.plain["tags"]["ai-observability:component"] == "bedrock-metrics"
     assert result.outputs["dynatraceMonitoringRoleArn"].endswith(f":role/{telemetry['roleName']}")
+    assert connection.plain["value"] == {"name": f"ai-observability-{stack_name}", "type": "awsRoleBasedAuthentication"}
+
+
+def test_a_configured_external_id_overrides_the_connection_id() -> None:
+    telemetry = stack_file("dev")[f"{NS}:telemetry"]["bedrockMetrics"]
+    result = _run("dev", {**telemetry, "externalId": "made-elsewhere-123"})
+    (statement,) = json.loads(result.one(ROLE, "dynatrace-aws-monitoring").plain["assumeRolePolicy"])["Statement"]
+    assert statement["Condition"] == {"StringEquals": {"sts:ExternalId": "made-elsewhere-123"}}
+
+
+def test_monitoring_configuration_polls_only_bedrock_in_the_stack_region() -> None:
+    result = _run("dev")
+    (config,) = result.of_type(MONITORING)
+    assert config.plain["feature_sets"] == []  # every Bedrock* feature set the extension offers
+    assert config.plain["prefix"] == "Bedrock"
+    assert config.plain["regions"] == [parse_stack_config(stack_file("dev"), ENV, "dev").aws_region]
+    (arn,) = result.of_type(ROLE_ARN)
+    assert arn.plain["connection_id"] == result.outputs["dynatraceAwsConnectionId"]
 
 
 def test_role_may_read_cloudwatch_metrics_and_nothing_else() -> None:
@@ -67,9 +92,13 @@ def test_disabled_creates_nothing() -> None:
     [
         ({"enabled": True, "externalId": "abc123"}, "bedrockMetrics.dynatracePrincipalArn", "required"),
         (
-            {"enabled": True, "dynatracePrincipalArn": "arn:aws:iam::000000000000:root"},
-            "bedrockMetrics.externalId",
-            "required",
+            {
+                "enabled": True,
+                "dynatracePrincipalArn": "arn:aws:iam::000000000000:root",
+                "featureSets": ["EC2_essential"],
+            },
+            "bedrockMetrics.featureSets[0]",
+            "Bedrock",
         ),
         (
             {"enabled": True, "dynatracePrincipalArn": "000000000000", "externalId": "abc123"},

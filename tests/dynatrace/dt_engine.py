@@ -32,6 +32,7 @@ from pulumi.runtime._serialization import _deserialize
 from components.dynatrace._provider import plain
 from components.dynatrace.errors import DynatraceError
 from tools.mock_invokes import MOCK_INVOKES, InvokeContext
+from tools.mock_state import mock_state
 
 PROVIDER_KEY = "__provider"
 
@@ -110,7 +111,8 @@ class _Mocks(pulumi_mocks.Mocks):
             self.registered.add(key)
         if not args.typ.startswith("pulumi-python:dynamic"):
             self.engine.register_plain(args.name, plain(dict(args.inputs)))
-            return f"{args.name}-id", dict(args.inputs)
+            # inputs echoed, plus the computed outputs the offline plan's mocks give (e.g. a role's ARN)
+            return f"{args.name}-id", mock_state(args.typ, args.name, dict(args.inputs), "us-east-1")
         return self.engine.step(key, args.name, plain(dict(args.inputs)), self._dependency_keys(key))
 
     def _dependency_keys(self, key: str) -> set[str]:

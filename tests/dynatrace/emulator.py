@@ -40,7 +40,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.dynatrace import emulator_detectors
+from tests.dynatrace import emulator_aws, emulator_detectors
 
 BUCKETS_PATH = "/platform/storage/management/v1/bucket-definitions"
 PLATFORM_CLASSIC_PREFIX = "/platform/classic/environment-api/v2"
@@ -52,6 +52,7 @@ ROUTING_SCHEMA = "builtin:openpipeline.bizevents.routing"
 # Further schemas: validator of the value, and whether the tenant refuses Api-Token writes.
 EXTRA_SCHEMAS: dict[str, tuple[Callable[[dict[str, Any]], list[dict[str, Any]]], bool]] = {
     emulator_detectors.SCHEMA_ID: (emulator_detectors.problems, True),
+    emulator_aws.CONNECTION_SCHEMA: (emulator_aws.connection_problems, False),
 }
 
 BUCKET_TABLES = ("logs", "events", "bizevents", "spans", "security.events", "user.sessions", "user.events")
@@ -221,6 +222,9 @@ PLATFORM_ADMIN_SCOPES = (
     "storage:bucket-definitions:delete",
     "settings:objects:read",
     "settings:objects:write",
+    "extensions:definitions:read",
+    "extensions:configurations:read",
+    "extensions:configurations:write",
 )
 _ALNUM = string.ascii_uppercase + string.digits
 
@@ -465,6 +469,7 @@ class DynatraceEmulator:
         self.clock_offset = 0.0  # seconds added to the wall clock for token ages (advance_clock)
         self.buckets: dict[str, BucketRecord] = {}
         self.settings: dict[str, SettingsRecord] = {}
+        self.aws_extension = emulator_aws.AwsExtension()
         self.events: list[dict[str, Any]] = []
         self.log: list[LoggedRequest] = []
         self._scripts: list[_Script] = []
@@ -750,11 +755,25 @@ class DynatraceEmulator:
             if path == INGEST_PATH:
                 self._authorize(headers, "Api-Token", "bizevents.ingest")
                 return self._ingest(method, headers, raw)
+            if path.startswith(emulator_aws.EXTENSIONS_PREFIX):
+                self._authorize(headers, "Bearer", emulator_aws.AwsExtension.scope_for(method, path))
+                return self._aws_extension(method, path, raw)
             raise ApiError(404, f"Path {path} not found")
         except ApiError as exc:
             return exc.status, exc.envelope(), exc.headers
         except _SettingsArrayError as exc:
             return exc.status, exc.body, {}
+
+    def _aws_extension(self, method: str, path: str, raw: bytes) -> tuple[int, Any, dict[str, str]]:
+        with self._lock:
+            connections = {o.object_id: o.value for o in self.objects(emulator_aws.CONNECTION_SCHEMA)}
+            try:
+                status, body = self.aws_extension.handle(method, path, raw, connections)
+            except emulator_aws.ExtensionError as exc:
+                raise ApiError(exc.status, exc.message, violations=exc.violations) from None
+            for object_id in {o.object_id for o in self.objects(emulator_aws.CONNECTION_SCHEMA)} - set(connections):
+                del self.settings[object_id]
+            return status, body, {}
 
     # -- auth ------------------------------------------------------------------------------------
 
@@ -1140,6 +1159,11 @@ class DynatraceEmulator:
     ) -> None:
         if schema_id in EXTRA_SCHEMAS:
             problems = EXTRA_SCHEMAS[schema_id][0](value)
+            if schema_id == emulator_aws.CONNECTION_SCHEMA:
+                old = self.settings[object_id].value if object_id in self.settings else {}
+                others = [o.value for o in self.objects(schema_id) if o.object_id != object_id]
+                others += [p.value for p in pending or [] if p.schema_id == schema_id]
+                problems += emulator_aws.connection_change_problems(old, value, others)
         elif schema_id == PIPELINES_SCHEMA:
             problems = self._pipeline_problems(value, object_id, pending or [])
         else:

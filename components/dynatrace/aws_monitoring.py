@@ -1,0 +1,558 @@
+"""Dynatrace AWS Cloud Platform Monitoring (Latest Dynatrace): the connection's role ARN and the
+monitoring configuration of the ``com.dynatrace.extension.da-aws`` extension.
+
+The AWS connection itself is a Settings 2.0 object (schema
+``builtin:hyperscaler-authentication.connections.aws``), created with the generic
+:class:`~components.dynatrace.settings_object.SettingsObject` and an empty role ARN. Two resources
+here finish the job:
+
+- :class:`AwsConnectionRoleArn` writes the IAM role ARN into the connection once the role exists.
+  The ARN is write-once on Dynatrace's side (the Terraform provider's ``aws_connection_role_arn``
+  refuses to change a set ARN and cannot clear one), so a different ARN replaces this resource, and
+  delete leaves the connection alone (deleting the connection removes the ARN with it). Dynatrace
+  validates the role when the ARN is set; a role created seconds earlier may not be assumable yet
+  (IAM is eventually consistent), so 400/404 answers are retried within the wait timeout, as the
+  Terraform provider does.
+- :class:`AwsMonitoringConfiguration` owns one monitoring configuration (Extensions 2.0 API on the
+  platform host, ``/platform/extensions/v2/extensions/{extension}/monitoring-configurations``):
+  which feature sets (metric collection sets) are polled, in which regions, through which
+  connection. Idempotent create adopts a configuration with the same description or the same
+  connection (Dynatrace pairs each connection with exactly one configuration); update reads the
+  live value, sets the fields this stack models, and writes only when that changes something;
+  read reports the modelled fields for drift; delete removes it (404 = gone).
+
+Feature sets are checked against the installed extension's schema (enum ``FeatureSetsType``)
+before anything is written, so a name the tenant does not know fails with the list of the ones it
+does. An empty list means "every feature set whose name starts with ``prefix``".
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import pulumi
+from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+from pydantic import Field, field_validator
+
+from ._provider import (
+    PLATFORM_CONNECTION,
+    DynatraceResource,
+    PlatformConnection,
+    Poller,
+    check_inputs,
+    diff_props,
+    keep_with_new_connection,
+    object_changes,
+    parse,
+    platform_connection,
+)
+from .api import PLATFORM_SETTINGS_PATH, SettingsApi
+from .client import ClientSettings, DynatraceClient
+from .errors import DynatraceApiError, DynatraceTimeoutError
+
+AWS_CONNECTION_SCHEMA = "builtin:hyperscaler-authentication.connections.aws"
+AWS_EXTENSION = "com.dynatrace.extension.da-aws"
+AWS_SCOPE = "integration-aws"
+EXTENSIONS_PATH = "/platform/extensions/v2/extensions"
+ROLE_BASED = "awsRoleBasedAuthentication"
+DATA_ACQUISITION_CONSUMER = "SVC:com.dynatrace.da"
+# The connection schema's roleArn pattern (role-based authentication: the aws partition only).
+ROLE_ARN = re.compile(r"^arn:aws:iam::(?:aws|\d+?):role/.+$")
+_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+_ACCOUNT = re.compile(r"^\d{12}$")
+
+
+def connection_value(name: str) -> dict[str, Any]:
+    """The reconciled part of a role-based AWS connection: its name and type."""
+    return {"name": name, "type": ROLE_BASED}
+
+
+def connection_create_value() -> dict[str, Any]:
+    """Sent on create only: the role-based block with an empty ARN (set later by the ARN resource)."""
+    return {ROLE_BASED: {"roleArn": "", "consumers": [DATA_ACQUISITION_CONSUMER]}}
+
+
+# -- the connection's role ARN ----------------------------------------------------------------------
+
+ROLE_OUTPUTS = ("connection_name",)
+
+
+class RoleArnInputs(PlatformConnection):
+    connection_id: str = Field(min_length=1)
+    role_arn: str
+
+    @field_validator("role_arn")
+    @classmethod
+    def _arn(cls, value: str) -> str:
+        if not ROLE_ARN.match(value):
+            raise ValueError("must be an IAM role ARN in the aws partition, e.g. arn:aws:iam::123456789012:role/name")
+        return value
+
+    def api(self, client: DynatraceClient) -> SettingsApi:
+        return SettingsApi(client, PLATFORM_SETTINGS_PATH)
+
+
+def set_role_arn(api: SettingsApi, inputs: RoleArnInputs) -> tuple[str, int]:
+    """Write the ARN into the connection unless it is there already; returns (name, writes)."""
+    poller = Poller(inputs.client, f"AWS connection {inputs.connection_id} role ARN")
+    while True:
+        obj = api.get(inputs.connection_id)
+        if obj is None:
+            raise DynatraceApiError(
+                "GET", f"{api.path}/{inputs.connection_id}", 404, "the AWS connection no longer exists"
+            )
+        value = copy.deepcopy(obj.value)
+        block = value.get(ROLE_BASED)
+        if value.get("type") != ROLE_BASED or not isinstance(block, dict):
+            raise DynatraceApiError(
+                "GET", f"{api.path}/{inputs.connection_id}", 200, "the AWS connection is not role-based"
+            )
+        name = str(value.get("name", ""))
+        current = block.get("roleArn") or ""
+        if current == inputs.role_arn:
+            return name, 0
+        if current:
+            raise DynatraceApiError(
+                "PUT",
+                f"{api.path}/{inputs.connection_id}",
+                409,
+                f"the AWS connection already uses role {current}; Dynatrace does not change a set role ARN "
+                "(replace the connection to use another role)",
+            )
+        block["roleArn"] = inputs.role_arn
+        try:
+            api.update(inputs.connection_id, value, obj.update_token)
+            return name, 1
+        except DynatraceApiError as exc:
+            # 409: a concurrent change (re-read); 400/404: the new role is not assumable yet.
+            if exc.status not in (400, 404, 409):
+                raise
+            if not poller.sleep_or_give_up():
+                raise DynatraceTimeoutError(
+                    f"AWS connection {inputs.connection_id}: Dynatrace did not accept role {inputs.role_arn} "
+                    f"within {poller.timeout:g}s (last answer: HTTP {exc.status} {exc.message}); check that the "
+                    "role trusts the Dynatrace principal with the connection's external ID"
+                ) from None
+
+
+class RoleArnProvider(ResourceProvider):
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        return check_inputs(RoleArnInputs, news, ROLE_OUTPUTS)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        return diff_props(
+            olds,
+            news,
+            compared={"connection_id": str, "role_arn": str},
+            replace_on=("connection_id", "role_arn"),
+            connection=PLATFORM_CONNECTION,
+        )
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs = parse(RoleArnInputs, props, ROLE_OUTPUTS)
+        with inputs.open() as client:
+            name, _ = set_role_arn(inputs.api(client), inputs)
+        return CreateResult(inputs.connection_id, {**inputs.props(), "connection_name": name})
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        inputs = parse(RoleArnInputs, news, ROLE_OUTPUTS)
+        return UpdateResult(keep_with_new_connection(olds, inputs, PLATFORM_CONNECTION))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        inputs = parse(RoleArnInputs, props, ROLE_OUTPUTS)
+        with inputs.open() as client:
+            obj = inputs.api(client).get(id_)
+        if obj is None:
+            return ReadResult(None, {})
+        block = obj.value.get(ROLE_BASED)
+        live = block.get("roleArn", "") if isinstance(block, dict) else ""
+        return ReadResult(id_, {**inputs.props(), "role_arn": live, "connection_name": obj.value.get("name")})
+
+    def delete(self, _id: str, _props: dict[str, Any]) -> None:
+        """Nothing to undo: Dynatrace cannot clear a role ARN; deleting the connection removes it."""
+
+
+@dataclass(frozen=True)
+class AwsConnectionRoleArnArgs:
+    platform_url: pulumi.Input[str]
+    platform_token: pulumi.Input[str]
+    """Bearer token with ``settings:objects:read`` and ``settings:objects:write`` (pass a secret)."""
+    connection_id: pulumi.Input[str]
+    role_arn: pulumi.Input[str]
+    client: ClientSettings | None = None
+
+
+class AwsConnectionRoleArn(DynatraceResource, module="dynatrace", name="AwsConnectionRoleArn"):
+    """The IAM role ARN of a role-based AWS connection; its id is the connection's objectId."""
+
+    SECRET_OUTPUTS: ClassVar[list[str]] = ["platform_token"]
+
+    connection_id: pulumi.Output[str]
+    role_arn: pulumi.Output[str]
+    connection_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: AwsConnectionRoleArnArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(
+            RoleArnProvider(),
+            name,
+            connection=platform_connection(args.platform_url, args.platform_token),
+            fields={"connection_id": args.connection_id, "role_arn": args.role_arn},
+            client=args.client,
+            outputs=ROLE_OUTPUTS,
+            opts=opts,
+        )
+
+
+# -- the monitoring configuration -----------------------------------------------------------------
+
+CONFIG_OUTPUTS = ("object_id", "extension_version", "resolved_feature_sets", "drift")
+
+
+def _config_path(extension: str, object_id: str = "") -> str:
+    path = f"{EXTENSIONS_PATH}/{extension}/monitoring-configurations"
+    return f"{path}/{object_id}" if object_id else path
+
+
+class MonitoringConfigInputs(PlatformConnection):
+    extension: str = AWS_EXTENSION
+    scope: str = AWS_SCOPE
+    description: str = Field(min_length=1, max_length=500)
+    """The configuration's display name (``value.description``); the key used to adopt it."""
+    connection_id: str = Field(min_length=1)
+    account_id: str
+    regions: list[str] = Field(min_length=1)
+    feature_sets: list[str] = Field(default_factory=list)
+    """Explicit feature sets; empty: every feature set of the extension whose name starts with ``prefix``."""
+    prefix: str = Field(default="Bedrock", min_length=1)
+    enabled: bool = True
+
+    @field_validator("account_id")
+    @classmethod
+    def _account(cls, value: str) -> str:
+        if not _ACCOUNT.match(value):
+            raise ValueError("must be a 12-digit AWS account ID")
+        return value
+
+    @field_validator("regions")
+    @classmethod
+    def _regions(cls, value: list[str]) -> list[str]:
+        bad = [r for r in value if not _REGION.match(r)]
+        if bad:
+            raise ValueError(f"must be AWS region codes such as us-east-1 (got {', '.join(bad)})")
+        return sorted(set(value))
+
+    @field_validator("feature_sets")
+    @classmethod
+    def _sets(cls, value: list[str]) -> list[str]:
+        return sorted(set(value))
+
+
+class ExtensionsApi:
+    """Extensions 2.0 on the platform host: versions, schema, monitoring configurations."""
+
+    def __init__(self, client: DynatraceClient, extension: str) -> None:
+        self.client = client
+        self.extension = extension
+
+    def latest_version(self) -> str:
+        response = self.client.request("GET", f"{EXTENSIONS_PATH}/{self.extension}", allow=(404,))
+        items = response.body.get("items", []) if response.status == 200 and isinstance(response.body, dict) else []
+        versions = [str(i["version"]) for i in items if isinstance(i, dict) and i.get("version")]
+        if not versions:
+            raise DynatraceApiError(
+                "GET",
+                f"{EXTENSIONS_PATH}/{self.extension}",
+                response.status,
+                f"the extension {self.extension} is not installed in this environment; add it once "
+                "(Hub, or Settings > Cloud and virtualization > AWS) and run again",
+            )
+        return max(versions, key=_version_key)
+
+    def feature_sets(self, version: str) -> list[str]:
+        response = self.client.request("GET", f"{EXTENSIONS_PATH}/{self.extension}/{version}/schema")
+        enums = response.body.get("enums", {}) if isinstance(response.body, dict) else {}
+        items = enums.get("FeatureSetsType", {}).get("items", []) if isinstance(enums, dict) else []
+        return sorted(str(i["value"]) for i in items if isinstance(i, dict) and i.get("value"))
+
+    def list(self) -> list[dict[str, Any]]:
+        response = self.client.request("GET", _config_path(self.extension))
+        items = response.body.get("items", []) if isinstance(response.body, dict) else []
+        return [i for i in items if isinstance(i, dict)]
+
+    def get(self, object_id: str) -> dict[str, Any] | None:
+        response = self.client.request("GET", _config_path(self.extension, object_id), allow=(404,))
+        return None if response.status == 404 else dict(response.body)
+
+    def create(self, scope: str, value: dict[str, Any]) -> str:
+        response = self.client.request(
+            "POST", _config_path(self.extension), json_body={"scope": scope, "value": value}, ok=(200, 201)
+        )
+        object_id = response.body.get("objectId") if isinstance(response.body, dict) else None
+        if not object_id:
+            raise DynatraceApiError("POST", _config_path(self.extension), response.status, "no objectId returned")
+        return str(object_id)
+
+    def update(self, object_id: str, scope: str, value: dict[str, Any]) -> None:
+        self.client.request(
+            "PUT", _config_path(self.extension, object_id), json_body={"scope": scope, "value": value}, ok=(200, 204)
+        )
+
+    def delete(self, object_id: str) -> None:
+        self.client.request("DELETE", _config_path(self.extension, object_id), ok=(200, 202, 204), allow=(404,))
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(p) if p.isdigit() else 0 for p in version.split("."))
+
+
+def resolve_feature_sets(inputs: MonitoringConfigInputs, available: list[str]) -> list[str]:
+    """The feature sets to enable, checked against what the installed extension offers."""
+    offered = [s for s in available if s.startswith(inputs.prefix)]
+    if not inputs.feature_sets:
+        if not offered:
+            raise DynatraceApiError(
+                "GET",
+                f"{EXTENSIONS_PATH}/{inputs.extension}",
+                200,
+                f"the installed extension offers no feature set starting with {inputs.prefix!r}",
+            )
+        return offered
+    unknown = [s for s in inputs.feature_sets if s not in available]
+    if unknown:
+        raise DynatraceApiError(
+            "GET",
+            f"{EXTENSIONS_PATH}/{inputs.extension}",
+            200,
+            f"feature set(s) {', '.join(unknown)} not offered by the installed extension; "
+            f"{inputs.prefix} feature sets it offers: {', '.join(offered) or 'none'}",
+        )
+    return list(inputs.feature_sets)
+
+
+def desired_fields(inputs: MonitoringConfigInputs, feature_sets: list[str]) -> dict[str, Any]:
+    """The parts of ``value`` this stack owns (everything else in a live value is kept)."""
+    return {
+        "enabled": inputs.enabled,
+        "description": inputs.description,
+        "featureSets": feature_sets,
+        "aws": {
+            "credentials": [
+                {
+                    "enabled": True,
+                    "description": inputs.description,
+                    "connectionId": inputs.connection_id,
+                    "accountId": inputs.account_id,
+                }
+            ],
+            "regionFiltering": list(inputs.regions),
+            "metricsConfiguration": {"enabled": True, "regions": list(inputs.regions)},
+            "cloudWatchLogsConfiguration": {"enabled": False, "regions": []},
+            "namespaces": [],
+        },
+    }
+
+
+def new_value(inputs: MonitoringConfigInputs, version: str, feature_sets: list[str]) -> dict[str, Any]:
+    value = desired_fields(inputs, feature_sets)
+    value["version"] = version
+    value["activationContext"] = "DATA_ACQUISITION"
+    value["aws"].update(
+        {
+            "deploymentRegion": inputs.regions[0],
+            "deploymentScope": "SINGLE_ACCOUNT",
+            "deploymentMode": "AUTOMATED",
+            "configurationMode": "QUICK_START",
+            "smartscapeConfiguration": {"enabled": True},
+            "tagFiltering": [],
+            "tagEnrichment": [],
+        }
+    )
+    return value
+
+
+def merged_value(live: dict[str, Any], desired: dict[str, Any]) -> dict[str, Any]:
+    value = copy.deepcopy(live)
+    aws = dict(value.get("aws") or {})
+    aws.update(copy.deepcopy(desired["aws"]))
+    value.update({k: copy.deepcopy(v) for k, v in desired.items() if k != "aws"})
+    value["aws"] = aws
+    return value
+
+
+def _normal(value: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(value)
+    if isinstance(out.get("featureSets"), list):
+        out["featureSets"] = sorted(out["featureSets"])
+    return out
+
+
+def observed(live: dict[str, Any]) -> dict[str, Any]:
+    """The modelled fields of a live configuration, in input terms (for refresh)."""
+    aws = live.get("aws") or {}
+    creds = (aws.get("credentials") or [{}])[0] or {}
+    return {
+        "description": live.get("description"),
+        "enabled": live.get("enabled"),
+        "connection_id": creds.get("connectionId"),
+        "account_id": creds.get("accountId"),
+        "regions": sorted(aws.get("regionFiltering") or []),
+        "resolved_feature_sets": sorted(live.get("featureSets") or []),
+        "extension_version": live.get("version"),
+    }
+
+
+def _find(api: ExtensionsApi, inputs: MonitoringConfigInputs) -> dict[str, Any] | None:
+    for item in api.list():
+        value = item.get("value") or {}
+        creds = (value.get("aws") or {}).get("credentials") or []
+        if value.get("description") == inputs.description or any(
+            isinstance(c, dict) and c.get("connectionId") == inputs.connection_id for c in creds
+        ):
+            return item
+    return None
+
+
+def reconcile_config(api: ExtensionsApi, inputs: MonitoringConfigInputs, object_id: str) -> tuple[dict[str, Any], int]:
+    """Bring the live configuration to our fields; returns (live value after, writes)."""
+    live = api.get(object_id)
+    if live is None:
+        raise DynatraceApiError(
+            "GET", _config_path(inputs.extension, object_id), 404, "the monitoring configuration no longer exists"
+        )
+    value = dict(live.get("value") or {})
+    feature_sets = resolve_feature_sets(inputs, api.feature_sets(str(value.get("version", ""))))
+    merged = merged_value(value, desired_fields(inputs, feature_sets))
+    if _normal(merged) == _normal(value):
+        return value, 0
+    api.update(object_id, str(live.get("scope") or inputs.scope), merged)
+    return merged, 1
+
+
+def _config_outputs(inputs: MonitoringConfigInputs, object_id: str, value: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **inputs.props(),
+        "object_id": object_id,
+        "extension_version": value.get("version"),
+        "resolved_feature_sets": sorted(value.get("featureSets") or []),
+        "drift": False,
+    }
+
+
+class MonitoringConfigProvider(ResourceProvider):
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        return check_inputs(MonitoringConfigInputs, news, CONFIG_OUTPUTS)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        if olds.get("drift"):  # refresh found a modelled field changed outside the stack
+            return DiffResult(changes=True, replaces=[], delete_before_replace=False)
+        as_list = lambda v: sorted(v or [])  # noqa: E731
+        return diff_props(
+            olds,
+            news,
+            compared={
+                "extension": str,
+                "scope": str,
+                "description": str,
+                "connection_id": str,
+                "account_id": str,
+                "regions": as_list,
+                "feature_sets": as_list,
+                "prefix": str,
+                "enabled": bool,
+            },
+            replace_on=("extension", "scope"),
+            connection=PLATFORM_CONNECTION,
+        )
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs = parse(MonitoringConfigInputs, props, CONFIG_OUTPUTS)
+        with inputs.open() as client:
+            api = ExtensionsApi(client, inputs.extension)
+            found = _find(api, inputs)
+            if found is not None:
+                object_id = str(found["objectId"])
+                value, _ = reconcile_config(api, inputs, object_id)
+            else:
+                version = api.latest_version()
+                feature_sets = resolve_feature_sets(inputs, api.feature_sets(version))
+                value = new_value(inputs, version, feature_sets)
+                object_id = api.create(inputs.scope, value)
+        return CreateResult(object_id, _config_outputs(inputs, object_id, value))
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        inputs = parse(MonitoringConfigInputs, news, CONFIG_OUTPUTS)
+        if not olds.get("drift") and not object_changes(olds, inputs, PLATFORM_CONNECTION):
+            return UpdateResult(keep_with_new_connection(olds, inputs, PLATFORM_CONNECTION))
+        with inputs.open() as client:
+            value, _ = reconcile_config(ExtensionsApi(client, inputs.extension), inputs, id_)
+        return UpdateResult(_config_outputs(inputs, id_, value))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        inputs = parse(MonitoringConfigInputs, props, CONFIG_OUTPUTS)
+        with inputs.open() as client:
+            api = ExtensionsApi(client, inputs.extension)
+            live = api.get(id_)
+            if live is None:
+                return ReadResult(None, {})
+            value = dict(live.get("value") or {})
+            wanted = desired_fields(
+                inputs, resolve_feature_sets(inputs, api.feature_sets(str(value.get("version", ""))))
+            )
+        drift = _normal(merged_value(value, wanted)) != _normal(value)
+        return ReadResult(id_, {**inputs.props(), "object_id": id_, **observed(value), "drift": drift})
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        inputs = parse(MonitoringConfigInputs, props, CONFIG_OUTPUTS)
+        with inputs.open() as client:
+            ExtensionsApi(client, inputs.extension).delete(id_)
+
+
+@dataclass(frozen=True)
+class AwsMonitoringConfigurationArgs:
+    platform_url: pulumi.Input[str]
+    platform_token: pulumi.Input[str]
+    """Bearer token with ``extensions:definitions:read`` and ``extensions:configurations:read|write``."""
+    description: pulumi.Input[str]
+    connection_id: pulumi.Input[str]
+    account_id: pulumi.Input[str]
+    regions: pulumi.Input[Sequence[str]]
+    feature_sets: pulumi.Input[list[str]]
+    prefix: str = "Bedrock"
+    client: ClientSettings | None = None
+
+
+class AwsMonitoringConfiguration(DynatraceResource, module="dynatrace", name="AwsMonitoringConfiguration"):
+    """One ``com.dynatrace.extension.da-aws`` monitoring configuration; its id is the objectId."""
+
+    SECRET_OUTPUTS: ClassVar[list[str]] = ["platform_token"]
+
+    object_id: pulumi.Output[str]
+    extension_version: pulumi.Output[str]
+    resolved_feature_sets: pulumi.Output[list[str]]
+
+    def __init__(
+        self, name: str, args: AwsMonitoringConfigurationArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(
+            MonitoringConfigProvider(),
+            name,
+            connection=platform_connection(args.platform_url, args.platform_token),
+            fields={
+                "extension": AWS_EXTENSION,
+                "scope": AWS_SCOPE,
+                "description": args.description,
+                "connection_id": args.connection_id,
+                "account_id": args.account_id,
+                "regions": args.regions,
+                "feature_sets": args.feature_sets,
+                "prefix": args.prefix,
+                "enabled": True,
+            },
+            client=args.client,
+            outputs=CONFIG_OUTPUTS,
+            opts=opts,
+        )
