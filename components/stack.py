@@ -236,7 +236,7 @@ def _collector(
 
 
 def _signals(config: StackConfig, outputs: Outputs) -> None:
-    """Davis anomaly detectors for the AI signals."""
+    """Davis anomaly detectors and dashboards for the AI signals."""
     if not config.signals.enabled:
         return
     signals = DynatraceSignals(
@@ -251,3 +251,4 @@ def _signals(config: StackConfig, outputs: Outputs) -> None:
         ),
     )
     outputs["signalsDetectorIds"] = signals.detector_ids
+    outputs["signalsDashboardIds"] = signals.dashboard_ids

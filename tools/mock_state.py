@@ -80,12 +80,17 @@ def _settings_object(name: str, inputs: Mapping[str, Any], region: str) -> dict[
     return {"object_id": object_id, "routing_object_id": object_id}
 
 
+def _document(name: str, inputs: Mapping[str, Any], region: str) -> dict[str, Any]:
+    return {"version": 1, "adopted": False}
+
+
 MOCK_OUTPUTS: dict[str, ExtraOutputs] = {
     "pulumi-python:dynamic/dynatrace:IngestToken": _ingest_token,
     "pulumi-python:dynamic/dynatrace:GrailBucket": _bucket_definition,
     "pulumi-python:dynamic/dynatrace:OpenPipelinePipeline": _settings_object,
     "pulumi-python:dynamic/dynatrace:OpenPipelineRoute": _settings_object,
     "pulumi-python:dynamic/dynatrace:SettingsObject": _settings_object,
+    "pulumi-python:dynamic/dynatrace:Document": _document,
     "aws:cloudwatch/eventRule:EventRule": _arn("events", "rule"),
     "aws:cloudwatch/eventConnection:EventConnection": _arn("events", "connection"),
     "aws:cloudwatch/eventApiDestination:EventApiDestination": _arn("events", "api-destination"),

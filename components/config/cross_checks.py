@@ -28,7 +28,21 @@ def cross_check(config: StackConfig) -> list[ConfigIssue]:
         *_collector_checks(config),
         *_component_names(config),
         *_owned_namespaces(config),
+        *_dashboards(config),
     ]
+
+
+def _dashboards(config: StackConfig) -> list[ConfigIssue]:
+    include = config.signals.dashboards.include or []
+    if "kongGateway" in include and not config.kong.enabled:
+        index = include.index("kongGateway")
+        return [
+            ConfigIssue(
+                key_path("signals", ["dashboards", "include", index]),
+                "kongGateway needs ai-observability:kong.enabled (the dashboard shows Kong's metrics)",
+            )
+        ]
+    return []
 
 
 def _kubernetes_needs_cluster(config: StackConfig) -> list[ConfigIssue]:

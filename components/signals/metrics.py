@@ -101,6 +101,12 @@ FIELD_SOURCE_IP: Final = "data.sourceIPAddress"
 FIELD_AWS_REGION: Final = "data.awsRegion"
 FIELD_REQUEST_PARAMETERS: Final = "data.requestParameters"
 
+# --- GPU (NVIDIA DCGM exporter) --------------------------------------------------------------------
+# Filled by the GPU telemetry work (DCGM exporter scraped by the collector). The "NIM and GPU
+# serving" dashboard adds one tile per metric listed here, split by DIM_GPU_NODE; empty until then.
+GPU_METRICS: Final[tuple[Metric, ...]] = ()
+DIM_GPU_NODE: Final = "k8s.node.name"
+
 ALL_METRICS: Final[tuple[Metric, ...]] = (
     GENAI_OPERATION_DURATION,
     GENAI_TOKEN_USAGE,
@@ -119,6 +125,7 @@ ALL_METRICS: Final[tuple[Metric, ...]] = (
     KONG_AI_PROVIDER_LATENCY,
     BEDROCK_GUARDRAIL_INTERVENED,
     BEDROCK_GUARDRAIL_INVOCATIONS,
+    *GPU_METRICS,
 )
 METRIC_KEYS: Final[frozenset[str]] = frozenset(m.key for m in ALL_METRICS)
 FIELDS: Final[frozenset[str]] = frozenset(
@@ -140,6 +147,7 @@ FIELDS: Final[frozenset[str]] = frozenset(
         DIM_KONG_MODEL,
         DIM_GUARDRAIL_ARN,
         DIM_GUARDRAIL_POLICY_TYPE,
+        DIM_GPU_NODE,
         FIELD_EVENT_TYPE,
         FIELD_EVENT_PROVIDER,
         FIELD_BUCKET,
