@@ -9,7 +9,7 @@ what it needs, per alert::
         tokenUsage: {enabled: false}
       dashboards:
         include: [governanceAudit, llmServices, nimServing]   # default: all (Kong only with kong.enabled)
-        namePrefix: "[prod] "
+        namePrefix: "[prod]"
 """
 
 from __future__ import annotations
@@ -161,7 +161,7 @@ class DashboardsConfig(ConfigModel):
     include: list[DashboardName] | None = None
     """Which dashboards; unset = all (``kongGateway`` only when ``kong.enabled``)."""
     name_prefix: Annotated[str, StringConstraints(max_length=60)] = ""
-    """Prepended to every dashboard title (e.g. ``[prod] ``) so environments are told apart."""
+    """Put before every dashboard title, with a space (e.g. ``[prod]``), so environments are told apart."""
     private: bool = False
     """False: every user of the environment may open the dashboards (data access still follows
     their bucket permissions); True: only the identity behind the platform token."""

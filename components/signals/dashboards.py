@@ -332,7 +332,7 @@ class DashboardSpec:
     name: DashboardName
     dashboard: Dashboard
     title: str
-    """The document name (prefix + title, at most 128 characters)."""
+    """The document name (``<namePrefix> <title>``, at most 128 characters)."""
 
 
 def dashboard_specs(config: DashboardsConfig, governance: GovernanceConfig, kong: KongConfig) -> list[DashboardSpec]:
@@ -351,7 +351,8 @@ def dashboard_specs(config: DashboardsConfig, governance: GovernanceConfig, kong
         if name not in wanted or (name == "kongGateway" and not kong.enabled):
             continue
         dashboard = builders[name]()
-        specs.append(DashboardSpec(name, dashboard, (config.name_prefix + dashboard.title)[:128]))
+        title = f"{config.name_prefix} {dashboard.title}" if config.name_prefix else dashboard.title
+        specs.append(DashboardSpec(name, dashboard, title[:128]))
     return specs
 
 
