@@ -117,7 +117,7 @@ def _required_secrets(config: StackConfig) -> list[ConfigIssue]:
         need("dynatraceApiToken", "DT_API_TOKEN", "to manage the token, pipeline and route (governance.enabled)")
         need("dynatracePlatformToken", "DT_PLATFORM_TOKEN", "to manage the Grail bucket (governance.enabled)")
     elif config.signals.enabled:
-        need("dynatracePlatformToken", "DT_PLATFORM_TOKEN", "to manage the anomaly detectors and dashboards (signals.enabled)")
+        need("dynatracePlatformToken", "DT_PLATFORM_TOKEN", "for the AI alerts and dashboards (signals.enabled)")
     mints_token = config.governance.enabled and config.governance.ingest_token.create
     if not mints_token and (config.event_forwarding.enabled or config.collector.enabled):
         need(
