@@ -216,7 +216,7 @@ def _kubernetes(
 
 
 def _signals(config: StackConfig, outputs: Outputs) -> None:
-    """Davis anomaly detectors for the AI signals."""
+    """Davis anomaly detectors and dashboards for the AI signals."""
     if not config.signals.enabled:
         return
     signals = DynatraceSignals(
@@ -231,3 +231,4 @@ def _signals(config: StackConfig, outputs: Outputs) -> None:
         ),
     )
     outputs["signalsDetectorIds"] = signals.detector_ids
+    outputs["signalsDashboardIds"] = signals.dashboard_ids

@@ -19,15 +19,16 @@ class DcgmField:
     """The DCGM field identifier, also the Prometheus (and Dynatrace) metric key."""
     kind: Literal["gauge", "counter"]
     help: str
+    unit: str
 
 
-DCGM_GPU_UTILIZATION: Final = DcgmField("DCGM_FI_DEV_GPU_UTIL", "gauge", "GPU utilization (in %).")
-DCGM_MEMORY_COPY_UTILIZATION: Final = DcgmField("DCGM_FI_DEV_MEM_COPY_UTIL", "gauge", "Memory utilization (in %).")
-DCGM_FRAMEBUFFER_USED: Final = DcgmField("DCGM_FI_DEV_FB_USED", "gauge", "Framebuffer memory used (in MiB).")
-DCGM_FRAMEBUFFER_FREE: Final = DcgmField("DCGM_FI_DEV_FB_FREE", "gauge", "Framebuffer memory free (in MiB).")
-DCGM_GPU_TEMPERATURE: Final = DcgmField("DCGM_FI_DEV_GPU_TEMP", "gauge", "GPU temperature (in C).")
-DCGM_POWER_USAGE: Final = DcgmField("DCGM_FI_DEV_POWER_USAGE", "gauge", "Power draw (in W).")
-DCGM_XID_ERRORS: Final = DcgmField("DCGM_FI_DEV_XID_ERRORS", "gauge", "Value of the last XID error encountered.")
+DCGM_GPU_UTILIZATION: Final = DcgmField("DCGM_FI_DEV_GPU_UTIL", "gauge", "GPU utilization (in %).", "%")
+DCGM_MEMORY_COPY_UTILIZATION: Final = DcgmField("DCGM_FI_DEV_MEM_COPY_UTIL", "gauge", "Memory utilization (in %).", "%")
+DCGM_FRAMEBUFFER_USED: Final = DcgmField("DCGM_FI_DEV_FB_USED", "gauge", "Framebuffer memory used (in MiB).", "MiB")
+DCGM_FRAMEBUFFER_FREE: Final = DcgmField("DCGM_FI_DEV_FB_FREE", "gauge", "Framebuffer memory free (in MiB).", "MiB")
+DCGM_GPU_TEMPERATURE: Final = DcgmField("DCGM_FI_DEV_GPU_TEMP", "gauge", "GPU temperature (in C).", "C")
+DCGM_POWER_USAGE: Final = DcgmField("DCGM_FI_DEV_POWER_USAGE", "gauge", "Power draw (in W).", "W")
+DCGM_XID_ERRORS: Final = DcgmField("DCGM_FI_DEV_XID_ERRORS", "gauge", "Value of the last XID error encountered.", "xid")
 
 DCGM_FIELDS: Final[tuple[DcgmField, ...]] = (
     DCGM_GPU_UTILIZATION,

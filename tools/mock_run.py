@@ -40,7 +40,6 @@ class DuplicateUrnError(Exception):
         super().__init__(f"Duplicate resource URN '{urn}'; try giving it a unique name")
 
 
-
 def unwrap(value: Any) -> Any:
     """``value`` with every secret wrapper replaced by the plain value it holds."""
     if is_secret_wrapper(value):

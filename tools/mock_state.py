@@ -93,6 +93,10 @@ def _monitoring_configuration(name: str, inputs: Mapping[str, Any], region: str)
     }
 
 
+def _document(name: str, inputs: Mapping[str, Any], region: str) -> dict[str, Any]:
+    return {"version": 1, "adopted": False}
+
+
 MOCK_OUTPUTS: dict[str, ExtraOutputs] = {
     "pulumi-python:dynamic/dynatrace:IngestToken": _ingest_token,
     "pulumi-python:dynamic/dynatrace:GrailBucket": _bucket_definition,
@@ -101,6 +105,7 @@ MOCK_OUTPUTS: dict[str, ExtraOutputs] = {
     "pulumi-python:dynamic/dynatrace:SettingsObject": _settings_object,
     "pulumi-python:dynamic/dynatrace:AwsConnectionRoleArn": _role_arn,
     "pulumi-python:dynamic/dynatrace:AwsMonitoringConfiguration": _monitoring_configuration,
+    "pulumi-python:dynamic/dynatrace:Document": _document,
     "aws:cloudwatch/eventRule:EventRule": _arn("events", "rule"),
     "aws:cloudwatch/eventConnection:EventConnection": _arn("events", "connection"),
     "aws:cloudwatch/eventApiDestination:EventApiDestination": _arn("events", "api-destination"),

@@ -29,7 +29,21 @@ def cross_check(config: StackConfig) -> list[ConfigIssue]:
         *_collector_checks(config),
         *_component_names(config),
         *_owned_namespaces(config),
+        *_dashboards(config),
     ]
+
+
+def _dashboards(config: StackConfig) -> list[ConfigIssue]:
+    include = config.signals.dashboards.include or []
+    if "kongGateway" in include and not config.kong.enabled:
+        index = include.index("kongGateway")
+        return [
+            ConfigIssue(
+                key_path("signals", ["dashboards", "include", index]),
+                "kongGateway needs ai-observability:kong.enabled (the dashboard shows Kong's metrics)",
+            )
+        ]
+    return []
 
 
 def _kubernetes_needs_cluster(config: StackConfig) -> list[ConfigIssue]:
@@ -104,7 +118,7 @@ def _required_secrets(config: StackConfig) -> list[ConfigIssue]:
         need("dynatraceApiToken", "DT_API_TOKEN", "to manage the token, pipeline and route (governance.enabled)")
         need("dynatracePlatformToken", "DT_PLATFORM_TOKEN", "to manage the Grail bucket (governance.enabled)")
     elif config.signals.enabled:
-        need("dynatracePlatformToken", "DT_PLATFORM_TOKEN", "to manage the anomaly detectors (signals.enabled)")
+        need("dynatracePlatformToken", "DT_PLATFORM_TOKEN", "for the AI alerts and dashboards (signals.enabled)")
     mints_token = config.governance.enabled and config.governance.ingest_token.create
     if not mints_token and (config.event_forwarding.enabled or config.collector.enabled):
         need(

@@ -1,4 +1,4 @@
-"""``ai-observability:signals`` — Davis anomaly detectors for the AI signals.
+"""``ai-observability:signals`` — Davis anomaly detectors and dashboards for the AI signals.
 
 Every alert has production defaults (:data:`ALERT_DEFAULTS`); the stack file overrides only
 what it needs, per alert::
@@ -7,6 +7,9 @@ what it needs, per alert::
       alerts:
         llmLatency: {threshold: 8, violatingSamples: 5}
         tokenUsage: {enabled: false}
+      dashboards:
+        include: [governanceAudit, llmServices, nimServing]   # default: all (Kong only with kong.enabled)
+        namePrefix: "[prod]"
 """
 
 from __future__ import annotations
@@ -145,12 +148,40 @@ ALERT_DEFAULTS: dict[AlertName, AlertSettings] = {
 }
 
 
+DashboardName = Literal["governanceAudit", "llmServices", "nimServing", "kongGateway"]
+DASHBOARD_NAMES: tuple[DashboardName, ...] = ("governanceAudit", "llmServices", "nimServing", "kongGateway")
+SamplingRatio = Literal[1, 10, 100, 1000, 10000]
+"""Grail's span sampling ratios (Dynatrace docs "DQL best practices")."""
+
+
+class DashboardsConfig(ConfigModel):
+    """Stack-owned dashboards (Dynatrace Documents API)."""
+
+    enabled: bool = True
+    include: list[DashboardName] | None = None
+    """Which dashboards; unset = all (``kongGateway`` only when ``kong.enabled``)."""
+    name_prefix: Annotated[str, StringConstraints(max_length=60)] = ""
+    """Put before every dashboard title, with a space (e.g. ``[prod]``), so environments are told apart."""
+    private: bool = False
+    """False: every user of the environment may open the dashboards (data access still follows
+    their bucket permissions); True: only the identity behind the platform token."""
+    default_sampling_ratio: SamplingRatio = 100
+    """Initial value of the ``sampling`` variable of span-based tiles (1 = every span)."""
+
+    @model_validator(mode="after")
+    def _unique(self) -> DashboardsConfig:
+        if self.include is not None and len(set(self.include)) != len(self.include):
+            raise ValueError(f"@include: each dashboard at most once; allowed: {', '.join(DASHBOARD_NAMES)}")
+        return self
+
+
 class SignalsConfig(ConfigModel):
     enabled: bool = True
     label: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,100}$")] = "ai-observability"
     """Value of the ``ai-observability.signal`` event property every detector sets: alerting
     profiles match on it to route these problems (notifications are configured there)."""
     alerts: dict[AlertName, AlertOverride] = Field(default_factory=dict)
+    dashboards: DashboardsConfig = Field(default_factory=DashboardsConfig)
 
     def alert(self, name: AlertName) -> AlertSettings:
         """The resolved settings of ``name``: defaults overlaid with the stack file's overrides."""

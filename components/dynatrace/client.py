@@ -27,12 +27,18 @@ in (the Pulumi CLI passes its environment on): ``HTTPS_PROXY``/``HTTP_PROXY``/``
 latter two and would trust only its bundled CAs). ``.netrc`` is never read: the session keeps
 ``trust_env`` off and applies exactly these settings, so no file can add credentials.
 
+Multipart: ``request(..., form=..., files=...)`` sends ``multipart/form-data`` (the Documents API
+creates and updates that way); the parts are rebuilt from the same values on every retry. A
+``multipart/*`` answer (a document's metadata plus content) is decoded into :class:`MultipartBody`.
+
 Tokens live only in the :class:`TokenAuth` object (masked ``repr``), are sent in the
 ``Authorization`` header, and are redacted from every message this module produces.
 """
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
 import email.utils
 import json
 import logging
@@ -122,6 +128,61 @@ def token_id(token: str) -> str:
     if len(parts) == 3 and parts[0].startswith("dt0"):
         return f"{parts[0]}.{parts[1]}"
     return "<token>"
+
+
+@dataclass(frozen=True)
+class FilePart:
+    """One file part of a multipart request: the bytes and their Content-Type (mandatory for
+    Dynatrace's Documents API, which takes the content type from the part header)."""
+
+    filename: str
+    data: bytes
+    content_type: str
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of a multipart answer."""
+
+    name: str
+    data: bytes
+    content_type: str | None = None
+    filename: str | None = None
+
+    def text(self) -> str:
+        return self.data.decode("utf-8")
+
+
+@dataclass(frozen=True)
+class MultipartBody:
+    """A decoded ``multipart/*`` answer, parts by their form name."""
+
+    parts: dict[str, Part]
+
+    def get(self, name: str) -> Part | None:
+        return self.parts.get(name)
+
+
+def parse_multipart(content_type: str, data: bytes) -> MultipartBody:
+    """Split a ``multipart/form-data`` (or ``multipart/mixed``) body into named parts."""
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + data
+    )
+    parts: dict[str, Part] = {}
+    if not message.is_multipart():
+        return MultipartBody(parts)
+    for index, item in enumerate(message.iter_parts()):
+        name = item.get_param("name", header="content-disposition")
+        filename = item.get_filename()
+        payload = item.get_payload(decode=True)
+        key = str(name) if name else f"part{index}"
+        parts[key] = Part(
+            key,
+            payload if isinstance(payload, bytes) else b"",
+            item.get_content_type() if item.get("content-type") else None,
+            filename,
+        )
+    return MultipartBody(parts)
 
 
 @dataclass
@@ -366,10 +427,19 @@ class DynatraceClient:
         *,
         params: Mapping[str, Any] | None = None,
         json_body: Any = None,
+        form: Mapping[str, str] | None = None,
+        files: Mapping[str, FilePart] | None = None,
         ok: Iterable[int] = (200,),
         allow: Iterable[int] = (),
     ) -> ApiResponse:
-        """Send with retries; return when the status is in ``ok`` or ``allow``, else raise."""
+        """Send with retries; return when the status is in ``ok`` or ``allow``, else raise.
+
+        ``form``/``files`` send ``multipart/form-data`` (text fields, then file parts) instead of
+        ``json_body``.
+        """
+        if (form or files) and json_body is not None:
+            raise ValueError("send either json_body or form/files, not both")
+        multipart = _multipart_fields(form, files) if (form or files) else None
         method = method.upper()
         accepted = set(ok) | set(allow)
         if self._net.problem is not None:
@@ -390,6 +460,7 @@ class DynatraceClient:
                     self.base_url + path,
                     params=params,
                     json=json_body,
+                    files=multipart,
                     timeout=(self.settings.connect_timeout, self.settings.read_timeout),
                     allow_redirects=False,
                 )
@@ -444,9 +515,23 @@ class DynatraceClient:
             )
 
 
+def _multipart_fields(
+    form: Mapping[str, str] | None, files: Mapping[str, FilePart] | None
+) -> list[tuple[str, tuple[str | None, bytes | str] | tuple[str, bytes, str]]]:
+    """``requests``' ``files=`` list: text fields as parts without a filename, then the files."""
+    fields: list[tuple[str, tuple[str | None, bytes | str] | tuple[str, bytes, str]]] = [
+        (name, (None, value)) for name, value in (form or {}).items()
+    ]
+    fields += [(name, (part.filename, part.data, part.content_type)) for name, part in (files or {}).items()]
+    return fields
+
+
 def _decode(response: requests.Response) -> Any:
     if not response.content:
         return None
+    content_type = response.headers.get("Content-Type", "")
+    if content_type.lower().startswith("multipart/"):
+        return parse_multipart(content_type, response.content)
     try:
         return response.json()
     except ValueError:

@@ -1,4 +1,4 @@
-"""``DynatraceSignals``: the stack's Davis anomaly detectors for AI signals."""
+"""``DynatraceSignals``: the stack's Davis anomaly detectors and dashboards for AI signals."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from ..config.collector import KongConfig
 from ..config.governance import GovernanceConfig
 from ..config.signals import SignalsConfig
 from ..dynatrace.client import ClientSettings
+from ..dynatrace.document import Document, DocumentArgs
 from ..dynatrace.settings_object import SettingsObject, SettingsObjectArgs
+from .dashboards import dashboard_specs, document_id
 from .detectors import SCHEMA_ID, detector_specs
 
 COMPONENT_TYPE = "ai-observability:dynatrace:Signals"
@@ -21,7 +23,8 @@ class DynatraceSignalsArgs:
     platform_url: str
     """Platform URL (``https://{env}.apps.dynatrace.com``): settings are written there (OAuth/platform token)."""
     platform_token: pulumi.Input[str]
-    """Platform token (secret): ``settings:objects:read`` and ``settings:objects:write``."""
+    """Platform token (secret): ``settings:objects:read|write`` for the detectors, and for the
+    dashboards ``document:documents:read|write|delete`` plus ``document:trash.documents:read|delete|restore``."""
     owner: str
     """``<project>/<stack>``: makes each detector's externalId stack-specific."""
     config: SignalsConfig = field(default_factory=SignalsConfig)
@@ -32,10 +35,13 @@ class DynatraceSignalsArgs:
 
 
 class DynatraceSignals(pulumi.ComponentResource):
-    """One Davis anomaly detector per AI signal (Kong ones only when Kong is enabled)."""
+    """One Davis anomaly detector per AI signal and the AI dashboards (Kong ones only when Kong is
+    enabled)."""
 
     detector_ids: pulumi.Output[dict[str, str]]
     """Alert name → settings objectId."""
+    dashboard_ids: pulumi.Output[dict[str, str]]
+    """Dashboard name → document id."""
 
     def __init__(self, name: str, args: DynatraceSignalsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(COMPONENT_TYPE, name, None, opts)
@@ -56,4 +62,20 @@ class DynatraceSignals(pulumi.ComponentResource):
                 pulumi.ResourceOptions(parent=self, depends_on=args.depends_on or None),
             )
         self.detector_ids = pulumi.Output.all(**{k: d.object_id for k, d in detectors.items()}).apply(dict)
-        self.register_outputs({"detector_ids": self.detector_ids})
+        dashboards: dict[str, Document] = {}
+        for dash in dashboard_specs(args.config.dashboards, args.governance, args.kong):
+            dashboards[dash.name] = Document(
+                f"{name}-dashboard-{dash.dashboard.key}",
+                DocumentArgs(
+                    platform_url=args.platform_url,
+                    platform_token=token,
+                    document_id=document_id(args.owner, dash.dashboard.key),
+                    name=dash.title,
+                    content=dash.dashboard.json(),
+                    is_private=args.config.dashboards.private,
+                    client=args.client,
+                ),
+                pulumi.ResourceOptions(parent=self, depends_on=args.depends_on or None),
+            )
+        self.dashboard_ids = pulumi.Output.all(**{k: d.document_id for k, d in dashboards.items()}).apply(dict)
+        self.register_outputs({"detector_ids": self.detector_ids, "dashboard_ids": self.dashboard_ids})

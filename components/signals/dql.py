@@ -18,7 +18,10 @@ from .metrics import (
     FIELD_EVENT_TYPE,
     FIELDS,
     METRIC_KEYS,
+    SPAN_DURATION,
     SPAN_GENAI_SYSTEM,
+    SPAN_INPUT_TOKENS,
+    SPAN_OUTPUT_TOKENS,
     SPAN_STATUS_CODE,
     SPAN_STATUS_ERROR,
     Metric,
@@ -58,8 +61,10 @@ def timeseries(
     percentile: float | None = None,
     by: Sequence[str] = (),
     rate_per: str | None = None,
+    not_null: Sequence[str] = (),
 ) -> str:
-    """``timeseries <name> = <agg>(<metric>[, p])[, by:{…}]`` (a counter as a rate with ``rate_per``)."""
+    """``timeseries <name> = <agg>(<metric>[, p])[, by:{…}][, filter:{…}]`` (a counter as a rate with
+    ``rate_per``; ``not_null`` keeps only series where those dimensions are set)."""
     if aggregation not in _AGGREGATIONS:
         raise ValueError(f"aggregation {aggregation!r}; allowed: {', '.join(sorted(_AGGREGATIONS))}")
     args = _metric(metric)
@@ -69,7 +74,8 @@ def timeseries(
         args += f", {percentile:g}"
     if rate_per is not None:
         args += f", rate:{rate_per}"
-    return f"timeseries {name} = {aggregation}({args}){_by(by)}"
+    where = f", filter:{{{' and '.join(f'isNotNull({_field(d)})' for d in not_null)}}}" if not_null else ""
+    return f"timeseries {name} = {aggregation}({args}){_by(by)}{where}"
 
 
 def genai_error_rate(by: Sequence[str] = ()) -> str:
@@ -94,6 +100,72 @@ def events_arriving(event_type: str, bucket: str) -> str:
             f"| filter {_field(FIELD_BUCKET)} == {string(bucket)}",
             f"| filter {_field(FIELD_EVENT_TYPE)} == {string(event_type)}",
             "| makeTimeseries events = count(), interval:1m",
+        )
+    )
+
+
+SAMPLING_RATIOS: tuple[int, ...] = (1, 10, 100, 1000, 10000)
+"""The ``samplingRatio`` values Grail offers (Dynatrace docs "DQL best practices": 1 = no sampling,
+10, 100, 1000, 10000; a query then reads about 1/ratio of the records)."""
+
+
+def variable(key: str) -> str:
+    """A dashboard variable reference (``$key``) for use inside a query."""
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,49}", key):
+        raise ValueError(f"variable name {key!r}: letters, digits and _ only, starting with a letter")
+    return f"${key}"
+
+
+def genai_spans_by(sampling: str, by: Sequence[str], *, limit: int = 50) -> str:
+    """GenAI client spans summarised per ``by`` (requests, errors, p95 duration, tokens), read with a
+    ``samplingRatio`` (a variable reference such as ``$sampling``) to bound the query volume."""
+    group = ", ".join(_field(d) for d in by)
+    return "\n".join(
+        (
+            f"fetch spans, samplingRatio:{sampling}",
+            f"| filter isNotNull({_field(SPAN_GENAI_SYSTEM)})",
+            "| summarize {requests = count(), "
+            f"errors = countIf({_field(SPAN_STATUS_CODE)} == {string(SPAN_STATUS_ERROR)}), "
+            f"p95_duration = percentile({_field(SPAN_DURATION)}, 95), "
+            f"input_tokens = sum({_field(SPAN_INPUT_TOKENS)}), "
+            f"output_tokens = sum({_field(SPAN_OUTPUT_TOKENS)})}}, by:{{{group}}}",
+            # counts and sums over 1/ratio of the spans: scale back to estimates of the totals
+            f"| fieldsAdd requests = requests * {sampling}, errors = errors * {sampling}, "
+            f"input_tokens = input_tokens * {sampling}, output_tokens = output_tokens * {sampling}",
+            "| sort requests desc",
+            f"| limit {int(limit)}",
+        )
+    )
+
+
+def _governance(event_type: str, bucket: str) -> tuple[str, ...]:
+    return (
+        f"fetch {BIZEVENTS_TABLE}",
+        f"| filter {_field(FIELD_BUCKET)} == {string(bucket)}",
+        f"| filter {_field(FIELD_EVENT_TYPE)} == {string(event_type)}",
+    )
+
+
+def audit_trail(event_type: str, bucket: str, columns: Sequence[str], *, limit: int = 200) -> str:
+    """The latest governance events, newest first, with the given columns."""
+    return "\n".join(
+        (
+            *_governance(event_type, bucket),
+            f"| fields timestamp, {', '.join(_field(c) for c in columns)}",
+            "| sort timestamp desc",
+            f"| limit {int(limit)}",
+        )
+    )
+
+
+def audit_counts(event_type: str, bucket: str, by: Sequence[str], *, limit: int = 50) -> str:
+    """Governance events counted per ``by`` (who did what), largest first."""
+    return "\n".join(
+        (
+            *_governance(event_type, bucket),
+            f"| summarize events = count(), by:{{{', '.join(_field(d) for d in by)}}}",
+            "| sort events desc",
+            f"| limit {int(limit)}",
         )
     )
 

@@ -24,6 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from ..telemetry_metrics import DCGM_FIELDS
+
 MetricKind = Literal["histogram", "counter", "gauge"]
 
 
@@ -101,6 +103,11 @@ FIELD_SOURCE_IP: Final = "data.sourceIPAddress"
 FIELD_AWS_REGION: Final = "data.awsRegion"
 FIELD_REQUEST_PARAMETERS: Final = "data.requestParameters"
 
+# --- GPU (NVIDIA DCGM exporter, scraped node-locally by the collector) -------------------------
+# The "NIM and GPU serving" dashboard adds one tile per metric, split by DIM_GPU_NODE.
+GPU_METRICS: Final[tuple[Metric, ...]] = tuple(Metric(f.name, f.kind, f.unit, "dcgm") for f in DCGM_FIELDS)
+DIM_GPU_NODE: Final = "k8s.node.name"
+
 ALL_METRICS: Final[tuple[Metric, ...]] = (
     GENAI_OPERATION_DURATION,
     GENAI_TOKEN_USAGE,
@@ -119,6 +126,7 @@ ALL_METRICS: Final[tuple[Metric, ...]] = (
     KONG_AI_PROVIDER_LATENCY,
     BEDROCK_GUARDRAIL_INTERVENED,
     BEDROCK_GUARDRAIL_INVOCATIONS,
+    *GPU_METRICS,
 )
 METRIC_KEYS: Final[frozenset[str]] = frozenset(m.key for m in ALL_METRICS)
 FIELDS: Final[frozenset[str]] = frozenset(
@@ -140,6 +148,7 @@ FIELDS: Final[frozenset[str]] = frozenset(
         DIM_KONG_MODEL,
         DIM_GUARDRAIL_ARN,
         DIM_GUARDRAIL_POLICY_TYPE,
+        DIM_GPU_NODE,
         FIELD_EVENT_TYPE,
         FIELD_EVENT_PROVIDER,
         FIELD_BUCKET,

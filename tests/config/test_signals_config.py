@@ -43,3 +43,39 @@ def test_bad_alert_settings_name_the_key_path_and_allowed_values(
     message = str(caught.value)
     assert f"ai-observability:{path}" in message
     assert text in message
+
+
+def test_dashboards_default_to_all_and_accept_a_subset(fake_env: dict[str, str]) -> None:
+    assert _parse(fake_env, {}).signals.dashboards.include is None
+    config = _parse(fake_env, {"dashboards": {"include": ["llmServices"], "namePrefix": "[dev]", "private": True}})
+    assert config.signals.dashboards.include == ["llmServices"]
+    assert config.signals.dashboards.private is True
+
+
+@pytest.mark.parametrize(
+    ("dashboards", "path", "text"),
+    [
+        ({"include": ["gpu"]}, "signals.dashboards.include[0]", "llmServices"),
+        ({"include": ["llmServices", "llmServices"]}, "signals.dashboards.include", "at most once"),
+        ({"defaultSamplingRatio": 7}, "signals.dashboards.defaultSamplingRatio", "1000"),
+        ({"namePrefix": "x" * 61}, "signals.dashboards.namePrefix", "60"),
+    ],
+)
+def test_bad_dashboard_settings_name_the_key_path_and_allowed_values(
+    fake_env: dict[str, str], dashboards: Any, path: str, text: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        _parse(fake_env, {"dashboards": dashboards})
+    message = str(caught.value)
+    assert f"ai-observability:{path}" in message
+    assert text in message
+
+
+def test_kong_dashboard_without_kong_is_refused(fake_env: dict[str, str]) -> None:
+    raw = stack_file("dev")
+    raw["ai-observability:kong"] = {"enabled": False}
+    raw["ai-observability:signals"] = {"dashboards": {"include": ["llmServices", "kongGateway"]}}
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(raw, fake_env, "dev")
+    assert "ai-observability:signals.dashboards.include[1]" in str(caught.value)
+    assert "kong.enabled" in str(caught.value)

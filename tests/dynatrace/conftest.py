@@ -23,6 +23,7 @@ from tests.dynatrace.emulator import (  # noqa: E402
     DynatraceEmulator,
     Timing,
 )
+from tests.dynatrace.emulator_documents import DOCUMENT_SCOPES  # noqa: E402
 
 # Canary tokens: if any of this text shows up in a log line, exception or message, a test fails.
 CANARY_API_TOKEN = "dt0c01.CANARYAPITOKEN0000000001." + "CANARYAPISECRET" + "A" * 49
@@ -114,7 +115,9 @@ def dt() -> Iterator[DynatraceEmulator]:
 @pytest.fixture
 def env(dt: DynatraceEmulator) -> Env:
     api = dt.add_token(CANARY_API_TOKEN, kind="api", scopes=CLASSIC_ADMIN_SCOPES, name="admin")
-    platform = dt.add_token(CANARY_PLATFORM_TOKEN, kind="platform", scopes=PLATFORM_ADMIN_SCOPES, name="platform")
+    platform = dt.add_token(
+        CANARY_PLATFORM_TOKEN, kind="platform", scopes=PLATFORM_ADMIN_SCOPES + DOCUMENT_SCOPES, name="platform"
+    )
     return Env(dt, api, platform)
 
 

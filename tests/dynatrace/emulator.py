@@ -40,7 +40,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.dynatrace import emulator_aws, emulator_detectors
+from tests.dynatrace import emulator_aws, emulator_detectors, emulator_documents
 
 BUCKETS_PATH = "/platform/storage/management/v1/bucket-definitions"
 PLATFORM_CLASSIC_PREFIX = "/platform/classic/environment-api/v2"
@@ -471,6 +471,7 @@ class DynatraceEmulator:
         self.settings: dict[str, SettingsRecord] = {}
         self.aws_extension = emulator_aws.AwsExtension()
         self.events: list[dict[str, Any]] = []
+        self.documents = emulator_documents.DocumentStore()
         self.log: list[LoggedRequest] = []
         self._scripts: list[_Script] = []
         self._server: ThreadingHTTPServer | None = None
@@ -758,9 +759,14 @@ class DynatraceEmulator:
             if path.startswith(emulator_aws.EXTENSIONS_PREFIX):
                 self._authorize(headers, "Bearer", emulator_aws.AwsExtension.scope_for(method, path))
                 return self._aws_extension(method, path, raw)
+            if path.startswith(emulator_documents.PREFIX):
+                self._authorize(headers, "Bearer", emulator_documents.scope(method, path))
+                return self.documents.handle(method, path, query, headers, raw)
             raise ApiError(404, f"Path {path} not found")
         except ApiError as exc:
             return exc.status, exc.envelope(), exc.headers
+        except emulator_documents.DocumentError as exc:
+            return exc.status, {"error": {"code": exc.status, "message": exc.message}}, {}
         except _SettingsArrayError as exc:
             return exc.status, exc.body, {}
 
@@ -1734,12 +1740,13 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, body, extra)
 
     def _send(self, status: int, body: Any, headers: dict[str, str]) -> None:
-        data = b"" if body is None else json.dumps(body).encode()
+        raw = isinstance(body, emulator_documents.RawBody)
+        data = body.data if raw else (b"" if body is None else json.dumps(body).encode())
         self.send_response(status)
         for key, value in headers.items():
             self.send_header(key, value)
         if data:
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", body.content_type if raw else "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         if data:

@@ -89,7 +89,9 @@ def test_create_reapply_update_and_destroy_touch_only_our_detectors(stack: Stack
     assert len(ours) == ALL_ALERTS
     assert sorted(outputs["ids"].values()) == sorted(d.object_id for d in ours)
     assert all(d.external_id and d.external_id.startswith("ai-observability:ai-observability/test:") for d in ours)
-    assert all(c.path.startswith(PLATFORM_SETTINGS) for c in env.dt.writes())
+    assert all(c.path.startswith((PLATFORM_SETTINGS, "/platform/document/")) for c in env.dt.writes())
+    assert env.dt.writes(path_contains="/settings/")
+    assert not env.dt.writes(path_contains="/api/v2/settings")
 
     env.dt.clear_log()
     stack.up()

@@ -1,0 +1,372 @@
+"""``Document``: one platform document (a dashboard) owned by this stack, through the Document
+service API (``/platform/document/v1``; ``reference/dynatrace.md`` §9).
+
+- Identity: the stack chooses the document id (``ai-observability.<stack>.<key>``), sent as the
+  ``id`` form field on create. Create first looks the id up and adopts a live document (a re-run
+  after a crash or a lost state never duplicates); a ``409`` on create (created concurrently, or the
+  id still held by a document a user moved to the trash) is followed by another lookup, restoring
+  a trashed document of ours instead of failing. An ambiguous failure of the ``POST`` (the request
+  may have landed) is also followed by a lookup before anything is re-sent.
+- Update: GET (metadata + content) → PATCH ``?optimistic-locking-version=<version>`` with name, type
+  and content only when one of them differs (JSON compared after normalising key order and
+  whitespace); a ``409`` (someone saved the dashboard in between) → re-read and retry with backoff.
+  Sharing (``isPrivate``) changes through ``:makePublic`` / ``:makePrivate``.
+- Read (``pulumi refresh``): the live name, type, content and sharing, so an edit in the
+  Dashboards app shows up as drift; a deleted document is gone.
+- Diff: the id is the only field that replaces the document; everything else updates in place.
+- Delete: the document with this resource's id only (``DELETE`` with its version, moving it to the
+  trash), then purged from the trash so the id is free again.
+
+Needs a platform token with ``document:documents:read|write|delete`` and
+``document:trash.documents:read|delete|restore``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import time
+from dataclasses import dataclass
+from typing import Any, ClassVar, Final
+
+import pulumi
+from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+from pydantic import Field, field_validator, model_validator
+
+from ._provider import (
+    PLATFORM_CONNECTION,
+    DynatraceResource,
+    PlatformConnection,
+    Poller,
+    check_inputs,
+    diff_props,
+    keep_with_new_connection,
+    object_changes,
+    parse,
+    platform_connection,
+)
+from .client import ApiResponse, ClientSettings, DynatraceClient, FilePart, MultipartBody, backoff_delay
+from .errors import DynatraceApiError, DynatraceConnectionError, DynatraceTimeoutError
+
+DOCUMENTS_PATH: Final = "/platform/document/v1/documents"
+TRASH_PATH: Final = "/platform/document/v1/trash/documents"
+OUTPUTS_ONLY = ("version", "adopted")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def normalise_content(content: Any) -> Any:
+    """Comparable form of a document's content: parsed JSON when it is JSON, else the text."""
+    if not isinstance(content, str):
+        return content
+    try:
+        return json.loads(content)
+    except ValueError:
+        return content
+
+
+class DocumentInputs(PlatformConnection):
+    document_id: str
+    """The document's id, chosen by the stack (stable: it is how re-runs find the document)."""
+    name: str = Field(min_length=1, max_length=128)
+    type: str = Field(default="dashboard", min_length=1, max_length=128)
+    content: str = Field(min_length=1, max_length=50 * 1024 * 1024)
+    """The document body (for a dashboard: the dashboard JSON)."""
+    is_private: bool = False
+    """False: readable by every user of the environment; True: only the token's user."""
+
+    @field_validator("document_id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if not _ID.match(value):
+            raise ValueError("must be 1-100 characters of A-Z, a-z, 0-9, '.', '_' or '-', starting alphanumeric")
+        if _UUID.match(value):  # the system-generated ids are UUIDs; a chosen id must not look like one
+            raise ValueError("must not be a UUID")
+        return value
+
+    @model_validator(mode="after")
+    def _dashboard_json(self) -> DocumentInputs:
+        # The store accepts any bytes; a dashboard that is not a JSON object only fails when opened.
+        if self.type == "dashboard" and not isinstance(normalise_content(self.content), dict):
+            raise ValueError("content: a dashboard must be a JSON object")
+        return self
+
+
+def _version(metadata: dict[str, Any]) -> int:
+    # The OpenAPI types the version as a string, the tenant and Dynatrace's clients as an integer.
+    return int(str(metadata.get("version", "0")))
+
+
+@dataclass(frozen=True)
+class LiveDocument:
+    metadata: dict[str, Any]
+    content: str
+
+    @property
+    def version(self) -> int:
+        return _version(self.metadata)
+
+    @property
+    def is_private(self) -> bool | None:
+        value = self.metadata.get("isPrivate")
+        return value if isinstance(value, bool) else None
+
+
+class DocumentsApi:
+    """The calls the provider makes (each one request through the retrying client)."""
+
+    def __init__(self, client: DynatraceClient) -> None:
+        self.client = client
+
+    def get(self, document_id: str) -> LiveDocument | None:
+        response = self.client.request("GET", f"{DOCUMENTS_PATH}/{document_id}", allow=(404,))
+        if response.status == 404:
+            return None
+        body = response.body
+        if not isinstance(body, MultipartBody):
+            raise DynatraceApiError("GET", f"{DOCUMENTS_PATH}/{document_id}", 200, "expected a multipart answer")
+        metadata, content = body.get("metadata"), body.get("content")
+        if metadata is None or content is None:
+            raise DynatraceApiError("GET", f"{DOCUMENTS_PATH}/{document_id}", 200, "metadata or content missing")
+        return LiveDocument(json.loads(metadata.data), content.data.decode("utf-8", errors="replace"))
+
+    def in_trash(self, document_id: str) -> bool:
+        response = self.client.request("GET", f"{TRASH_PATH}/{document_id}", allow=(404,))
+        return response.status == 200
+
+    def create(self, inputs: DocumentInputs) -> dict[str, Any]:
+        response = self.client.request(
+            "POST",
+            DOCUMENTS_PATH,
+            form={
+                "id": inputs.document_id,
+                "name": inputs.name,
+                "type": inputs.type,
+                "isPrivate": "true" if inputs.is_private else "false",
+            },
+            files={"content": _content_part(inputs)},
+            ok=(201,),
+        )
+        return dict(response.body)
+
+    def patch(self, inputs: DocumentInputs, version: int) -> ApiResponse:
+        return self.client.request(
+            "PATCH",
+            f"{DOCUMENTS_PATH}/{inputs.document_id}",
+            params={"optimistic-locking-version": str(version)},
+            form={"name": inputs.name, "type": inputs.type},
+            files={"content": _content_part(inputs)},
+        )
+
+    def set_private(self, document_id: str, private: bool) -> None:
+        action = "makePrivate" if private else "makePublic"
+        self.client.request("POST", f"{DOCUMENTS_PATH}/{document_id}:{action}", ok=(204,))
+
+    def delete(self, document_id: str, version: int) -> None:
+        self.client.request(
+            "DELETE",
+            f"{DOCUMENTS_PATH}/{document_id}",
+            params={"optimistic-locking-version": str(version)},
+            ok=(204,),
+            allow=(404,),
+        )
+
+    def purge(self, document_id: str) -> None:
+        self.client.request("DELETE", f"{TRASH_PATH}/{document_id}", ok=(204,), allow=(404,))
+
+    def restore(self, document_id: str) -> None:
+        self.client.request("POST", f"{TRASH_PATH}/{document_id}/restore", ok=(204,), allow=(404,))
+
+
+def _content_part(inputs: DocumentInputs) -> FilePart:
+    content_type = "application/json" if isinstance(normalise_content(inputs.content), dict) else "text/plain"
+    return FilePart(f"{inputs.document_id}.json", inputs.content.encode("utf-8"), content_type)
+
+
+def differs(live: LiveDocument, inputs: DocumentInputs) -> bool:
+    """Whether name, type or content need a write."""
+    return (
+        live.metadata.get("name") != inputs.name
+        or live.metadata.get("type") != inputs.type
+        or normalise_content(live.content) != normalise_content(inputs.content)
+    )
+
+
+def reconcile(api: DocumentsApi, inputs: DocumentInputs, current: LiveDocument | None = None) -> tuple[int, int]:
+    """Bring the live document to our name/type/content/sharing; returns (writes, version)."""
+    rng = random.Random()  # noqa: S311 - jitter
+    writes = 0
+    for attempt in range(1, inputs.client.conflict_attempts + 1):
+        live = current if current is not None else api.get(inputs.document_id)
+        current = None
+        if live is None:
+            raise DynatraceApiError(
+                "GET",
+                f"{DOCUMENTS_PATH}/{inputs.document_id}",
+                404,
+                f"document {inputs.document_id!r} no longer exists; run `pulumi refresh`",
+            )
+        version = live.version
+        if differs(live, inputs):
+            try:
+                response = api.patch(inputs, version)
+            except DynatraceApiError as exc:
+                if exc.status != 409:
+                    raise
+                time.sleep(backoff_delay(attempt, inputs.client, rng))
+                continue
+            writes += 1
+            body = response.body if isinstance(response.body, dict) else {}
+            version = _version(body.get("documentMetadata") or {"version": version + 1})
+        if live.is_private is not None and live.is_private != inputs.is_private:
+            api.set_private(inputs.document_id, inputs.is_private)
+            writes += 1
+        return writes, version
+    raise DynatraceTimeoutError(
+        f"document {inputs.document_id!r}: update kept conflicting with concurrent edits "
+        f"({inputs.client.conflict_attempts} attempts)"
+    )
+
+
+def ensure_document(api: DocumentsApi, inputs: DocumentInputs) -> tuple[int, bool]:
+    """Adopt the document with our id, or create it; returns (version, adopted)."""
+    poller = Poller(inputs.client, f"document {inputs.document_id}")
+    while True:
+        live = api.get(inputs.document_id)
+        if live is not None:
+            _, version = reconcile(api, inputs, current=live)
+            return version, True
+        try:
+            metadata = api.create(inputs)
+            return _version(metadata), False
+        except DynatraceConnectionError as exc:
+            if not exc.ambiguous:
+                raise
+            # the POST may have landed: look the id up before re-sending
+        except DynatraceApiError as exc:
+            if exc.status == 409:
+                if api.in_trash(inputs.document_id):
+                    api.restore(inputs.document_id)  # ours, deleted by hand: bring it back, then adopt
+            elif exc.status not in (500, 502, 504):
+                raise
+        if not poller.sleep_or_give_up():
+            raise DynatraceTimeoutError(
+                f"document {inputs.document_id!r} could not be created within {poller.timeout:g}s"
+            )
+
+
+def delete_document(api: DocumentsApi, inputs: DocumentInputs) -> None:
+    """Move our document to the trash (with its current version), then purge it there."""
+    rng = random.Random()  # noqa: S311 - jitter
+    for attempt in range(1, inputs.client.conflict_attempts + 1):
+        live = api.get(inputs.document_id)
+        if live is None:
+            break
+        try:
+            api.delete(inputs.document_id, live.version)
+            break
+        except DynatraceApiError as exc:
+            if exc.status != 409:
+                raise
+        time.sleep(backoff_delay(attempt, inputs.client, rng))
+    else:
+        raise DynatraceTimeoutError(f"document {inputs.document_id!r}: delete kept conflicting with concurrent edits")
+    api.purge(inputs.document_id)
+
+
+def _outputs(inputs: DocumentInputs, version: int, adopted: bool) -> dict[str, Any]:
+    return {**inputs.props(), "version": version, "adopted": adopted}
+
+
+class DocumentProvider(ResourceProvider):
+    """Dynamic provider for one document (stateless; safe to pickle by reference)."""
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        return check_inputs(DocumentInputs, news, OUTPUTS_ONLY)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        return diff_props(
+            olds,
+            news,
+            compared={"document_id": str, "name": str, "type": str, "content": normalise_content, "is_private": bool},
+            replace_on=("document_id",),
+            connection=PLATFORM_CONNECTION,
+        )
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs = parse(DocumentInputs, props, OUTPUTS_ONLY)
+        with inputs.open() as client:
+            version, adopted = ensure_document(DocumentsApi(client), inputs)
+        return CreateResult(inputs.document_id, _outputs(inputs, version, adopted))
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        inputs = parse(DocumentInputs, news, OUTPUTS_ONLY)
+        changed = [k for k in object_changes(olds, inputs, PLATFORM_CONNECTION) if k != "content"]
+        if normalise_content(olds.get("content")) != normalise_content(inputs.content):
+            changed.append("content")
+        if not changed:
+            return UpdateResult(keep_with_new_connection(olds, inputs, PLATFORM_CONNECTION))
+        with inputs.open() as client:
+            _, version = reconcile(DocumentsApi(client), inputs)
+        return UpdateResult(_outputs(inputs, version, bool(olds.get("adopted"))))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        inputs = parse(DocumentInputs, props, OUTPUTS_ONLY)
+        with inputs.open() as client:
+            live = DocumentsApi(client).get(id_)
+        if live is None:
+            return ReadResult(None, {})
+        outs = _outputs(inputs, live.version, bool(props.get("adopted")))
+        outs["name"] = live.metadata.get("name", inputs.name)
+        outs["type"] = live.metadata.get("type", inputs.type)
+        outs["content"] = live.content
+        if live.is_private is not None:
+            outs["is_private"] = live.is_private
+        return ReadResult(id_, outs)
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        inputs = parse(DocumentInputs, props, OUTPUTS_ONLY)
+        with inputs.open() as client:
+            delete_document(DocumentsApi(client), inputs)
+
+
+@dataclass(frozen=True)
+class DocumentArgs:
+    platform_url: pulumi.Input[str]
+    platform_token: pulumi.Input[str]
+    """Bearer token with the ``document:`` scopes listed in the module docstring (pass a secret)."""
+    document_id: pulumi.Input[str]
+    name: pulumi.Input[str]
+    content: pulumi.Input[str]
+    type: pulumi.Input[str] = "dashboard"
+    is_private: pulumi.Input[bool] = False
+    client: ClientSettings | None = None
+
+
+class Document(DynatraceResource, module="dynatrace", name="Document"):
+    """A platform document owned by the stack; its id is the document id."""
+
+    SECRET_OUTPUTS: ClassVar[list[str]] = ["platform_token"]
+
+    document_id: pulumi.Output[str]
+    name: pulumi.Output[str]
+    version: pulumi.Output[int]
+    adopted: pulumi.Output[bool]
+
+    def __init__(self, name: str, args: DocumentArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(
+            DocumentProvider(),
+            name,
+            connection=platform_connection(args.platform_url, args.platform_token),
+            fields={
+                "document_id": args.document_id,
+                "name": args.name,
+                "type": args.type,
+                "content": args.content,
+                "is_private": args.is_private,
+            },
+            client=args.client,
+            outputs=OUTPUTS_ONLY,
+            opts=opts,
+        )
