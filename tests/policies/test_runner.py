@@ -25,7 +25,7 @@ from pulumi_policy import EnforcementLevel
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from policies.registry import all_policies
-from policies.rules import governance_bucket
+from policies.rules import governance_bucket_retains_bizevents
 from policies.runner import (
     CONFIG_DIR,
     evaluate_policies,
@@ -38,7 +38,7 @@ from policies.runner import (
 
 SIG = "4dabf18193072939515e22adb298388d"
 SECRET = "1b47061264138c4ac30d75fd1eb44270"
-BUCKET_POLICY = governance_bucket.governance_bucket_retains_bizevents
+BUCKET_POLICY = governance_bucket_retains_bizevents.governance_bucket_retains_bizevents
 COMPONENT_URN = "urn:pulumi:prod::ai-observability::ai-observability:guardrails:Guardrails::g"
 
 
