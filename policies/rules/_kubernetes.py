@@ -38,10 +38,11 @@ def pod_template(resource_type: str, props: Mapping[str, Any]) -> Mapping[str, A
     return props if path == () else obj(props, *path)
 
 
-def containers(template: Mapping[str, Any], *, init: bool = True) -> list[Mapping[str, Any]]:
-    """The containers (and init containers) of a pod template."""
-    kinds = ("containers", "initContainers") if init else ("containers",)
-    return [c for kind in kinds for c in items(template, "spec", kind) if isinstance(c, Mapping)]
+def containers(template: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The containers and init containers of a pod template."""
+    return [
+        c for kind in ("containers", "initContainers") for c in items(template, "spec", kind) if isinstance(c, Mapping)
+    ]
 
 
 def container_paths(resource_type: str, props: Mapping[str, Any]) -> list[tuple[PropPath, Mapping[str, Any]]]:

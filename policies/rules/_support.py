@@ -9,10 +9,15 @@ to CrossGuard: the engine (``pulumi preview --policy-pack``) and the offline pla
 Every finding message says what is wrong, then ``Why: ...`` (the rationale) and
 ``Fix: ...`` (the remediation, naming the stack config key); build them with :func:`violation`.
 
-Props arrive as the engine hands them to policies: camelCase wire format, secrets unwrapped,
-nested objects as read-only ``Mapping``/``Sequence`` proxies (not ``dict``/``list``) that
-raise ``UnknownValueError`` when a value is unknown during preview. Use the helpers below
-(``obj``, ``items``, ``text``, ``walk``) instead of ``isinstance(x, dict)``.
+Props arrive as the engine hands them to policies: the inputs the program registered (camelCase
+for AWS and Kubernetes resources, the snake_case fields of the Dynatrace dynamic resources),
+secrets unwrapped, nested objects as read-only ``Mapping``/``Sequence`` proxies (not
+``dict``/``list``) that raise ``UnknownValueError`` when a value is unknown during preview.
+Use the helpers below (``obj``, ``items``, ``text``, ``walk``) instead of ``isinstance(x, dict)``.
+
+Each rule lives in ``policies/rules/<rule_name>.py`` (the policy name in snake_case), with a
+one-line summary, what it checks, and ``Why:`` / ``Fix:`` paragraphs in its module docstring;
+``python -m tools.policy_docs`` turns them into ``docs/policies.md``.
 """
 
 from __future__ import annotations
@@ -36,8 +41,8 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
-DYNAMIC_TYPE = "pulumi-python:dynamic:Resource"
 DYNAMIC_PREFIX = "pulumi-python:dynamic"
+DYNATRACE_PREFIX = "pulumi-python:dynamic/dynatrace:"
 
 PropPath = tuple[str | int, ...]
 
@@ -259,29 +264,8 @@ def walk(value: Any, path: PropPath = ()) -> Iterator[tuple[PropPath, Any]]:
         yield path, value
 
 
-def plain(value: Any) -> Any:
-    """``value`` as plain dicts/lists (unknown values become None)."""
-    if isinstance(value, Mapping):
-        result: dict[str, Any] = {}
-        for key in list(value):
-            try:
-                result[str(key)] = plain(value[key])
-            except UnknownValueError:
-                result[str(key)] = None
-        return result
-    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
-        out: list[Any] = []
-        for index in range(len(value)):
-            try:
-                out.append(plain(value[index]))
-            except UnknownValueError:
-                out.append(None)
-        return out
-    return value
-
-
 def json_value(value: Any, *path: str | int) -> Any:
-    """A property holding JSON text (event patterns, IAM documents) parsed; None if absent/not JSON.
+    """A property holding JSON text (event patterns, policy documents) parsed; None if absent/not JSON.
 
     An unknown value raises ``UnknownValueError`` (the engine then reports that the policy
     cannot run during preview) rather than passing silently.
@@ -294,8 +278,6 @@ def json_value(value: Any, *path: str | int) -> Any:
         elif not isinstance(found, Mapping) or key not in found:
             return None
         found = found[key]
-    if isinstance(found, Mapping | Sequence) and not isinstance(found, str):
-        return plain(found)
     if not isinstance(found, str):
         return None
     try:
@@ -313,34 +295,13 @@ def dotted(path: PropPath) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def dynamic_kind(resource_type: str, props: Mapping[str, Any]) -> str | None:
-    """The kind of a Python dynamic resource of this stack (e.g. ``GrailBucket``), else None.
-
-    Dynamic resources register as ``pulumi-python:dynamic:Resource`` (kind from the
-    ``resourceKind`` input the Dynatrace providers echo) or, when the class declares
-    ``module=``/``name=``, as ``pulumi-python:dynamic/<module>:<Kind>``.
-    """
-    if not resource_type.startswith(DYNAMIC_PREFIX):
-        return None
-    declared = text(props, "resourceKind") or text(props, "resource_kind")
-    if declared:
-        return declared
-    kind = resource_type.rsplit(":", 1)[-1]
-    return None if kind == "Resource" else kind
-
-
 def is_dynamic_kind(args: ResourceValidationArgs | PolicyResource, kind: str) -> bool:
-    """True for a Dynatrace dynamic resource of this stack of kind ``kind``."""
-    return dynamic_kind(args.resource_type, args.props) == kind
+    """True for a Dynatrace dynamic resource of this stack of kind ``kind`` (e.g. ``GrailBucket``).
 
-
-def first(props: Any, *names: str) -> Any:
-    """The first present value among ``names`` (dynamic providers use snake_case or camelCase)."""
-    for name in names:
-        value = get(props, name)
-        if value is not None:
-            return value
-    return None
+    The Dynatrace providers declare ``module="dynatrace"`` and their class name, so they register
+    as ``pulumi-python:dynamic/dynatrace:<Kind>`` under the engine and the offline plan alike.
+    """
+    return args.resource_type == DYNATRACE_PREFIX + kind
 
 
 def of_type(resources: Iterable[PolicyResource], *types: str) -> list[PolicyResource]:

@@ -44,7 +44,8 @@ from components.invocation_logging import (
 from components.s3 import bucket_prefix, encryption_rule, lifecycle_rule
 from components.secret_wire import SECRET_SIG, SECRET_SIG_KEY, is_secret_wrapper, secret_wrapper
 from policies.rules._gpu_nodes import GPU_INSTANCE_TYPES, NVIDIA_AMI_TYPES
-from policies.rules.gpu_node_groups import AMI_CONFIG, DEFAULT_INSTANCE_TYPES
+from policies.rules.gpu_node_groups_use_allowed_instance_types import DEFAULT_INSTANCE_TYPES
+from policies.rules.gpu_node_groups_use_nvidia_ami import AMI_CONFIG
 from tests.aws.eventbridge_sim import CLOUDEVENT_ATTRIBUTE_NAME, validate_transformer
 
 ROOT = Path(__file__).resolve().parents[2]

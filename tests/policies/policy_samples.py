@@ -81,7 +81,7 @@ def with_(props: Mapping[str, Any], path: str | tuple[str | int, ...], value: An
     return result
 
 
-# --- Dynatrace (dynamic providers: snake_case props as the components pass them) ----------------
+# --- Dynatrace (dynamic resources: snake_case props as the components register them) ----------
 
 GRAIL_BUCKET = {
     "platform_url": "https://abc12345.apps.dynatrace.com",
@@ -104,23 +104,16 @@ ROUTE = {
     "position": 0.0,
     "enabled": True,
 }
+# The governance component's pipeline inputs: the bucket as a flat input, processor built by the provider.
 PIPELINE = {
     "environment_url": "https://abc12345.live.dynatrace.com",
     "api_token": API_TOKEN,
     "custom_id": "ai-data-governance",
     "display_name": "AI Data Governance",
-    "storage": {
-        "processors": [
-            {
-                "type": "bucketAssignment",
-                "id": "store-gen-ai-events",
-                "description": "Keep GenAI audit events for the retention period",
-                "enabled": True,
-                "matcher": "true",
-                "bucketAssignment": {"bucketName": "gen_ai_events"},
-            }
-        ]
-    },
+    "processor_id": "store-governed-events",
+    "processor_description": "Keep governed GenAI events in the governance bucket for its retention period",
+    "matcher": "true",
+    "bucket_name": "gen_ai_events",
 }
 
 # --- Bedrock event forwarding ------------------------------------------------------------------

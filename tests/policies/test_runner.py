@@ -26,7 +26,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from components.secret_wire import secret_wrapper
 from policies.registry import all_policies
-from policies.rules import governance_bucket
+from policies.rules import governance_bucket_retains_bizevents
 from policies.runner import (
     CONFIG_DIR,
     evaluate_policies,
@@ -37,7 +37,7 @@ from policies.runner import (
     wrapped_secret_paths,
 )
 
-BUCKET_POLICY = governance_bucket.governance_bucket_retains_bizevents
+BUCKET_POLICY = governance_bucket_retains_bizevents.governance_bucket_retains_bizevents
 COMPONENT_URN = "urn:pulumi:prod::ai-observability::ai-observability:guardrails:Guardrails::g"
 
 

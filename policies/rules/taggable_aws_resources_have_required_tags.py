@@ -1,9 +1,16 @@
-"""TaggableAwsResourcesHaveRequiredTags: every AWS resource whose type accepts ``tags`` carries
-each required tag key (default ``environment``, ``owner``) with a non-empty value.
+"""Every taggable AWS resource carries the required tags.
 
-A type is taggable when its pulumi-aws ``<Type>Args`` class takes a ``tags`` argument
-(detected once per type when pulumi-aws is importable); otherwise the documented list
-``TAGGABLE_FALLBACK`` of the types this stack uses decides.
+Applies to AWS resources whose type accepts ``tags``: a type is taggable when its pulumi-aws
+``<Type>Args`` class takes a ``tags`` argument (detected once per type when pulumi-aws is
+importable), otherwise when it is on ``TAGGABLE_FALLBACK``, the taggable types this stack uses.
+Compliant when each key of ``requiredTags`` (default ``environment``, ``owner``) has a non-empty
+value in ``tags`` or ``tagsAll``.
+
+Why: tags attribute cost, ownership and environment; untagged resources are orphaned in audits
+and cost reports.
+
+Fix: set the keys in ``ai-observability:tags`` (every component applies them), or change
+``requiredTags`` for this rule in ``policies/config/<stack>.json``.
 """
 
 from __future__ import annotations

@@ -1,10 +1,24 @@
-"""ModelInvocationLoggingRetained: Bedrock model invocation logging exists and its CloudWatch log
-group keeps records at least ``minRetentionDays`` (default 365)."""
+"""Bedrock model invocation logging is configured and its log group keeps records at least ``minRetentionDays``.
+
+A stack rule: applies when the stack manages Bedrock resources (guardrails, guardrail versions,
+invocation logging) and ``required`` is true (default). Compliant when the stack configures
+invocation logging with a CloudWatch destination, the log group is one the stack manages, and its
+retention is at least ``minRetentionDays`` (default 365; 0 or unset means forever).
+
+Why: prompts and completions are the audit trail of an AI system (EU AI Act Art. 12/19:
+automatically generated logs, at least six months); the retention of an unmanaged log group
+cannot be verified.
+
+Fix: enable ``ai-observability:guardrails.invocationLogging`` with ``retentionDays`` of 365 or
+more; a stack whose logging another stack owns in the same region sets ``required: false`` for
+this rule in ``policies/config/<stack>.json``.
+"""
 
 from __future__ import annotations
 
 from pulumi_policy import PolicyResource, StackValidationArgs
 
+from ._bedrock import GUARDRAIL, GUARDRAIL_VERSION, INVOCATION_LOGGING
 from ._support import (
     Finding,
     StackRule,
@@ -21,13 +35,8 @@ from ._support import (
     violation,
 )
 
-LOGGING = "aws:bedrockmodel/invocationLoggingConfiguration:InvocationLoggingConfiguration"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-BEDROCK_TYPES = (
-    "aws:bedrock/guardrail:Guardrail",
-    "aws:bedrock/guardrailVersion:GuardrailVersion",
-    LOGGING,
-)
+BEDROCK_TYPES = (GUARDRAIL, GUARDRAIL_VERSION, INVOCATION_LOGGING)
 CONFIG = schema(
     minRetentionDays={
         "type": "integer",
@@ -55,7 +64,7 @@ def check(args: StackValidationArgs) -> Verdict:
     """Invocation logging is configured and its log group retains records long enough."""
     config = settings(args, CONFIG)
     minimum = int(config["minRetentionDays"])
-    configurations = of_type(args.resources, LOGGING)
+    configurations = of_type(args.resources, INVOCATION_LOGGING)
     if not configurations:
         if not of_type(args.resources, *BEDROCK_TYPES) or not config["required"]:
             return not_applicable("the stack manages no Bedrock resources (or logging is owned elsewhere)")

@@ -1,16 +1,18 @@
-"""Credentials stay secret.
+"""No Dynatrace token or NGC key appears in a ConfigMap, env literal, tag or annotation.
 
-- ``no-credentials-in-plain-text`` (resource, works under the engine and the offline plan): no
-  token-shaped string (``dt0c01.``, ``dt0s16.``, ``nvapi-``) in a ConfigMap, a container's
-  env literals/command/args, AWS tags, or Kubernetes labels/annotations; and no container env
-  variable with a credential name (``*_TOKEN``, ``*_API_KEY``, ``*PASSWORD``...) given as a
-  literal ``value`` instead of ``valueFrom.secretKeyRef``.
-- ``credentials-reach-resources-as-secrets`` (resource, offline plan only): every credential —
-  a token-shaped value anywhere, the EventBridge connection's API-key value, Kubernetes
-  Secret data, a credential-named input of a Dynatrace dynamic resource — reaches its resource
-  as a Pulumi secret. The engine unwraps secrets before policies see props, so under
-  ``pulumi preview --policy-pack`` this rule answers *not applicable*; the offline plan sees
-  the wrapped wire inputs and passes the secret paths (``secret_paths`` extension).
+Applies to AWS and Kubernetes resources (not Kubernetes Secrets, where credentials belong).
+Compliant when no token-shaped string (``dt0c01.``, ``dt0s16.``, ``nvapi-``) appears in AWS
+tags, Kubernetes labels or annotations, ConfigMap data (binary data decoded), or a container's
+env literals, command or args; and no container env variable with a credential name
+(``*_TOKEN``, ``*_API_KEY``, ``*PASSWORD``...) is given as a literal ``value``. Needs no secrecy
+information, so it runs under the engine and the offline plan alike.
+
+Why: ConfigMaps, env literals, tags and annotations are readable by anyone with read access to
+the cluster or account, and are stored in plain text in Pulumi state and logs.
+
+Fix: pass credentials as secret config (``ai-observability:dynatraceApiToken`` /
+``dynatracePlatformToken`` / ``ngcApiKey`` via ``pulumi config set --secret``), consumed through
+a Kubernetes Secret (``valueFrom.secretKeyRef``) or the EventBridge connection.
 """
 
 from __future__ import annotations
@@ -25,25 +27,21 @@ from pulumi_policy import ResourceValidationArgs
 from ._credentials import is_credential_name, token_kind
 from ._kubernetes import CONFIG_MAP, SECRET, container_paths, is_kubernetes, pod_template_path
 from ._support import (
-    DYNAMIC_PREFIX,
     Finding,
     PropPath,
     ResourceRule,
     Verdict,
     dotted,
     get,
-    is_secret,
     items,
     judge,
     label,
     not_applicable,
-    secret_paths,
     text,
     violation,
     walk,
 )
 
-EVENT_CONNECTION = "aws:cloudwatch/eventConnection:EventConnection"
 _WHY_PLAIN = (
     "ConfigMaps, env literals, tags and annotations are readable by anyone with read access to the "
     "cluster or account, and are stored in plain text in Pulumi state and logs"
@@ -94,7 +92,7 @@ def literal_credential_envs(resource_type: str, props: Mapping[str, Any]) -> Ite
                 yield (*path, "env", index), str(name)
 
 
-def check_plain_text(args: ResourceValidationArgs) -> Verdict:
+def check(args: ResourceValidationArgs) -> Verdict:
     """No credential in plain-text places (ConfigMaps, env literals, tags, annotations)."""
     if not (args.resource_type.startswith("aws:") or is_kubernetes(args.resource_type)):
         return not_applicable("only AWS and Kubernetes resources")
@@ -128,65 +126,6 @@ def check_plain_text(args: ResourceValidationArgs) -> Verdict:
 no_credentials_in_plain_text = ResourceRule(
     "no-credentials-in-plain-text",
     "No Dynatrace token or NGC key appears in a ConfigMap, env literal, tag or annotation.",
-    check_plain_text,
+    check,
     remediation_steps="Keep credentials in secret config keys and reference them via Kubernetes Secrets.",
-)
-
-
-def credential_paths(resource_type: str, props: Mapping[str, Any]) -> list[tuple[PropPath, str]]:
-    """(path, what) of every value that is a credential and so must reach the resource as a secret."""
-    found: dict[PropPath, str] = {}
-    for path, value in walk(props):
-        if path and path[0] == "__provider":
-            continue
-        kind = token_kind(value)
-        if kind is not None:
-            found[path] = kind
-        elif (
-            resource_type.startswith(DYNAMIC_PREFIX)
-            and isinstance(value, str)
-            and value
-            and is_credential_name(path[-1] if path else None)
-        ):
-            found[path] = f"credential input '{path[-1]}'"
-    if resource_type == EVENT_CONNECTION and isinstance(get(props, "authParameters", "apiKey", "value"), str):
-        found[("authParameters", "apiKey", "value")] = "API-key header value"
-    if resource_type == SECRET:
-        for key in ("data", "stringData"):
-            for path, value in walk(get(props, key), (key,)):
-                if value is not None:
-                    found.setdefault(path, "Secret data")
-    return sorted(found.items(), key=lambda item: dotted(item[0]))
-
-
-def check_secrecy(args: ResourceValidationArgs) -> Verdict:
-    """Every credential value reaches its resource as a Pulumi secret (offline plan only)."""
-    paths = secret_paths(args)
-    if paths is None:
-        return not_applicable(
-            "the engine unwraps secrets before policies run; the offline plan (python -m tools.plan) checks this"
-        )
-    credentials = credential_paths(args.resource_type, args.props)
-    if not credentials:
-        return not_applicable("the resource has no credential values")
-    return judge(
-        violation(
-            f"{label(args)} receives a {what} at {dotted(path)} that is not a Pulumi secret",
-            "a plain value is stored unencrypted in the Pulumi state, shown in previews and diffs, "
-            "and may end up in logs",
-            "keep the credential a secret end to end: set ai-observability:dynatraceApiToken / "
-            "dynatracePlatformToken / dynatraceIngestToken / ngcApiKey with `pulumi config set --secret` "
-            "and pass it on as pulumi.Output.secret",
-        )
-        for path, what in credentials
-        if not is_secret(paths, path)
-    )
-
-
-credentials_reach_resources_as_secrets = ResourceRule(
-    "credentials-reach-resources-as-secrets",
-    "Credentials (tokens, API-key values, Secret data) reach their resources as Pulumi secrets "
-    "(visible to the offline plan only).",
-    check_secrecy,
-    remediation_steps="Wrap credentials in pulumi.Output.secret from config to resource.",
 )

@@ -1,5 +1,15 @@
-"""IamNoWildcardActionOnWildcardResource: no policy document this stack creates allows a wildcard
-action (``*`` or ``service:*``) on every resource (``*``)."""
+"""Policies the stack creates never allow a wildcard action on ``Resource: "*"``.
+
+Applies to IAM policies, role policies (and roles' inline policies), user and group policies,
+and S3 bucket, SQS queue and SNS topic policies. Compliant when no Allow statement pairs a
+wildcard action (``*`` or ``service:*``) with the resource ``*``.
+
+Why: a wildcard action on every resource is administrator access: one leaked credential or
+confused deputy compromises the whole account.
+
+Fix: name the actions and resource ARNs the component needs (e.g. ``events:InvokeApiDestination``
+on the destination ARN) in the component that builds the policy.
+"""
 
 from __future__ import annotations
 

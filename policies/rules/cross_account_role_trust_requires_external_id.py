@@ -1,5 +1,16 @@
-"""CrossAccountRoleTrustRequiresExternalId: a role another AWS account may assume (a monitoring
-role for a SaaS vendor such as Dynatrace) demands ``sts:ExternalId`` in every such trust statement."""
+"""Roles another AWS account may assume require an ``sts:ExternalId`` condition.
+
+Applies to IAM roles whose trust policy lets an AWS account principal (rather than a service)
+assume them, such as the monitoring role Dynatrace assumes to read CloudWatch. Compliant when
+every such Allow statement demands ``sts:ExternalId`` with ``StringEquals``/``StringLike``.
+
+Why: without the external ID any customer of the same vendor could point the vendor at this role
+(the confused-deputy problem AWS documents for third-party access).
+
+Fix: add Condition ``StringEquals sts:ExternalId`` with the connection's external ID; the stack
+uses the AWS connection's object ID, ``ai-observability:telemetry.bedrockMetrics.externalId``
+overrides it.
+"""
 
 from __future__ import annotations
 

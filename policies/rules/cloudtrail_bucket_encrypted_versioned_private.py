@@ -1,20 +1,26 @@
-"""The CloudTrail trail this stack creates is trustworthy.
+"""The S3 bucket of the stack's CloudTrail trail is encrypted, versioned and blocks public access.
 
-- ``cloudtrail-multi-region-validated`` (resource): multi-region, log file validation on.
-- ``cloudtrail-bucket-encrypted-versioned-private`` (stack): the trail's S3 bucket (when the
-  stack creates it) has default encryption, versioning enabled and all four public-access
-  blocks — either as separate ``aws:s3/bucket*`` resources or inline on the bucket.
+A stack rule: applies when the stack creates a trail and the bucket it names
+(``s3BucketName``). Compliant when that bucket has default encryption, versioning ``Enabled`` and
+all four public-access-block flags — as separate ``aws:s3/bucket*`` companion resources or inline
+on the bucket.
+
+Why: audit logs must be encrypted at rest, recoverable when overwritten or deleted, and never
+public through an ACL or a bucket policy.
+
+Fix: keep the bucket settings of the event-forwarding component
+(``ai-observability:eventForwarding.trail.create``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidationArgs
+from pulumi_policy import PolicyResource, StackValidationArgs
 
+from ._cloudtrail import FIX_TRAIL, TRAIL
 from ._support import (
     Finding,
-    ResourceRule,
     StackRule,
     Verdict,
     get,
@@ -28,7 +34,6 @@ from ._support import (
     violation,
 )
 
-TRAIL = "aws:cloudtrail/trail:Trail"
 BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 ENCRYPTION = (
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
@@ -37,39 +42,6 @@ ENCRYPTION = (
 VERSIONING = ("aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2")
 PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 PUBLIC_ACCESS_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
-_FIX_TRAIL = "the event-forwarding component creates the trail (ai-observability:eventForwarding.trail.create)"
-
-
-def check_trail(args: ResourceValidationArgs) -> Verdict:
-    """The trail is multi-region and validates its log files."""
-    if args.resource_type != TRAIL:
-        return not_applicable("only CloudTrail trails")
-    findings = []
-    if get(args.props, "isMultiRegionTrail") is not True:
-        findings.append(
-            violation(
-                f"trail {label(args)} is not multi-region",
-                "Bedrock calls in other regions would go unrecorded and never reach the governance pipeline",
-                f"set isMultiRegionTrail=true; {_FIX_TRAIL}",
-            )
-        )
-    if get(args.props, "enableLogFileValidation") is not True:
-        findings.append(
-            violation(
-                f"trail {label(args)} does not validate log files",
-                "without digest files nobody can prove the audit logs were not altered or deleted",
-                f"set enableLogFileValidation=true; {_FIX_TRAIL}",
-            )
-        )
-    return judge(findings)
-
-
-cloudtrail_multi_region_validated = ResourceRule(
-    "cloudtrail-multi-region-validated",
-    "CloudTrail trails of the stack are multi-region with log file validation.",
-    check_trail,
-    remediation_steps="Set isMultiRegionTrail and enableLogFileValidation on the trail.",
-)
 
 
 def bucket_identities(bucket: PolicyResource) -> set[str]:
@@ -132,7 +104,7 @@ _REQUIREMENTS: list[tuple[Callable[[PolicyResource, list[PolicyResource]], bool]
 ]
 
 
-def check_bucket(args: StackValidationArgs) -> Verdict:
+def check(args: StackValidationArgs) -> Verdict:
     """The trail's bucket, when created by the stack, is encrypted, versioned and private."""
     trails = of_type(args.resources, TRAIL)
     if not trails:
@@ -153,7 +125,7 @@ def check_bucket(args: StackValidationArgs) -> Verdict:
                 violation(
                     f"bucket {label(bucket)} of trail {label(trail)} {what}",
                     why,
-                    f"keep the bucket settings of the event-forwarding component; {_FIX_TRAIL}",
+                    f"keep the bucket settings of the event-forwarding component; {FIX_TRAIL}",
                     urn=bucket.urn,
                 )
                 for test, what, why in _REQUIREMENTS
@@ -167,6 +139,6 @@ def check_bucket(args: StackValidationArgs) -> Verdict:
 cloudtrail_bucket_encrypted_versioned_private = StackRule(
     "cloudtrail-bucket-encrypted-versioned-private",
     "The S3 bucket of the stack's CloudTrail trail is encrypted, versioned and blocks public access.",
-    check_bucket,
+    check,
     remediation_steps="Add SSE, versioning and a full public access block to the trail bucket.",
 )

@@ -1,5 +1,17 @@
-"""BedrockRuleExcludesInferenceAndFitsQuota: the Bedrock governance rule forwards no
-InvokeModel/Converse traffic and its pattern stays within the 2048-character quota."""
+"""The Bedrock governance event rule never forwards inference traffic and fits the pattern quota.
+
+Applies to EventBridge rules whose event pattern selects Bedrock events. Compliant when the
+pattern cannot match the CloudTrail event of any Bedrock Runtime (inference) operation
+(``inferenceOperations``, default the operations in ``_bedrock_operations``) and is at most
+``maxPatternLength`` characters (default 2048, the EventBridge quota).
+
+Why: inference calls are management events too: forwarding them floods Dynatrace with every
+prompt, costs per event and buries the governance signal; a pattern over the quota fails to
+deploy.
+
+Fix: list only governance operations in ``ai-observability:eventForwarding.operations`` (the
+default excludes inference), so the pattern matches ``detail.eventName`` explicitly.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +24,6 @@ from ._event_pattern import may_match
 from ._support import (
     ResourceRule,
     Verdict,
-    get,
     json_value,
     judge,
     label,
@@ -20,6 +31,7 @@ from ._support import (
     schema,
     settings,
     string_list,
+    text,
     violation,
 )
 
@@ -68,8 +80,7 @@ def check(args: ResourceValidationArgs) -> Verdict:
                 "(the default list excludes inference) so the pattern matches detail.eventName explicitly",
             )
         )
-    raw = get(args.props, "eventPattern")
-    length = len(raw) if isinstance(raw, str) else len(json.dumps(pattern, separators=(",", ":")))
+    length = len(text(args.props, "eventPattern") or "")
     maximum = int(config["maxPatternLength"])
     if length > maximum:
         findings.append(

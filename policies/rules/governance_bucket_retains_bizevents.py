@@ -1,4 +1,16 @@
-"""GovernanceBucketRetainsBizevents: the Grail bucket stores bizevents and keeps them long enough."""
+"""The governance Grail bucket stores bizevents and keeps them at least ``minRetentionDays``.
+
+Applies to ``GrailBucket`` dynamic resources. Compliant when the bucket's table is ``bizevents``
+and its ``retention_days`` is at least ``minRetentionDays`` (default 184, about six months; at
+most 3657, Grail's longest retention).
+
+Why: GenAI audit events are business events and only land in a bizevents bucket; audit trails
+of AI systems must outlive reviews (EU AI Act Art. 19/26: at least six months).
+
+Fix: set ``ai-observability:governance.bucket.table`` to ``bizevents`` and
+``ai-observability:governance.bucket.retentionDays`` to the minimum or more (the default is
+1825), or lower ``minRetentionDays`` in ``policies/config/<stack>.json``.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +19,13 @@ from pulumi_policy import ResourceValidationArgs
 from ._support import (
     ResourceRule,
     Verdict,
-    first,
+    get,
     is_dynamic_kind,
     judge,
     not_applicable,
     schema,
     settings,
+    text,
     violation,
 )
 
@@ -36,9 +49,9 @@ def check(args: ResourceValidationArgs) -> Verdict:
         return not_applicable("only Dynatrace Grail buckets")
     props = args.props
     minimum = int(settings(args, CONFIG)["minRetentionDays"])
-    name = first(props, "bucketName", "bucket_name") or args.name
-    table = first(props, "table")
-    retention = first(props, "retentionDays", "retention_days")
+    name = text(props, "bucket_name") or args.name
+    table = get(props, "table")
+    retention = get(props, "retention_days")
     findings = []
     if table != "bizevents":
         findings.append(
@@ -53,7 +66,7 @@ def check(args: ResourceValidationArgs) -> Verdict:
             violation(
                 f"Grail bucket '{name}' keeps data {retention} days; at least {minimum} required",
                 "audit trails of AI systems must outlive reviews (EU AI Act Art. 19/26: at least six months)",
-                "raise ai-observability:governance.bucket.retentionDays (the seed uses 1825) "
+                "raise ai-observability:governance.bucket.retentionDays (the default is 1825) "
                 "or lower governance-bucket-retains-bizevents.minRetentionDays in the policy pack config",
             )
         )

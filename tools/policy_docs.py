@@ -1,0 +1,270 @@
+"""Writes ``docs/policies.md``, the policy reference, from the pack itself.
+
+    python -m tools.policy_docs            # rewrite docs/policies.md
+    python -m tools.policy_docs --check    # exit 1 when docs/policies.md is stale
+
+Every rule lives in ``policies/rules/<rule_name>.py`` (its policy name in snake_case). The module
+docstring holds a one-line summary, what the rule checks, and ``Why:`` / ``Fix:`` paragraphs; the
+policy object holds the name, the resource/stack scope and the settings schema; the committed
+``policies/config/<stack>.json`` files decide the enforcement per stack. This tool reads all three,
+so the reference cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from pulumi_policy import ResourceValidationPolicy
+
+from policies.registry import Policy, all_policies
+from policies.runner import CONFIG_DIR, load_pack_config, resolve
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = ROOT / "docs" / "policies.md"
+RULES_PACKAGE = "policies.rules"
+
+
+@dataclass(frozen=True)
+class RuleDoc:
+    """What the reference says about one rule."""
+
+    name: str
+    scope: str  # "resource" or "stack"
+    summary: str
+    details: str
+    why: str
+    fix: str
+    source: str  # the rule's file, relative to the repository root
+    settings: Mapping[str, Mapping[str, Any]]
+    enforcement: Mapping[str, str]  # stack -> level
+    overrides: Mapping[str, Mapping[str, Any]]  # stack -> settings the stack's config changes
+
+
+def module_name(policy_name: str) -> str:
+    """The module that must define ``policy_name`` (``gpu-requests-equal-limits`` → ``…gpu_requests_equal_limits``)."""
+    return f"{RULES_PACKAGE}.{policy_name.replace('-', '_')}"
+
+
+def rule_module(policy: Policy) -> ModuleType:
+    """The rule's own module; ``ValueError`` when the policy is not defined in the file named after it."""
+    name = module_name(policy.name)
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        raise ValueError(f"policy '{policy.name}' must live in {name.replace('.', '/')}.py") from error
+    attribute = policy.name.replace("-", "_")
+    if getattr(module, attribute, None) is not policy:
+        raise ValueError(f"{name.replace('.', '/')}.py must define the policy '{policy.name}' as `{attribute}`")
+    return module
+
+
+def _paragraphs(docstring: str) -> list[str]:
+    """The docstring's paragraphs, each on one line, reST literals (````x````) as Markdown (```x```)."""
+    blocks = inspect.cleandoc(docstring).replace("``", "`").split("\n\n")
+    return [" ".join(line.strip() for line in block.splitlines()) for block in blocks]
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def parse_docstring(module: ModuleType) -> tuple[str, str, str, str]:
+    """(summary, details, why, fix) of a rule module's docstring; ``ValueError`` when a part is missing."""
+    where = f"{module.__name__.replace('.', '/')}.py"
+    if not module.__doc__:
+        raise ValueError(f"{where} has no module docstring")
+    summary, *rest = _paragraphs(module.__doc__)
+    why = [p.removeprefix("Why: ") for p in rest if p.startswith("Why: ")]
+    fix = [p.removeprefix("Fix: ") for p in rest if p.startswith("Fix: ")]
+    if len(why) != 1 or len(fix) != 1:
+        raise ValueError(f"{where}: the docstring needs exactly one 'Why: ' and one 'Fix: ' paragraph")
+    details = "\n\n".join(p for p in rest if not p.startswith(("Why: ", "Fix: ")))
+    return summary, details, _sentence(why[0]), _sentence(fix[0])
+
+
+def committed_stacks(directory: Path = CONFIG_DIR) -> list[str]:
+    return sorted(path.stem for path in directory.glob("*.json"))
+
+
+def describe(policy: Policy, stacks: Sequence[str]) -> RuleDoc:
+    module = rule_module(policy)
+    summary, details, why, fix = parse_docstring(module)
+    schema = policy.config_schema.properties if policy.config_schema is not None else {}
+    enforcement: dict[str, str] = {}
+    overrides: dict[str, dict[str, Any]] = {}
+    for stack in stacks:
+        level, settings = resolve(policy, load_pack_config(stack))
+        enforcement[stack] = level.value
+        changed = {k: v for k, v in settings.items() if schema.get(k, {}).get("default") != v}
+        if changed:
+            overrides[stack] = changed
+    return RuleDoc(
+        name=policy.name,
+        scope="resource" if isinstance(policy, ResourceValidationPolicy) else "stack",
+        summary=summary,
+        details=details,
+        why=why,
+        fix=fix,
+        source=f"{module_name(policy.name).replace('.', '/')}.py",
+        settings=schema,
+        enforcement=enforcement,
+        overrides=overrides,
+    )
+
+
+INTRO = """\
+# Policy reference
+
+<!-- Generated by `python -m tools.policy_docs` from policies/; edit the rules, not this file. -->
+
+`policies/` is a CrossGuard policy pack. `pulumi preview --policy-pack policies` runs it through the
+Pulumi engine; the offline plan (`python -m tools.plan <stack>`) runs the very same policy objects
+over the resources the program registers under mocks, without credentials.
+
+```bash
+pulumi preview -s dev  --policy-pack policies --policy-pack-config policies/config/dev.json
+pulumi preview -s prod --policy-pack policies --policy-pack-config policies/config/prod.json
+python -m tools.plan prod     # same rules, no credentials: build/prod/policy-report.json, exit 1 on mandatory
+```
+
+## How the rules are written
+
+The pack follows cdk-nag. Each rule lives in its own file, `policies/rules/<rule_name>.py`, named
+after the condition that makes a resource compliant; the file's docstring holds what the rule
+checks, why, and how to fix a violation (this page is generated from it). Each rule answers
+*compliant*, *non-compliant* or *not applicable*; not applicable goes back to the engine as such, so
+a rule never fires on a resource it does not understand. Every violation message says what is
+wrong, then `Why: …` and `Fix: …`, naming the stack config key to change. Helpers shared by several
+rules live in `_`-prefixed modules; `policies/registry.py` lists every rule.
+
+Resource rules judge one resource; stack rules see every resource of the stack with its parent, so
+they can judge what a stack leaves out (`stack-has-bedrock-guardrails`,
+`stack-has-model-invocation-logging`, `stack-stores-genai-audit-events`) and link resources through
+their inputs (a target's `deadLetterConfig.arn` to a queue policy's `queueUrl`, a trail's
+`s3BucketName` to its bucket and that bucket's `aws:s3/bucket*` companions). Dynatrace dynamic
+resources are recognised by their type, `pulumi-python:dynamic/dynatrace:<Kind>`, and read through
+the snake_case inputs the components register; AWS and Kubernetes resources through their camelCase
+inputs.
+
+## Configuring a stack: `policies/config/<stack>.json`
+
+The file passed as `--policy-pack-config` (the offline plan picks `policies/config/<stack>.json` by
+stack name) maps a policy name to an enforcement level (`advisory`, `mandatory`, `remediate`,
+`disabled`) or to an object holding `enforcementLevel` and the policy's settings. `all` sets every
+policy; a policy's own entry wins over `all`; settings the file leaves out take the defaults listed
+below. Without a config file every rule is `mandatory`. The offline plan rejects unknown policy
+names, unknown settings and values of the wrong type or out of range.
+
+```json
+{
+  "all": "mandatory",
+  "governance-bucket-retains-bizevents": {"minRetentionDays": 365},
+  "gpu-node-groups-use-allowed-instance-types": {
+    "enforcementLevel": "advisory",
+    "allowedInstanceTypes": ["g6.*", "g6e.*"]
+  },
+  "model-invocation-logging-retained": {"required": false}
+}
+```
+
+A stack whose control lives in another stack (for example a second stack in a region whose
+invocation logging another stack owns — AWS allows one logging configuration per account and
+region) sets that rule to `disabled`, or `required: false` for `model-invocation-logging-retained`.
+
+## What the engine can and cannot see
+
+The engine unwraps secrets before policies run, so under `pulumi preview --policy-pack`
+`credentials-reach-resources-as-secrets` answers *not applicable*. The offline plan sees the inputs
+with secrets still wrapped and hands the wrapped paths to the rules as a `secret_paths` attribute
+of the args and policy resources (`policies.runner.PlanResourceValidationArgs` /
+`PlanPolicyResource`, read through `policies.rules._support.secret_paths`), so the check runs on
+every pull request. During a real preview, a rule that needs a value still unknown (a queue policy
+embedding a rule ARN not yet created) reports the engine's advisory "can't run policy during
+preview" instead of passing silently. Under the engine a `GuardrailVersion` is linked to its
+guardrail through property dependencies; the offline plan, which has no dependency data, links them
+through their shared parent component.
+"""
+
+
+def _cell(value: str) -> str:
+    return value.replace("|", "\\|")
+
+
+def _setting_rows(doc: RuleDoc) -> list[str]:
+    rows = ["| setting | type | default | meaning |", "|---|---|---|---|"]
+    for name, spec in doc.settings.items():
+        default = json.dumps(spec.get("default"), ensure_ascii=False)
+        meaning = str(spec.get("description", ""))
+        bounds = [f"{word} {spec[key]}" for key, word in (("minimum", "min"), ("maximum", "max")) if key in spec]
+        if "enum" in spec:
+            bounds.append("one of " + ", ".join(f"`{v}`" for v in spec["enum"]))
+        if bounds:
+            meaning += f" ({'; '.join(bounds)})"
+        rows.append(f"| `{name}` | {spec.get('type', '')} | `{_cell(default)}` | {_cell(meaning)} |")
+    return rows
+
+
+def render(docs: Sequence[RuleDoc] | None = None) -> str:
+    """The whole of ``docs/policies.md``."""
+    stacks = committed_stacks()
+    docs = list(docs) if docs is not None else [describe(p, stacks) for p in all_policies()]
+    lines = [INTRO, "## Rules", ""]
+    header = " | ".join(["policy", "scope", *stacks])
+    lines += [f"| {header} |", "|" + "---|" * (2 + len(stacks))]
+    for doc in docs:
+        levels = [doc.enforcement[s] for s in stacks]
+        lines.append(f"| [`{doc.name}`](#{doc.name}) | {doc.scope} | " + " | ".join(levels) + " |")
+    for doc in docs:
+        lines += ["", f"### {doc.name}", "", doc.summary, ""]
+        if doc.details:
+            lines += [doc.details, ""]
+        lines += [f"**Why.** {doc.why}", "", f"**Fix.** {doc.fix}", ""]
+        enforcement = ", ".join(f"{stack}: `{level}`" for stack, level in doc.enforcement.items())
+        lines += [f"- Scope: {doc.scope} rule; source: `{doc.source}`", f"- Enforcement: {enforcement}"]
+        for stack, changed in doc.overrides.items():
+            settings = ", ".join(f"`{k}` = `{json.dumps(v)}`" for k, v in changed.items())
+            lines.append(f"- `policies/config/{stack}.json` sets {settings}")
+        if doc.settings:
+            lines += ["", *_setting_rows(doc)]
+        else:
+            lines.append("- Settings: none (only the enforcement level)")
+    return "\n".join(lines) + "\n"
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.policy_docs", description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 when docs/policies.md is stale, write nothing")
+    args = parser.parse_args(argv)
+    try:
+        wanted = render()
+    except ValueError as error:
+        print(f"policy docs: {error}", file=sys.stderr)
+        return 2
+    current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.is_file() else None
+    if args.check:
+        if current != wanted:
+            print(f"{_shown(OUTPUT)} is stale: run python -m tools.policy_docs", file=sys.stderr)
+            return 1
+        return 0
+    if current != wanted:
+        OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+        OUTPUT.write_text(wanted, encoding="utf-8")
+        print(f"wrote {_shown(OUTPUT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
