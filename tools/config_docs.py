@@ -64,11 +64,11 @@ _SECTION_NOTES: dict[str, str] = {
     "eks": "The EKS cluster: an existing one looked up by name, or one the stack creates "
     "([Kubernetes side](kubernetes.md)).",
     "gpuNodeGroups": "A list: one EKS managed node group on an NVIDIA AMI per entry "
-    "([Kubernetes side](kubernetes.md#gpu-node-groups)).",
-    "nims": "A list: one NVIDIA NIM model service per entry ([Kubernetes side](kubernetes.md#nim-services)).",
+    "([Kubernetes side](kubernetes.md)).",
+    "nims": "A list: one NVIDIA NIM model service per entry ([Kubernetes side](kubernetes.md)).",
     "collector": "The Dynatrace OpenTelemetry collector DaemonSet ([collector](collector.md)). "
     "When the section is absent, the collector is on exactly when `eks` is set.",
-    "kong": "Scraping the Kong AI gateway's metrics ([collector](collector.md#kong)).",
+    "kong": "Scraping the Kong AI gateway's metrics ([collector](collector.md)).",
     "signals": "Davis anomaly detectors for the AI signals ([alerts](alerts.md)).",
 }
 

@@ -34,7 +34,8 @@ class NimScrapeConfig(ConfigModel):
     ``annotations``: like any annotated pod (job ``dynatrace-annotated-pods``, ``collector.scrapeInterval``).
     ``external``: not at all — a Dynatrace Operator/ActiveGate reading the pod annotations scrapes them."""
     job_name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$")] = NIM_JOB
-    """Prometheus job name, which becomes the series' ``job`` label and ``service.name``."""
+    """Prometheus job name, which becomes the series' ``job`` label and ``service.name``; not
+    ``dynatrace-annotated-pods`` or ``kong`` (the collector's other jobs)."""
     interval: Duration = NIM_SCRAPE_INTERVAL
     """Scrape interval of the NIM job; shorter than ``collector.maxStaleness`` (mode ``job``)."""
 
