@@ -37,6 +37,7 @@ from components.config.kubernetes import NIM_NAME_PATTERN
 from components.config.quantity import CpuQuantity, MemoryQuantity
 from components.config.signals import ALERT_DEFAULTS
 from components.config.stack import SECTIONS
+from components.gpu_instances import GPU_FAMILIES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = PROJECT_ROOT / "docs" / "configuration.md"
@@ -51,6 +52,12 @@ _NAMED_PATTERNS: dict[str, str] = {
 _QUANTITY_VALIDATORS: dict[int, str] = {
     id(typing.get_args(CpuQuantity)[1]): "CPU quantity (`500m`, `2`, `1.5`), at least `1m`",
     id(typing.get_args(MemoryQuantity)[1]): "memory quantity (`512Mi`, `16Gi`, `1G`), at least `1Mi`; no `m` suffix",
+}
+
+# Allowed values a validator takes from elsewhere: (model, field) -> text.
+_VALIDATED_AGAINST: dict[tuple[str, str], str] = {
+    ("GpuNodeGroupConfig", "instance_types"): "each: an instance type of the families "
+    + ", ".join(f"`{f}`" for f in GPU_FAMILIES),
 }
 
 # What each section is for, and where its behaviour is explained.
@@ -330,6 +337,9 @@ def _rows(model: type[BaseModel], prefix: str) -> Iterator[Row]:
                 yield Row(key, "object", "—" if optional else "", "", description)
             yield from _rows(shape.model, key + ".")
             continue
+        extra = _VALIDATED_AGAINST.get((model.__name__, name))
+        if extra:
+            shape.allowed.append(extra)
         type_text = shape.kind + (" or null" if shape.nullable and field.get_default() is not None else "")
         yield Row(key, type_text, _default(field), "; ".join(shape.allowed), description)
         if shape.model is not None:

@@ -183,8 +183,7 @@ class GpuNodeGroupConfig(ConfigModel):
     ami_type: NvidiaAmiType
     """NVIDIA EKS AMI type; Amazon Linux 2 is refused (end of life). Its architecture must match the instance types."""
     instance_types: Annotated[list[str], Field(min_length=1, max_length=20)]
-    """GPU instance types of the families in ``components/gpu_instances.py`` (``g5``, ``g6``, ``g6e``, ``p4d``,
-    ``p4de``, ``p5``), each once."""
+    """NVIDIA GPU instance types from the table in ``components/gpu_instances.py``, each once."""
     disk_size_gib: Annotated[int, Field(ge=100, le=16384)] = 200
     """Root volume size; at least 100 GiB because NIM images exceed 10 GB."""
     capacity_type: Literal["ON_DEMAND", "SPOT"] = "ON_DEMAND"
@@ -272,7 +271,8 @@ class NimConfig(ConfigModel):
     name: NimName
     """Also the Service name, so a DNS-1035 label: lower-case letter first (``llama-8b``, not ``8b-llama``)."""
     image: str
-    """Pinned image: ``nvcr.io/nim/meta/llama-3.1-8b-instruct:1.8.6`` or ``...@sha256:<digest>`` (no ``latest``)."""
+    """Pinned image: ``nvcr.io/nim/meta/llama-3.1-8b-instruct:1.8.6``, ``...@sha256:<digest>`` or both (not
+    ``latest``)."""
     namespace: K8sName = "nim"
     """Namespace the stack creates for the NIM: not ``default`` or ``kube-*``, not the collector's or Kong's."""
     gpus: Annotated[int, Field(ge=1, le=8)] = 1
