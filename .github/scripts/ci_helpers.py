@@ -168,9 +168,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not ready:
                 what = "; ".join(missing)
                 if args.mode == "deploy":
-                    print(f"::error title=Deploy credentials missing::set {what} (see README, CI/CD)")
+                    print(f"::error title=Deploy credentials missing::set {what} (see docs/ci-cd.md)")
                     return 1
-                print(f"::notice title=Pulumi preview skipped::missing {what} (normal for forks; see README, CI/CD)")
+                print(f"::notice title=Pulumi preview skipped::missing {what} (normal for forks; see docs/ci-cd.md)")
         else:
             log = args.log.read_text() if args.log.is_file() else ""
             sys.stdout.write(render_summary(args.stack, args.exit_code, log, args.out_dir))

@@ -34,8 +34,10 @@ class NimScrapeConfig(ConfigModel):
     ``annotations``: like any annotated pod (job ``dynatrace-annotated-pods``, ``collector.scrapeInterval``).
     ``external``: not at all — a Dynatrace Operator/ActiveGate reading the pod annotations scrapes them."""
     job_name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$")] = NIM_JOB
-    """Prometheus job name, which becomes the series' ``job`` label and ``service.name``."""
+    """Prometheus job name, which becomes the series' ``job`` label and ``service.name``; not
+    ``dynatrace-annotated-pods`` or ``kong`` (the collector's other jobs)."""
     interval: Duration = NIM_SCRAPE_INTERVAL
+    """Scrape interval of the NIM job; shorter than ``collector.maxStaleness`` (mode ``job``)."""
 
     @field_validator("job_name")
     @classmethod
@@ -50,9 +52,12 @@ class NimScrapeConfig(ConfigModel):
 
 class CollectorResources(ConfigModel):
     cpu_request: CpuQuantity = "200m"
+    """Must not exceed ``cpuLimit``."""
     cpu_limit: CpuQuantity = "1"
     memory_request: Quantity = "256Mi"
+    """Must not exceed ``memoryLimit``."""
     memory_limit: Quantity = "1Gi"
+    """Container memory limit; ``memory_limiter`` works at 80 % of it."""
 
     @model_validator(mode="after")
     def _requests_within_limits(self) -> CollectorResources:
@@ -67,16 +72,21 @@ class CollectorResources(ConfigModel):
 
 class CollectorConfig(ConfigModel):
     enabled: bool = True
+    """Needs ``ai-observability:eks``."""
     namespace: K8sName = "dynatrace"
     create_namespace: bool = True
     """Create (and own) ``namespace``; false when it already exists, e.g. shared with the Dynatrace Operator."""
     image_repository: Annotated[str, StringConstraints(pattern=r"^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+$")] = (
         "ghcr.io/dynatrace/dynatrace-otel-collector/dynatrace-otel-collector"
     )
+    """Collector image repository (mirrors such as public ECR or Docker Hub work)."""
     image_version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")] = "0.54.0"
     """Dynatrace distribution version (tag without ``v``); selects the component type names."""
     scrape_interval: Duration = "30s"
+    """Interval of the annotated-pods scrape job."""
     max_staleness: Duration = "5m"
+    """How long ``cumulativetodelta`` keeps a series' state; longer than ``scrapeInterval`` and ``kong.scrapeInterval``
+    (Dynatrace suggests about 10x the interval)."""
     otlp_exposure: Literal["hostPort", "service"] = "service"
     """How apps reach the node-local collector: a Service with ``internalTrafficPolicy: Local`` or hostPorts."""
     app_namespaces: list[K8sName] = Field(default_factory=list)
@@ -110,20 +120,25 @@ class CollectorConfig(ConfigModel):
 
 class KongConfig(ConfigModel):
     enabled: bool = False
+    """Needs the collector. Kong's Prometheus plugin needs ``ai_metrics: true`` (Kong 3.8 or later)."""
     namespace: K8sName = "kong"
     """Namespace of the Kong gateway (installed by Kong's Helm chart; not created here)."""
     discovery: Literal["service", "annotations"] = "service"
-    """``service``: create the seed's ``kong-metrics`` Service and scrape its pods node-locally;
+    """``service``: create the ``kong-metrics`` Service (Kong status port) and scrape its pods node-locally;
     ``annotations``: Kong pods carry the ``metrics.dynatrace.com/*`` annotations themselves."""
     port: Annotated[int, Field(ge=1, le=65535)] = 8100
+    """Kong's status listener port."""
     path: Annotated[str, StringConstraints(pattern=r"^/[A-Za-z0-9._~/-]*$")] = "/metrics"
+    """Metrics path on the status listener."""
     scrape_interval: Duration = "10s"
+    """Interval of the ``kong`` job; shorter than ``collector.maxStaleness``."""
     selector: dict[str, str] = Field(
         default_factory=lambda: {
             "app.kubernetes.io/name": "kong",
             "app.kubernetes.io/instance": "kong",
         }
     )
+    """Labels of Kong's pods (its Helm release labels); at least one."""
 
     @field_validator("selector")
     @classmethod

@@ -39,9 +39,11 @@ class DynatraceConfig(ConfigModel):
     """Classic environment URL (required) and the platform URL (derived when omitted)."""
 
     environment_url: str
-    """Classic URL, e.g. ``https://abc12345.live.dynatrace.com`` (Managed: ``https://host/e/<env-id>``)."""
+    """Classic URL, e.g. ``https://abc12345.live.dynatrace.com`` (Managed: ``https://host/e/<env-id>``); a base
+    URL without an API path (the stack appends the paths)."""
     platform_url: str | None = None
-    """Platform URL, e.g. ``https://abc12345.apps.dynatrace.com``; derived from ``environmentUrl``."""
+    """Platform URL, e.g. ``https://abc12345.apps.dynatrace.com``; derived from ``environmentUrl`` (``.live.`` →
+    ``.apps.``) when omitted, so required when that is not a ``.live.`` SaaS URL (Managed)."""
 
     @field_validator("environment_url")
     @classmethod

@@ -93,6 +93,8 @@ class TrailConfig(ConfigModel):
     create: bool = True
     """Create a multi-region management-events trail; false = use ``existingTrailArn``."""
     existing_trail_arn: str | None = None
+    """CloudTrail trail ARN of the trail that records Bedrock's management events; only (and then required) with
+    ``create: false``."""
     log_expiration_days: Annotated[int, Field(ge=184, le=36500)] = 400
     """S3 lifecycle expiry of the trail's logs (≥184 days: six months for the EU AI Act)."""
     management_events: Literal["All", "WriteOnly"] = "All"
@@ -123,19 +125,25 @@ class TrailConfig(ConfigModel):
 
 class RetryConfig(ConfigModel):
     maximum_retry_attempts: Annotated[int, Field(ge=0, le=185)] = 185
+    """EventBridge retries of a failed delivery (429, 5xx, timeouts) before the event goes to the dead-letter queue."""
     maximum_event_age_seconds: Annotated[int, Field(ge=60, le=86400)] = 86400
+    """How long EventBridge keeps retrying an event."""
 
 
 class DeadLetterConfig(ConfigModel):
     message_retention_seconds: Annotated[int, Field(ge=60, le=1209600)] = 1209600
+    """Retention of undeliverable events in the SQS dead-letter queue (default 14 days)."""
 
 
 class AlarmsConfig(ConfigModel):
     enabled: bool = True
+    """CloudWatch alarms on failed invocations, events sent (or not sent) to the DLQ and the DLQ depth."""
     sns_topic_arn: str | None = None
     """Existing SNS topic for alarm actions; omit (and leave createTopic false) for no actions."""
     create_topic: bool = False
+    """Create an SNS topic for the alarm actions (not together with ``snsTopicArn``)."""
     period_seconds: Literal[60, 300, 900, 3600] = 300
+    """Evaluation period of every alarm."""
 
     @field_validator("sns_topic_arn")
     @classmethod
@@ -153,11 +161,19 @@ class AlarmsConfig(ConfigModel):
 
 class EventForwardingConfig(ConfigModel):
     enabled: bool = True
+    """Needs the ingest token (minted by ``governance`` or given as ``ai-observability:dynatraceIngestToken``)."""
     name_prefix: AwsName = "bedrock-governance"
+    """Prefix of the AWS resource names; the created trail is ``<namePrefix>-trail``."""
     event_bus_name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._/-]{1,256}$")] = "default"
+    """Event bus of the rule (Bedrock events arrive on ``default``)."""
     rate_limit_per_second: Annotated[int, Field(ge=1, le=300)] = 100
+    """Invocation rate limit of the API destination."""
     include_job_state_changes: bool = True
+    """Also forward Bedrock's native job events (model customization, batch inference, data automation)."""
     operations: list[str] = Field(default_factory=lambda: list(GOVERNANCE_OPERATIONS))
+    """Bedrock CloudTrail operations forwarded as governance events: unique operation names, never inference traffic
+    (``InvokeModel``, ``InvokeModelWithResponseStream``, ``Converse``, ``ConverseStream`` and the other Bedrock
+    Runtime operations); the resulting event pattern must stay under 2,048 characters (EventBridge's quota)."""
     kms_key_arn: KmsKeyArn | None = None
     """Customer KMS key for the connection's secret (optional)."""
     trail: TrailConfig = Field(default_factory=TrailConfig)

@@ -46,8 +46,12 @@ def _not_reserved(value: str) -> str:
 
 class BucketConfig(ConfigModel):
     name: str = "gen_ai_events"
+    """Grail bucket name: 3-100 of a-z, 0-9, ``_``, ``-``, starting with a letter, not starting ``dt_`` or
+    ``default_``. A change replaces the bucket."""
     table: BucketTable = "bizevents"
+    """Table the bucket stores. A change replaces the bucket (delete first)."""
     retention_days: Annotated[int, Field(ge=1, le=3657)] = 1825
+    """Days Grail keeps the events. Shortening it deletes older data irreversibly."""
     display_name: Annotated[str, StringConstraints(min_length=1, max_length=200)] = "GenAI audit events"
 
     @field_validator("name")
@@ -62,8 +66,11 @@ class BucketConfig(ConfigModel):
 
 class PipelineConfig(ConfigModel):
     custom_id: str = "ai-data-governance"
+    """Pipeline id: 4-100 characters without whitespace, not starting ``dt.``/``dynatrace.`` in any letter case. A
+    change replaces the pipeline."""
     display_name: Annotated[str, StringConstraints(min_length=1, max_length=500)] = "AI Data Governance"
     matcher: Annotated[str, StringConstraints(min_length=1, max_length=4096)] = "true"
+    """DQL condition of the storage processor that assigns records to the bucket."""
 
     @field_validator("custom_id")
     @classmethod
@@ -79,7 +86,7 @@ class RouteConfig(ConfigModel):
     matcher: Annotated[str, StringConstraints(min_length=1, max_length=4096)] | None = None
     """DQL condition; defaults to ``matchesValue(event.type,"<governance.eventType>")``."""
     position: Annotated[int, Field(ge=0, le=2999)] = 0
-    """Index in the routing table (0 = first, as the seed procedure asks)."""
+    """Index in the routing table (0 = first, so the route wins over later ones); clamped to the table's end."""
 
     @field_validator("description")
     @classmethod
@@ -93,7 +100,9 @@ class IngestTokenConfig(ConfigModel):
     name: Annotated[str, StringConstraints(min_length=1, max_length=180)] = "ai-observability-ingest"
     """Token name; Dynatrace shows it as ``<name> [<fingerprint>]`` (owner, scopes and expiry hashed)."""
     scopes: Annotated[list[IngestScope], Field(min_length=1)] = Field(default_factory=lambda: list(SEED_INGEST_SCOPES))
+    """Token scopes, each once; a change mints a new token (the old one is revoked afterwards)."""
     expires_in_days: Annotated[int, Field(ge=1, le=3650)] | None = 365
+    """Token lifetime; null for a token that never expires (and is never rotated). A change mints a new token."""
     rotate_before_days: Annotated[int, Field(ge=1, le=3649)] | None = None
     """Days before expiry from which a ``pulumi up`` mints a replacement token (then revokes the old
     one); unset = 30, or a third of a token lifetime shorter than 90 days."""
@@ -144,6 +153,8 @@ class IngestTokenConfig(ConfigModel):
 
 class GovernanceConfig(ConfigModel):
     enabled: bool = True
+    """False creates nothing in Dynatrace; event forwarding and the collector then need ``ai-
+    observability:dynatraceIngestToken``."""
     event_type: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$", max_length=200)] = (
         "gen_ai.auditing"
     )

@@ -105,11 +105,13 @@ class GroundingConfig(ConfigModel):
 
 class GuardrailConfig(ConfigModel):
     name: Annotated[str, StringConstraints(pattern=r"^[0-9a-zA-Z-_]{1,50}$")]
+    """Guardrail name: 1-50 of ``0-9 a-z A-Z - _``."""
     description: Annotated[str, StringConstraints(max_length=200)] = "Managed by ai-observability"
     tier: Tier = "CLASSIC"
     cross_region_profile: str | None = None
     """e.g. ``eu.guardrail.v1:0``; required for the STANDARD tier."""
     kms_key_arn: KmsKeyArn | None = None
+    """KMS key or alias ARN that encrypts the guardrail."""
     blocked_input_message: Message = "Sorry, this request is not allowed by our AI usage policy."
     blocked_output_message: Message = "Sorry, the response was blocked by our AI usage policy."
     content_filters: Annotated[list[ContentFilter], Field(max_length=6)] = Field(
@@ -118,6 +120,8 @@ class GuardrailConfig(ConfigModel):
             + [ContentFilter(type="PROMPT_ATTACK", input_strength="HIGH", output_strength="NONE")]
         )
     )
+    """Content filters, each type at most once; ``PROMPT_ATTACK`` inspects input only, so its output strength must be
+    ``NONE``."""
     pii_entities: list[PiiEntity] = Field(
         default_factory=lambda: [
             PiiEntity(type="AWS_ACCESS_KEY", action="BLOCK"),
@@ -128,13 +132,20 @@ class GuardrailConfig(ConfigModel):
             PiiEntity(type="PHONE", action="ANONYMIZE"),
         ]
     )
+    """Sensitive-information entities (the 31 Bedrock PII types), each type once; action ``NONE`` only detects."""
     regexes: Annotated[list[RegexFilter], Field(max_length=30)] = Field(default_factory=list)
+    """Regex filters: unique names, each pattern a valid regular expression."""
     denied_topics: Annotated[list[DeniedTopic], Field(max_length=30)] = Field(default_factory=list)
+    """Denied topics, unique names (case-insensitive); a definition has at most 200 characters on the CLASSIC tier and
+    1000 on STANDARD."""
     words: Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=100)]], Field(max_length=10000)] = (
         Field(default_factory=list)
     )
+    """Blocked words, unique (case-insensitive)."""
     profanity_filter: bool = True
+    """Block the managed ``PROFANITY`` word list."""
     grounding: GroundingConfig | None = None
+    """Contextual grounding check: ``grounding`` and/or ``relevance`` thresholds (at least one)."""
     version_description: Annotated[str, StringConstraints(min_length=1, max_length=160)] = "Pinned by ai-observability"
     """Description of the pinned version; a ``[config <hash>]`` suffix is appended (200 characters in all)."""
 
@@ -203,12 +214,15 @@ class InvocationLoggingConfig(ConfigModel):
     enabled: bool = True
     """One configuration per account and region: enable it in exactly one stack per region."""
     retention_days: Literal[365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] = 731
+    """Retention of the invocation log group (a CloudWatch Logs value of at least a year)."""
     kms_key_arn: KmsKeyArn | None = None
+    """KMS key or alias ARN for the log group; its key policy must admit ``logs.<region>.amazonaws.com``."""
     large_data_bucket: bool = True
     """Also create an S3 location for bodies over 100 KB (encrypted, lifecycle ≥184 days)."""
     large_data_expiration_days: Annotated[int, Field(ge=184, le=36500)] = 731
     """S3 lifecycle expiry of large bodies (≥184 days: six months for the EU AI Act)."""
     text_data: bool = True
+    """Log text; with ``imageData``, ``embeddingData`` and ``videoData`` at least one must be true."""
     image_data: bool = False
     embedding_data: bool = False
     video_data: bool = False
@@ -223,7 +237,9 @@ class InvocationLoggingConfig(ConfigModel):
 class GuardrailsConfig(ConfigModel):
     enabled: bool = True
     name_prefix: AwsName = "ai-observability"
+    """Prefix of the guardrail names: ``<namePrefix>-<name>`` must fit Bedrock's 50 characters."""
     guardrails: list[GuardrailConfig] = Field(default_factory=lambda: [GuardrailConfig(name="default-genai-guardrail")])
+    """Guardrails to create, names unique; each gets a pinned version. The default one uses every default below."""
     invocation_logging: InvocationLoggingConfig = Field(default_factory=InvocationLoggingConfig)
 
     @model_validator(mode="after")

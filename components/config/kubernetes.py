@@ -118,12 +118,15 @@ class SystemNodeGroupConfig(ConfigModel):
 
 class EksConfig(ConfigModel):
     cluster_name: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")]
+    """EKS cluster name (looked up, or created with ``create: true``)."""
     create: bool = False
     """Create the cluster (needs ``subnetIds``); false = look up an existing cluster by name."""
     version: Annotated[str, StringConstraints(pattern=r"^1\.(2[89]|3[0-9])$")] = "1.33"
+    """Kubernetes version of a created cluster (node groups follow the cluster's version); quote it in YAML."""
     subnet_ids: list[str] = Field(default_factory=list)
     """Created cluster: its subnets (at least two AZs). Existing cluster: default node-group subnets."""
     endpoint_public_access: bool = False
+    """Created cluster: make the API endpoint public (default private: ``pulumi up`` must then run inside the VPC)."""
     admin_role_arns: list[str] = Field(default_factory=list)
     """IAM roles granted cluster-admin through EKS access entries (created clusters)."""
     kubeconfig_context: str | None = None
@@ -177,14 +180,21 @@ class GpuNodeGroupConfig(ConfigModel):
     name: K8sName
     """Also the EKS node group name (label ``eks.amazonaws.com/nodegroup``); unique in the cluster."""
     ami_type: NvidiaAmiType
+    """NVIDIA EKS AMI type; Amazon Linux 2 is refused (end of life). Its architecture must match the instance types."""
     instance_types: Annotated[list[str], Field(min_length=1, max_length=20)]
+    """NVIDIA GPU instance types from the table in ``components/gpu_instances.py``, each once."""
     disk_size_gib: Annotated[int, Field(ge=100, le=16384)] = 200
+    """Root volume size; at least 100 GiB because NIM images exceed 10 GB."""
     capacity_type: Literal["ON_DEMAND", "SPOT"] = "ON_DEMAND"
     scaling: ScalingConfig = Field(default_factory=ScalingConfig)
+    """``minSize <= desiredSize <= maxSize``; no autoscaler is installed, so ``desiredSize`` is what runs."""
     max_unavailable: Annotated[int, Field(ge=1, le=100)] = 1
+    """Nodes replaced at once during updates."""
     subnet_ids: list[str] = Field(default_factory=list)
     """Defaults to ``eks.subnetIds``, else the cluster's subnets."""
     labels: dict[str, str] = Field(default_factory=dict)
+    """Extra node labels; not ``nvidia.com/gpu.present``, ``ai-observability/nvidia-device-plugin`` or keys under
+    ``kubernetes.io/``, ``k8s.io/``, ``eks.amazonaws.com/``."""
     dcgm_exporter: bool | None = None
     """Run the stack's DCGM exporter on these nodes; default: unless the AMI already ships one."""
 
@@ -268,21 +278,27 @@ class NimConfig(ConfigModel):
     name: NimName
     """Also the Service name, so a DNS-1035 label: lower-case letter first (``llama-8b``, not ``8b-llama``)."""
     image: str
-    """Pinned image: ``nvcr.io/nim/meta/llama-3.1-8b-instruct:1.8.6`` or ``...@sha256:<digest>`` (no ``latest``)."""
+    """Pinned image: ``nvcr.io/nim/meta/llama-3.1-8b-instruct:1.8.6``, ``...@sha256:<digest>`` or both (not
+    ``latest``)."""
     namespace: K8sName = "nim"
+    """Namespace the stack creates for the NIM: not ``default`` or ``kube-*``, not the collector's or Kong's."""
     gpus: Annotated[int, Field(ge=1, le=8)] = 1
+    """GPUs per pod (requests = limits); must fit every instance type of the node group."""
     node_group: K8sName | None = None
     """GPU node group the model runs on (capacity is checked against its instance types)."""
     replicas: Annotated[int, Field(ge=1, le=64)] = 1
+    """More than one needs ``cacheAccessMode: ReadWriteMany``."""
     cache_size: Quantity = "100Gi"
     cache_access_mode: Literal["ReadWriteOnce", "ReadWriteMany"] = "ReadWriteOnce"
     """ReadWriteMany (e.g. EFS) is needed for more than one replica."""
     storage_class: K8sName | None = None
     """Defaults to the stack's ``gp3`` class on a created cluster, else the cluster's default class."""
     shm_size: Quantity = "16Gi"
+    """Memory-backed ``/dev/shm``; smaller than ``memoryLimit`` (the tmpfs counts against it)."""
     memory_limit: Quantity = "48Gi"
     """Pod memory (request = limit); must cover model host RAM plus ``shmSize``."""
     cpu_request: CpuQuantity = "4"
+    """CPU request; with ``memoryLimit`` it must fit the node (capacity minus a 10 % memory and 0.5 vCPU reserve)."""
     min_gpu_memory_gib: Annotated[int, Field(ge=1, le=4096)] | None = None
     """GPU memory the model needs across its ``gpus`` (e.g. ~131 for Llama-3.1-70B in BF16)."""
     ngc_credentials: bool = True

@@ -74,15 +74,23 @@ class AlertOverride(ConfigModel):
 
     enabled: bool | None = None
     analyzer: Analyzer | None = None
+    """``static`` (a threshold) or ``autoAdaptive`` (a learned baseline)."""
     threshold: float | None = None
+    """Static analyzer: the value the signal must cross (required for ``static``)."""
     alert_condition: AlertCondition | None = None
+    """``OUTSIDE`` only with the ``autoAdaptive`` analyzer."""
     sliding_window: Samples | None = None
+    """One-minute samples the analyzer looks at; at least ``violatingSamples``."""
     violating_samples: Samples | None = None
+    """Samples in the window that must violate to raise the event."""
     dealerting_samples: Samples | None = None
+    """Good samples in a row that close the event."""
     signal_fluctuations: Annotated[float, Field(gt=0, le=10)] | None = None
+    """Auto-adaptive analyzer: how many signal fluctuations above the baseline alert."""
     alert_on_missing_data: bool | None = None
     event_type: EventType | None = None
     title: Title | None = None
+    """Event title; may use ``{dims:<dimension>}`` placeholders."""
 
 
 def _alert(**values: object) -> AlertSettings:
@@ -177,10 +185,13 @@ class DashboardsConfig(ConfigModel):
 
 class SignalsConfig(ConfigModel):
     enabled: bool = True
+    """Create the detectors (needs ``dynatracePlatformToken`` with ``settings:objects:read`` and
+    ``settings:objects:write``)."""
     label: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,100}$")] = "ai-observability"
     """Value of the ``ai-observability.signal`` event property every detector sets: alerting
     profiles match on it to route these problems (notifications are configured there)."""
     alerts: dict[AlertName, AlertOverride] = Field(default_factory=dict)
+    """Per-alert overrides of the defaults below; a disabled alert keeps its detector with ``enabled: false``."""
     dashboards: DashboardsConfig = Field(default_factory=DashboardsConfig)
 
     def alert(self, name: AlertName) -> AlertSettings:

@@ -96,7 +96,7 @@ def run_checkov(directory: Path) -> dict[str, Any]:
     return results
 
 
-@pytest.mark.skipif(not CHECKOV.exists(), reason=f"checkov not installed at {CHECKOV} (see README: checkov venv)")
+@pytest.mark.skipif(not CHECKOV.exists(), reason=f"checkov not installed at {CHECKOV} (see docs/development.md)")
 def test_checkov_finds_nothing_unexplained(all_manifests: list[dict[str, Any]], tmp_path: Path) -> None:
     _write(all_manifests, tmp_path / "with-skips")
     results = run_checkov(tmp_path / "with-skips")
