@@ -37,7 +37,7 @@ from components.config.kubernetes import NIM_NAME_PATTERN
 from components.config.quantity import CpuQuantity, MemoryQuantity
 from components.config.signals import ALERT_DEFAULTS
 from components.config.stack import SECTIONS
-from components.gpu_instances import GPU_FAMILIES
+from policies.rules._gpu_nodes import GPU_FAMILIES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = PROJECT_ROOT / "docs" / "configuration.md"
