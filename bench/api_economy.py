@@ -21,7 +21,7 @@ import requests
 
 from components.config.governance import GovernanceConfig
 from components.dynatrace import ClientSettings, GrailBucketProvider
-from components.governance import DynatraceGovernance, DynatraceGovernanceArgs
+from components.dynatrace.governance import DynatraceGovernance, DynatraceGovernanceArgs
 from tests.dynatrace.dt_engine import Engine
 from tests.dynatrace.emulator import (
     BUCKETS_PATH,

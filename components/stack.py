@@ -12,18 +12,19 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from .bedrock_metrics import DynatraceAwsConnection, DynatraceAwsConnectionArgs
-from .collector import CollectorDaemonSetArgs
+from components.aws.bedrock_metrics import DynatraceAwsConnection, DynatraceAwsConnectionArgs
+from components.aws.eks_cluster import EksCluster, EksClusterArgs, lookup_cluster
+from components.aws.event_forwarding import BedrockEventForwarder, BedrockEventForwarderArgs
+from components.aws.gpu_nodes import GpuNodeGroup, GpuNodeGroupArgs
+from components.aws.guardrails import BedrockGuardrail, BedrockGuardrailArgs, deny_without_guardrail_policy
+from components.aws.invocation_logging import BedrockInvocationLogging, BedrockInvocationLoggingArgs
+from components.aws.tagging import aws_tags
+from components.dynatrace.governance import DynatraceGovernance, DynatraceGovernanceArgs
+from components.dynatrace.signals.component import DynatraceSignals, DynatraceSignalsArgs
+from components.kubernetes.collector import CollectorDaemonSetArgs
+from components.kubernetes.workloads import KubernetesWorkloads, KubernetesWorkloadsArgs
+
 from .config import StackConfig
-from .eks_cluster import EksCluster, EksClusterArgs, lookup_cluster
-from .event_forwarding import BedrockEventForwarder, BedrockEventForwarderArgs
-from .governance import DynatraceGovernance, DynatraceGovernanceArgs
-from .gpu_nodes import GpuNodeGroup, GpuNodeGroupArgs
-from .guardrails import BedrockGuardrail, BedrockGuardrailArgs, deny_without_guardrail_policy
-from .invocation_logging import BedrockInvocationLogging, BedrockInvocationLoggingArgs
-from .kubernetes_workloads import KubernetesWorkloads, KubernetesWorkloadsArgs
-from .signals.component import DynatraceSignals, DynatraceSignalsArgs
-from .tagging import aws_tags
 
 Outputs = dict[str, Any]
 

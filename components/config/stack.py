@@ -26,7 +26,7 @@ from .telemetry import TelemetryConfig
 
 TagKey = Annotated[str, StringConstraints(min_length=1)]
 
-# Keys the stack adds to every taggable AWS resource (``components.tagging``); configured tags
+# Keys the stack adds to every taggable AWS resource (``components.aws.tagging``); configured tags
 # may not use them.
 STACK_TAG_KEYS: tuple[str, ...] = ("managed-by", "ai-observability:stack", "ai-observability:component")
 # AWS allows 50 user tags per resource ("Tagging AWS resources", tag naming limits and requirements).

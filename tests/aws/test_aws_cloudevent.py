@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import requests
 
-from components.event_forwarding import CLOUDEVENT_EXTENSIONS, cloudevent_transformer
+from components.aws.event_forwarding import CLOUDEVENT_EXTENSIONS, cloudevent_transformer
 from tests.aws.eventbridge_sim import DeliveryContext, render_input_template, validate_transformer
 from tests.aws.samples import governance_events
 from tests.dynatrace.emulator import INGEST_PATH, DynatraceEmulator

@@ -8,15 +8,15 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.config import EventForwardingConfig, GuardrailConfig, InvocationLoggingConfig
-from components.event_forwarding import BedrockEventForwarder, BedrockEventForwarderArgs, cloudevent_transformer
-from components.guardrails import (
+from components.aws.event_forwarding import BedrockEventForwarder, BedrockEventForwarderArgs, cloudevent_transformer
+from components.aws.guardrails import (
     BedrockGuardrail,
     BedrockGuardrailArgs,
     config_fingerprint,
     deny_without_guardrail_policy,
 )
-from components.invocation_logging import BedrockInvocationLogging, BedrockInvocationLoggingArgs
+from components.aws.invocation_logging import BedrockInvocationLogging, BedrockInvocationLoggingArgs
+from components.config import EventForwardingConfig, GuardrailConfig, InvocationLoggingConfig
 from tests.aws.mockrun import REGION, MockRun, contains_plain, run
 from tools.mock_invokes import MOCK_ACCOUNT_ID
 

@@ -10,10 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from components.aws_iam import NODE_POLICIES, node_policy_attachment_name
-from components.config import EventForwardingConfig, GpuNodeGroupConfig, GuardrailConfig, InvocationLoggingConfig
-from components.config.kubernetes import EksConfig
-from components.eks_cluster import (
+from components.aws.eks_cluster import (
     access_config,
     admin_access_entries,
     control_plane_log_group_name,
@@ -22,7 +19,7 @@ from components.eks_cluster import (
     system_node_group,
     vpc_config,
 )
-from components.event_forwarding import (
+from components.aws.event_forwarding import (
     CLOUDEVENT_CONTENT_TYPE,
     CLOUDEVENT_EXTENSIONS,
     alarm_specs,
@@ -35,13 +32,16 @@ from components.event_forwarding import (
     trail_event_selector,
     trail_name,
 )
-from components.invocation_logging import (
+from components.aws.iam import NODE_POLICIES, node_policy_attachment_name
+from components.aws.invocation_logging import (
     LARGE_DATA_PREFIX,
     large_data_bucket_policy,
     log_group_name,
     logging_config,
 )
-from components.s3 import bucket_prefix, encryption_rule, lifecycle_rule
+from components.aws.s3 import bucket_prefix, encryption_rule, lifecycle_rule
+from components.config import EventForwardingConfig, GpuNodeGroupConfig, GuardrailConfig, InvocationLoggingConfig
+from components.config.kubernetes import EksConfig
 from components.secret_wire import SECRET_SIG, SECRET_SIG_KEY, is_secret_wrapper, secret_wrapper
 from policies.rules._gpu_nodes import GPU_INSTANCE_TYPES, NVIDIA_AMI_TYPES
 from policies.rules.gpu_node_groups_use_allowed_instance_types import DEFAULT_INSTANCE_TYPES

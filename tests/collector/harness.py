@@ -7,8 +7,8 @@ from typing import Any
 
 import pulumi
 
-from components.collector import CollectorDaemonSet, CollectorDaemonSetArgs
 from components.config import CollectorConfig, KongConfig
+from components.kubernetes.collector import CollectorDaemonSet, CollectorDaemonSetArgs
 from tools.mock_run import RegisteredResource, integral, run_under_mocks
 from tools.mock_run import redact as redact
 

@@ -10,8 +10,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from components.collector_config import content_hash
 from components.config import CollectorConfig, KongConfig
+from components.kubernetes.collector_config import content_hash
 from tests.collector.harness import CANARY_TOKEN, OTLP_ENDPOINT, Run, redact, run_collector
 
 K8S_VERSION = "1.33.0"

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from components.collector_config import build_collector_config, render_collector_config
 from components.config import CollectorConfig, KongConfig
+from components.kubernetes.collector_config import build_collector_config, render_collector_config
 
 # What each Dynatrace distribution version accepts, written from the facts sheet (§3) and the
 # distribution's changelog independently of the code's table: new names are rejected before

@@ -9,8 +9,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from components.collector_config import render_collector_config
 from components.config import parse_stack_config
+from components.kubernetes.collector_config import render_collector_config
 from tests.collector.harness import CANARY_TOKEN
 from tests.conftest import FAKE_API_TOKEN, FAKE_NGC_KEY, FAKE_PLATFORM_TOKEN, stack_file
 from tools.plan import PlanResult, evaluate_stack, write_artefacts

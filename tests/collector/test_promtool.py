@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
-from components.collector_config import render_collector_config
 from components.config import CollectorConfig, KongConfig
+from components.kubernetes.collector_config import render_collector_config
 from tests.collector.prometheus_sim import expand_collector
 
 PROMTOOL = shutil.which("promtool")

@@ -10,8 +10,8 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from components.collector_config import render_collector_config
 from components.config import CollectorConfig, KongConfig, NimScrapeConfig, StackConfig
+from components.kubernetes.collector_config import render_collector_config
 from tests.collector.prometheus_sim import (
     Container,
     Pod,
@@ -333,8 +333,8 @@ def test_nim_sample_scraped_by_its_node_collector_carries_the_nim_job(
 
 
 def test_dcgm_exporter_on_a_gpu_node_is_scraped_once_by_that_nodes_collector_only() -> None:
-    from components.dcgm_exporter import DCGM_METRICS_PATH, DCGM_NAMESPACE, DCGM_PORT
-    from components.dcgm_exporter import SCRAPE_ANNOTATIONS as DCGM_ANNOTATIONS
+    from components.kubernetes.dcgm_exporter import DCGM_METRICS_PATH, DCGM_NAMESPACE, DCGM_PORT
+    from components.kubernetes.dcgm_exporter import SCRAPE_ANNOTATIONS as DCGM_ANNOTATIONS
 
     def dcgm_pod(name: str, node: str, ip: str) -> Pod:
         return Pod(

@@ -11,7 +11,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.bedrock_metrics import DynatraceAwsConnection, DynatraceAwsConnectionArgs
+from components.aws.bedrock_metrics import DynatraceAwsConnection, DynatraceAwsConnectionArgs
 from components.config.telemetry import BedrockMetricsConfig
 from tests.dynatrace import emulator_aws
 from tests.dynatrace.conftest import Env

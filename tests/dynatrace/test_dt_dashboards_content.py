@@ -10,9 +10,9 @@ import pytest
 from components.config.collector import KongConfig
 from components.config.governance import GovernanceConfig
 from components.config.signals import DashboardsConfig
-from components.signals import dql, metrics
-from components.signals.dashboards import Dashboard, Query, dashboard_specs, document_id
-from components.signals.dql import referenced_names
+from components.dynatrace.signals import dql, metrics
+from components.dynatrace.signals.dashboards import Dashboard, Query, dashboard_specs, document_id
+from components.dynatrace.signals.dql import referenced_names
 from tests.dynatrace.emulator_documents import dashboard_problems
 
 ALL = dashboard_specs(DashboardsConfig(), GovernanceConfig(), KongConfig(enabled=True))

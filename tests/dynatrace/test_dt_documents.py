@@ -18,7 +18,7 @@ from components.config.governance import GovernanceConfig
 from components.config.signals import SignalsConfig
 from components.dynatrace.client import DynatraceClient, FilePart, MultipartBody, TokenAuth
 from components.dynatrace.document import DocumentProvider
-from components.signals.component import DynatraceSignals, DynatraceSignalsArgs
+from components.dynatrace.signals.component import DynatraceSignals, DynatraceSignalsArgs
 from tests.dynatrace.conftest import CANARY_SECRETS, FAST, Env
 from tests.dynatrace.dt_engine import Engine
 from tests.dynatrace.emulator import Faults

@@ -14,7 +14,7 @@ from pulumi.runtime import rpc
 from components.config import parse_stack_config
 from components.config.governance import SEED_INGEST_SCOPES, GovernanceConfig
 from components.dynatrace import IngestToken
-from components.governance import COMPONENT_TYPE, DynatraceGovernance, DynatraceGovernanceArgs
+from components.dynatrace.governance import COMPONENT_TYPE, DynatraceGovernance, DynatraceGovernanceArgs
 from tests.dynatrace.conftest import CANARY_API_TOKEN, CANARY_PLATFORM_TOKEN
 
 SECRET_KEY = rpc._special_sig_key

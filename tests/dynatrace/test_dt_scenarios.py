@@ -14,7 +14,7 @@ import pytest
 
 from components.config.governance import SEED_INGEST_SCOPES, GovernanceConfig
 from components.dynatrace import DynatraceApiError, DynatraceConflictError
-from components.governance import DynatraceGovernance, DynatraceGovernanceArgs
+from components.dynatrace.governance import DynatraceGovernance, DynatraceGovernanceArgs
 from tests.dynatrace.conftest import CANARY_SECRETS, FAST, Env
 from tests.dynatrace.dt_engine import Engine
 from tests.dynatrace.emulator import BUCKETS_PATH, SETTINGS_PATH, TOKENS_PATH, Faults

@@ -17,10 +17,10 @@ import requests
 from components.config.collector import KongConfig
 from components.config.governance import GovernanceConfig
 from components.config.signals import SignalsConfig
-from components.signals import metrics
-from components.signals.component import DynatraceSignals, DynatraceSignalsArgs
-from components.signals.detectors import SCHEMA_ID, STATIC_ANALYZER, detector_specs
-from components.signals.dql import referenced_names
+from components.dynatrace.signals import metrics
+from components.dynatrace.signals.component import DynatraceSignals, DynatraceSignalsArgs
+from components.dynatrace.signals.detectors import SCHEMA_ID, STATIC_ANALYZER, detector_specs
+from components.dynatrace.signals.dql import referenced_names
 from tests.dynatrace import emulator_detectors
 from tests.dynatrace.conftest import CANARY_SECRETS, FAST, Env
 from tests.dynatrace.dt_engine import Engine
@@ -219,7 +219,7 @@ def test_every_detector_query_uses_only_declared_metrics_and_fields() -> None:
 
 
 def test_dql_builders_refuse_undeclared_names() -> None:
-    from components.signals import dql
+    from components.dynatrace.signals import dql
 
     with pytest.raises(ValueError, match="not declared"):
         dql.timeseries("x", metrics.Metric("made.up.metric", "gauge", "1", "otlp"), "max")

@@ -16,12 +16,12 @@ import pulumi
 import pytest
 import requests
 
-from components.collector import SECRET_HASH_ANNOTATION, CollectorDaemonSet, CollectorDaemonSetArgs
+from components.aws.event_forwarding import BedrockEventForwarder, BedrockEventForwarderArgs
 from components.config import parse_stack_config
 from components.config.governance import GovernanceConfig
 from components.dynatrace import IngestTokenProvider, ingest_token
-from components.event_forwarding import BedrockEventForwarder, BedrockEventForwarderArgs
-from components.governance import DynatraceGovernance, DynatraceGovernanceArgs
+from components.dynatrace.governance import DynatraceGovernance, DynatraceGovernanceArgs
+from components.kubernetes.collector import SECRET_HASH_ANNOTATION, CollectorDaemonSet, CollectorDaemonSetArgs
 from tests.conftest import stack_file
 from tests.dynatrace.conftest import FAST, Env
 from tests.dynatrace.dt_engine import Engine

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from components.aws_iam import NODE_POLICIES
+from components.aws.iam import NODE_POLICIES
 from tests.kubernetes.conftest import NS, Run, config_for, is_secret, run_kubernetes
 
 GPU_TAINT = {"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}

@@ -16,11 +16,11 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from components.collector import CHECKOV_SKIPS as COLLECTOR_SKIPS
-from components.collector import HOST_PORT_CHECKOV_SKIP
-from components.dcgm_exporter import CHECKOV_SKIPS as DCGM_SKIPS
-from components.device_plugin import CHECKOV_SKIPS as PLUGIN_SKIPS
-from components.nim import CHECKOV_SKIPS as NIM_SKIPS
+from components.kubernetes.collector import CHECKOV_SKIPS as COLLECTOR_SKIPS
+from components.kubernetes.collector import HOST_PORT_CHECKOV_SKIP
+from components.kubernetes.dcgm_exporter import CHECKOV_SKIPS as DCGM_SKIPS
+from components.kubernetes.device_plugin import CHECKOV_SKIPS as PLUGIN_SKIPS
+from components.kubernetes.nim import CHECKOV_SKIPS as NIM_SKIPS
 from tests.conftest import ROOT
 from tests.kubernetes.conftest import NS, Run, config_for, manifests, run_kubernetes
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.collector import (
+from components.config import CollectorConfig, DcgmExporterConfig, GpuNodeGroupConfig, KongConfig, NimConfig
+from components.config.kubernetes import GPU_RESOURCE, GPU_TAINT_KEY, NODEGROUP_LABEL
+from components.kubernetes.collector import (
     CHECKOV_SKIPS as COLLECTOR_SKIPS,
 )
-from components.collector import (
+from components.kubernetes.collector import (
     HOST_PORT_CHECKOV_SKIP,
     LABELS,
     SELECTOR_LABELS,
@@ -19,16 +21,13 @@ from components.collector import (
     network_policy_spec,
     otlp_service_spec,
 )
-from components.config import CollectorConfig, DcgmExporterConfig, GpuNodeGroupConfig, KongConfig, NimConfig
-from components.config.kubernetes import GPU_RESOURCE, GPU_TAINT_KEY, NODEGROUP_LABEL
-from components.dcgm_exporter import DCGM_PORT, dcgm_daemonset_spec, dcgm_network_policy_spec
-from components.device_plugin import device_plugin_daemonset_spec, device_plugin_network_policy_spec
-from components.k8s_metadata import NIM_POD_LABELS, checkov_annotations, k8s_labels, selector_labels
-from components.kubernetes_workloads import nim_key, nim_targets
-from components.nim import (
+from components.kubernetes.dcgm_exporter import DCGM_PORT, dcgm_daemonset_spec, dcgm_network_policy_spec
+from components.kubernetes.device_plugin import device_plugin_daemonset_spec, device_plugin_network_policy_spec
+from components.kubernetes.metadata import NIM_POD_LABELS, checkov_annotations, k8s_labels, selector_labels
+from components.kubernetes.nim import (
     CHECKOV_SKIPS as NIM_SKIPS,
 )
-from components.nim import (
+from components.kubernetes.nim import (
     NIM_PORT,
     nim_cache_spec,
     nim_checkov_skips,
@@ -38,7 +37,8 @@ from components.nim import (
     nim_selector,
     nim_service_spec,
 )
-from components.storage_class import gp3_parameters
+from components.kubernetes.storage_class import gp3_parameters
+from components.kubernetes.workloads import nim_key, nim_targets
 
 IMAGE = "nvcr.io/nim/meta/llama-3.1-8b-instruct:1.8.6"
 

@@ -111,7 +111,7 @@ def _detectors() -> dict[str, dict[str, Any]]:
     from components.config.collector import KongConfig
     from components.config.governance import GovernanceConfig
     from components.config.signals import SignalsConfig
-    from components.signals.detectors import SCHEMA_ID, detector_specs
+    from components.dynatrace.signals.detectors import SCHEMA_ID, detector_specs
 
     specs = detector_specs(SignalsConfig(), GovernanceConfig(), KongConfig())
     return {sp.name: {"schema_id": SCHEMA_ID, "key": sp.key, "value": sp.value} for sp in specs}

@@ -37,7 +37,7 @@ from pulumi_aws.bedrock import (
     GuardrailWordPolicyConfigWordsConfigArgsDict,
 )
 
-from .config import GuardrailConfig
+from components.config import GuardrailConfig
 
 # IAM actions that authorise model invocation (Converse/ConverseStream use these two).
 INVOKE_ACTIONS: tuple[str, ...] = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream")

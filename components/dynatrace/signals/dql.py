@@ -34,13 +34,13 @@ _AGGREGATIONS = frozenset({"avg", "max", "min", "sum", "count", "percentile"})
 
 def _metric(metric: Metric) -> str:
     if metric.key not in METRIC_KEYS:
-        raise ValueError(f"metric {metric.key!r} is not declared in components.signals.metrics")
+        raise ValueError(f"metric {metric.key!r} is not declared in components.dynatrace.signals.metrics")
     return metric.key
 
 
 def _field(name: str) -> str:
     if name not in FIELDS:
-        raise ValueError(f"field {name!r} is not declared in components.signals.metrics")
+        raise ValueError(f"field {name!r} is not declared in components.dynatrace.signals.metrics")
     return name
 
 

@@ -15,7 +15,7 @@ The names are the ones the stack's own pipelines produce:
 - Amazon Bedrock Guardrails CloudWatch metrics (namespace ``AWS/Bedrock/Guardrails``), as the
   provider-telemetry path ingests them.
 
-DQL builders (:mod:`components.signals.dql`) take names only from here; a test checks that
+DQL builders (:mod:`components.dynatrace.signals.dql`) take names only from here; a test checks that
 every generated query references nothing else.
 """
 
@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from ..telemetry_metrics import DCGM_FIELDS
+from components.telemetry_metrics import DCGM_FIELDS
 
 MetricKind = Literal["histogram", "counter", "gauge"]
 

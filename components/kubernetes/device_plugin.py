@@ -20,9 +20,9 @@ from pulumi_kubernetes.core.v1 import ContainerArgsDict, PodSpecArgsDict
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgsDict
 from pulumi_kubernetes.networking.v1 import NetworkPolicySpecArgsDict
 
-from .config import GpuNodeGroupConfig
-from .config.kubernetes import DEVICE_PLUGIN_LABEL, GPU_PRESENT_LABEL, GPU_TAINT_KEY
-from .k8s_metadata import checkov_annotations, k8s_labels, selector_labels
+from components.config import GpuNodeGroupConfig
+from components.config.kubernetes import DEVICE_PLUGIN_LABEL, GPU_PRESENT_LABEL, GPU_TAINT_KEY
+from components.kubernetes.metadata import checkov_annotations, k8s_labels, selector_labels
 
 DEVICE_PLUGIN_IMAGE: Final = "nvcr.io/nvidia/k8s-device-plugin:v0.17.4"
 DEVICE_PLUGIN_NAME: Final = "nvidia-device-plugin"

@@ -23,7 +23,7 @@ from pulumi_aws.bedrockmodel import (
     InvocationLoggingConfigurationLoggingConfigCloudwatchConfigArgsDict,
 )
 
-from .aws_iam import (
+from components.aws.iam import (
     caller_context,
     deny_insecure_transport,
     inline_policy,
@@ -31,8 +31,8 @@ from .aws_iam import (
     service_role,
     service_statement,
 )
-from .config import InvocationLoggingConfig
-from .s3 import bucket_prefix, create_log_bucket
+from components.aws.s3 import bucket_prefix, create_log_bucket
+from components.config import InvocationLoggingConfig
 
 LARGE_DATA_PREFIX = "large-data"
 LOG_WRITE_ACTIONS: tuple[str, ...] = ("logs:CreateLogStream", "logs:PutLogEvents")

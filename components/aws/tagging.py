@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .config.stack import STACK_TAG_KEYS
+from components.config.stack import STACK_TAG_KEYS
 
 
 def aws_tags(base: Mapping[str, str], stack: str, component: str) -> dict[str, str]:

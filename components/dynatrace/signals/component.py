@@ -6,12 +6,13 @@ from dataclasses import dataclass, field
 
 import pulumi
 
-from ..config.collector import KongConfig
-from ..config.governance import GovernanceConfig
-from ..config.signals import SignalsConfig
-from ..dynatrace.client import ClientSettings
-from ..dynatrace.document import Document, DocumentArgs
-from ..dynatrace.settings_object import SettingsObject, SettingsObjectArgs
+from components.config.collector import KongConfig
+from components.config.governance import GovernanceConfig
+from components.config.signals import SignalsConfig
+from components.dynatrace.client import ClientSettings
+from components.dynatrace.document import Document, DocumentArgs
+from components.dynatrace.settings_object import SettingsObject, SettingsObjectArgs
+
 from .dashboards import dashboard_specs, document_id
 from .detectors import SCHEMA_ID, detector_specs
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .k8s_metadata import k8s_labels
+from components.kubernetes.metadata import k8s_labels
 
 
 def render_kubeconfig(cluster_name: str, endpoint: str, certificate_authority: str, region: str) -> str:

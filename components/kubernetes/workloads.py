@@ -20,14 +20,14 @@ from typing import Any, Final
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .collector import CollectorDaemonSet, CollectorDaemonSetArgs
-from .config import DcgmExporterConfig, GpuNodeGroupConfig, NimConfig
-from .dcgm_exporter import DcgmExporter, DcgmExporterArgs, dcgm_exporter_needed
-from .device_plugin import NvidiaDevicePlugin, NvidiaDevicePluginArgs, device_plugin_needed
-from .eks_cluster import ClusterInfo
-from .kube_provider import KubeProviderArgs, NamespaceRegistry, kube_provider
-from .nim import NimService, NimServiceArgs
-from .storage_class import STORAGE_CLASS_NAME, Gp3StorageClass, Gp3StorageClassArgs
+from components.aws.eks_cluster import ClusterInfo
+from components.config import DcgmExporterConfig, GpuNodeGroupConfig, NimConfig
+from components.kubernetes.collector import CollectorDaemonSet, CollectorDaemonSetArgs
+from components.kubernetes.dcgm_exporter import DcgmExporter, DcgmExporterArgs, dcgm_exporter_needed
+from components.kubernetes.device_plugin import NvidiaDevicePlugin, NvidiaDevicePluginArgs, device_plugin_needed
+from components.kubernetes.nim import NimService, NimServiceArgs
+from components.kubernetes.provider import KubeProviderArgs, NamespaceRegistry, kube_provider
+from components.kubernetes.storage_class import STORAGE_CLASS_NAME, Gp3StorageClass, Gp3StorageClassArgs
 
 TYPE_TOKEN: Final = "ai-observability:k8s:Workloads"  # noqa: S105 (a type token, not a secret)
 PROVIDER_NAME: Final = "eks-kubernetes"

@@ -35,7 +35,7 @@ from pulumi_aws.cloudwatch import (
     EventTargetRetryPolicyArgsDict,
 )
 
-from .aws_iam import (
+from components.aws.iam import (
     caller_context,
     deny_insecure_transport,
     inline_policy,
@@ -43,9 +43,9 @@ from .aws_iam import (
     service_role,
     service_statement,
 )
-from .config import EventForwardingConfig
-from .config.event_forwarding import MAX_EVENT_PATTERN_CHARS, pattern_text
-from .s3 import bucket_prefix, create_log_bucket
+from components.aws.s3 import bucket_prefix, create_log_bucket
+from components.config import EventForwardingConfig
+from components.config.event_forwarding import MAX_EVENT_PATTERN_CHARS, pattern_text
 
 CLOUDEVENT_CONTENT_TYPE = "application/cloudevent+json"
 # AWS/Events metrics of the rule, alarmed when non-zero (EventBridge emits them only then).

@@ -24,9 +24,9 @@ import pulumi
 import pulumi_aws as aws
 from pulumi_aws.eks import NodeGroupScalingConfigArgsDict, NodeGroupTaintArgsDict, NodeGroupUpdateConfigArgsDict
 
-from .aws_iam import create_node_role
-from .config import GpuNodeGroupConfig
-from .config.kubernetes import (
+from components.aws.iam import create_node_role
+from components.config import GpuNodeGroupConfig
+from components.config.kubernetes import (
     DCGM_EXPORTER_LABEL,
     DEVICE_PLUGIN_LABEL,
     GPU_PRESENT_LABEL,

@@ -18,9 +18,9 @@ from typing import Final
 import pulumi
 import pulumi_aws as aws
 
-from .aws_iam import policy_json
-from .config.telemetry import BedrockMetricsConfig
-from .dynatrace.aws_monitoring import (
+from components.aws.iam import policy_json
+from components.config.telemetry import BedrockMetricsConfig
+from components.dynatrace.aws_monitoring import (
     AWS_CONNECTION_SCHEMA,
     AwsConnectionRoleArn,
     AwsConnectionRoleArnArgs,
@@ -29,7 +29,7 @@ from .dynatrace.aws_monitoring import (
     connection_create_value,
     connection_value,
 )
-from .dynatrace.settings_object import SettingsObject, SettingsObjectArgs
+from components.dynatrace.settings_object import SettingsObject, SettingsObjectArgs
 
 TYPE_TOKEN: Final = "ai-observability:aws:DynatraceMonitoringRole"  # noqa: S105 (a type token, not a secret)
 READ_ACTIONS: Final[tuple[str, ...]] = ("cloudwatch:GetMetricData", "cloudwatch:ListMetrics")

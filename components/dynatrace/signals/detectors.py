@@ -13,9 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from ..config.collector import KongConfig
-from ..config.governance import GovernanceConfig
-from ..config.signals import ALERT_NAMES, AlertName, AlertSettings, SignalsConfig
+from components.config.collector import KongConfig
+from components.config.governance import GovernanceConfig
+from components.config.signals import ALERT_NAMES, AlertName, AlertSettings, SignalsConfig
+
 from . import dql
 from .metrics import (
     BEDROCK_GUARDRAIL_INTERVENED,

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import pulumi
 
-from .config.governance import GovernanceConfig
-from .dynatrace import (
+from components.config.governance import GovernanceConfig
+from components.dynatrace import (
     ClientSettings,
     GrailBucket,
     GrailBucketArgs,

@@ -9,7 +9,7 @@ from typing import Final
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .k8s_metadata import k8s_labels
+from components.kubernetes.metadata import k8s_labels
 
 STORAGE_CLASS_NAME: Final = "gp3"
 EBS_CSI_PROVISIONER: Final = "ebs.csi.aws.com"

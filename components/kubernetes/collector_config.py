@@ -17,10 +17,10 @@ from typing import Any, Final
 
 import yaml
 
-from .config import CollectorConfig, KongConfig, duration_seconds
-from .config.collector import ANNOTATED_PODS_JOB as ANNOTATED_PODS_JOB  # the job names live with the config
-from .config.collector import KONG_JOB as KONG_JOB
-from .k8s_metadata import NIM_POD_LABELS
+from components.config import CollectorConfig, KongConfig, duration_seconds
+from components.config.collector import ANNOTATED_PODS_JOB as ANNOTATED_PODS_JOB  # the job names live with the config
+from components.config.collector import KONG_JOB as KONG_JOB
+from components.kubernetes.metadata import NIM_POD_LABELS
 
 Version = tuple[int, int, int]
 

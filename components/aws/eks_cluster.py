@@ -26,8 +26,8 @@ from pulumi_aws.eks import (
     NodeGroupUpdateConfigArgsDict,
 )
 
-from .aws_iam import create_node_role, managed_service_role
-from .config import EksConfig
+from components.aws.iam import create_node_role, managed_service_role
+from components.config import EksConfig
 
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
 CONTROL_PLANE_LOG_TYPES: tuple[str, ...] = ("api", "audit", "authenticator")

@@ -30,7 +30,9 @@ from pulumi_kubernetes.meta.v1 import ObjectMetaArgsDict
 from pulumi_kubernetes.networking.v1 import NetworkPolicySpecArgsDict
 from pulumi_kubernetes.rbac.v1 import PolicyRuleArgsDict
 
-from .collector_config import (
+from components.config import CollectorConfig, KongConfig
+from components.config.kubernetes import GPU_TAINT_KEY
+from components.kubernetes.collector_config import (
     ENV_DT_API_TOKEN,
     ENV_DT_ENDPOINT,
     ENV_NODE_NAME,
@@ -44,9 +46,7 @@ from .collector_config import (
     pod_env_for_host_port,
     render_collector_config,
 )
-from .config import CollectorConfig, KongConfig
-from .config.kubernetes import GPU_TAINT_KEY
-from .k8s_metadata import checkov_annotations, k8s_labels, selector_labels
+from components.kubernetes.metadata import checkov_annotations, k8s_labels, selector_labels
 
 TYPE_TOKEN: Final = "ai-observability:k8s:CollectorDaemonSet"  # noqa: S105 (a type token, not a secret)
 K8S_NAME: Final = "dynatrace-otel-collector"

@@ -36,10 +36,10 @@ from pulumi_kubernetes.core.v1 import (
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgsDict
 from pulumi_kubernetes.networking.v1 import NetworkPolicySpecArgsDict
 
-from .collector_config import NIM_METRICS_PATH, NIM_METRICS_PORT, SCRAPE_ANNOTATION_PREFIX
-from .config import NimConfig
-from .config.kubernetes import GPU_PRESENT_LABEL, GPU_RESOURCE, GPU_TAINT_KEY, NODEGROUP_LABEL
-from .k8s_metadata import COMPONENT_LABEL, NAME_LABEL, NIM_COMPONENT, checkov_annotations, k8s_labels
+from components.config import NimConfig
+from components.config.kubernetes import GPU_PRESENT_LABEL, GPU_RESOURCE, GPU_TAINT_KEY, NODEGROUP_LABEL
+from components.kubernetes.collector_config import NIM_METRICS_PATH, NIM_METRICS_PORT, SCRAPE_ANNOTATION_PREFIX
+from components.kubernetes.metadata import COMPONENT_LABEL, NAME_LABEL, NIM_COMPONENT, checkov_annotations, k8s_labels
 
 NIM_PORT: Final = NIM_METRICS_PORT  # NIM serves the OpenAI API and its metrics on one port
 NIM_PORT_NAME: Final = "http-openai"

@@ -19,9 +19,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from ..config.collector import KongConfig
-from ..config.governance import GovernanceConfig
-from ..config.signals import DASHBOARD_NAMES, DashboardName, DashboardsConfig
+from components.config.collector import KongConfig
+from components.config.governance import GovernanceConfig
+from components.config.signals import DASHBOARD_NAMES, DashboardName, DashboardsConfig
+
 from . import dql
 from .metrics import (
     BEDROCK_GUARDRAIL_INTERVENED,

@@ -27,12 +27,12 @@ from pulumi_kubernetes.core.v1 import ContainerArgsDict, PodSpecArgsDict
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgsDict
 from pulumi_kubernetes.networking.v1 import NetworkPolicySpecArgsDict
 
-from .collector import SELECTOR_LABELS as COLLECTOR_SELECTOR
-from .collector_config import SCRAPE_ANNOTATION_PREFIX
-from .config import DcgmExporterConfig, GpuNodeGroupConfig
-from .config.kubernetes import DCGM_EXPORTER_LABEL, GPU_PRESENT_LABEL, GPU_TAINT_KEY
-from .k8s_metadata import checkov_annotations, k8s_labels, selector_labels
-from .telemetry_metrics import dcgm_counters_csv
+from components.config import DcgmExporterConfig, GpuNodeGroupConfig
+from components.config.kubernetes import DCGM_EXPORTER_LABEL, GPU_PRESENT_LABEL, GPU_TAINT_KEY
+from components.kubernetes.collector import SELECTOR_LABELS as COLLECTOR_SELECTOR
+from components.kubernetes.collector_config import SCRAPE_ANNOTATION_PREFIX
+from components.kubernetes.metadata import checkov_annotations, k8s_labels, selector_labels
+from components.telemetry_metrics import dcgm_counters_csv
 
 TYPE_TOKEN: Final = "ai-observability:k8s:DcgmExporter"  # noqa: S105 (a type token, not a secret)
 DCGM_NAME: Final = "dcgm-exporter"
