@@ -1,6 +1,6 @@
 """Plan speed: `python -m tools.plan dev` against two floors, median of N interleaved runs.
 
-- import floor: `python -c "import pulumi, pulumi_aws, pulumi_kubernetes"` (what issue 9 names;
+- import floor: `python -c "import pulumi, pulumi_aws, pulumi_kubernetes"` (the bare SDK import line;
   pulumi_aws loads submodules lazily, so this floor excludes the submodules any program needs);
 - fair floor: import the same SDK submodules the plan imports and register the same number of
   inert resources under mocks (bench/floor_program.py).

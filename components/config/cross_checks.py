@@ -309,7 +309,7 @@ def _nim_namespaces(config: StackConfig) -> list[ConfigIssue]:
     ]
 
 
-# --- collector and Kong (issue 6) -----------------------------------------------------------
+# --- collector and Kong ---------------------------------------------------------------------
 
 
 def _collector_checks(config: StackConfig) -> list[ConfigIssue]:

@@ -2,7 +2,7 @@
 
 Resources: :class:`GrailBucket`, :class:`OpenPipelinePipeline`, :class:`OpenPipelineRoute`,
 :class:`IngestToken`. Each receives its URL and admin token as (secret) inputs because the
-engine runs providers in a separate process. See ``reference/dynatrace.md`` for the APIs.
+engine runs providers in a separate process.
 """
 
 from .bucket import GrailBucket, GrailBucketArgs, GrailBucketProvider

@@ -1,6 +1,6 @@
 """HTTP transport for the Dynatrace APIs: one ``requests.Session`` per provider call.
 
-Retry policy (``reference/dynatrace.md`` §6):
+Retry policy:
 
 - Retried: HTTP 429 and 503 (overload: the request was not processed), the other transient
   server errors 500/502/504 for methods that are safe to repeat, and connection failures (refused,

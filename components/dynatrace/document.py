@@ -1,5 +1,5 @@
 """``Document``: one platform document (a dashboard) owned by this stack, through the Document
-service API (``/platform/document/v1``; ``reference/dynatrace.md`` §9).
+service API (``/platform/document/v1``).
 
 - Identity: the stack chooses the document id (``ai-observability.<stack>.<key>``), sent as the
   ``id`` form field on create. Create first looks the id up and adopts a live document (a re-run

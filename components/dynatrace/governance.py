@@ -1,4 +1,4 @@
-"""Dynatrace governance (seed step 1): ingest token → Grail bucket → OpenPipeline pipeline → route.
+"""Dynatrace governance: ingest token → Grail bucket → OpenPipeline pipeline → route.
 
 Dependencies follow the data: the pipeline takes the bucket's name from the bucket's output, the
 route takes the pipeline's ``objectId`` from the pipeline's output (plus explicit
@@ -49,7 +49,7 @@ class DynatraceGovernanceArgs:
 
 
 class DynatraceGovernance(pulumi.ComponentResource):
-    """Token with the seed's ingest scopes, a bizevents bucket, a pipeline storing into it, and a
+    """Token with the ingest scopes Dynatrace documents, a bizevents bucket, a pipeline storing into it, and a
     route sending ``event.type == <eventType>`` to the pipeline, placed first in the routing table."""
 
     bucket_name: pulumi.Output[str]

@@ -1,4 +1,4 @@
-"""pydantic models of the Dynatrace request and response bodies (``reference/dynatrace.md``).
+"""pydantic models of the Dynatrace request and response bodies.
 
 Python names are snake_case; the wire names are camelCase (``model_dump(by_alias=True)``).
 Response models keep unknown fields (``extra="allow"``): Dynatrace adds fields over time and

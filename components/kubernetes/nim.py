@@ -59,7 +59,7 @@ CHECKOV_SKIPS: Final[tuple[str, ...]] = (
     "CKV_K8S_43=the tag is pinned (never latest); NGC digests are not verifiable offline",
     "CKV_K8S_15=IfNotPresent on purpose: a pinned multi-GB image must not be re-pulled on every restart",
     "CKV_K8S_11=no CPU limit on purpose: throttling stalls token generation; the CPU request reserves capacity",
-    "CKV_K8S_40=NIM images run as UID 1000 (NVIDIA's chart and the facts sheet); files in the image belong to it",
+    "CKV_K8S_40=NIM images run as UID 1000 (as NVIDIA's NIM Helm chart sets it); files in the image belong to it",
     "CKV_K8S_35=NIM reads NGC_API_KEY only from its environment; the value comes from a Secret",
 )
 

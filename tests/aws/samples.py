@@ -10,7 +10,7 @@ from typing import Any
 
 from components.config.event_forwarding import GOVERNANCE_OPERATIONS, JOB_STATE_DETAIL_TYPES
 
-# Copies of shared/data/events (the facts sheet's samples, wire format), kept with the tests.
+# Copies of shared/data/events (CloudTrail and Bedrock sample events, wire format), kept with the tests.
 EVENTS = Path(__file__).resolve().parent / "events"
 
 
@@ -20,7 +20,7 @@ def _load(name: str) -> dict[str, Any]:
 
 
 def shared_samples() -> dict[str, dict[str, Any]]:
-    """The sample events of the facts sheet, by file name."""
+    """The sample events, by file name."""
     return {p.name: json.loads(p.read_text()) for p in sorted(EVENTS.glob("*.json"))}
 
 

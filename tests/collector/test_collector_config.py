@@ -11,7 +11,7 @@ import yaml
 from components.config import CollectorConfig, KongConfig
 from components.kubernetes.collector_config import build_collector_config, render_collector_config
 
-# What each Dynatrace distribution version accepts, written from the facts sheet (§3) and the
+# What each Dynatrace distribution version accepts, written from the distribution release notes and the
 # distribution's changelog independently of the code's table: new names are rejected before
 # their rename; old names stay deprecated aliases after it (we want the current ones).
 #   version → (exporter, k8s processor, start-time processor or None, delta processor)

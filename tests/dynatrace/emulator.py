@@ -1,5 +1,5 @@
 """A local Dynatrace API emulator: a real HTTP server on 127.0.0.1 reproducing the contract in
-``shared/reference/dynatrace.md`` — paths, auth schemes and scopes, validation rules, status
+Dynatrace's API documentation — paths, auth schemes and scopes, validation rules, status
 codes, error envelopes, optimistic locking, asynchronous bucket life cycle, referential
 integrity — plus knobs for fault injection and a request log for counting calls.
 

@@ -1,4 +1,4 @@
-"""The emulator itself follows ``reference/dynatrace.md``: if it accepted anything, the provider
+"""The emulator itself follows Dynatrace's API documentation: if it accepted anything, the provider
 tests would prove nothing. Raw HTTP, no provider code."""
 
 from __future__ import annotations

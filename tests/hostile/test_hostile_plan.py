@@ -236,7 +236,7 @@ CASES: list[Case] = [
     Case(
         "float-version",
         2,
-        (f"{NS}:eks.version", "quote the value", '"1.30"'),
+        (f"{NS}:eks.version", "quote it", '"1.30"'),
         text=dev_text().replace("    create: false\n", "    create: false\n    version: 1.30\n", 1),
     ),
     Case(
