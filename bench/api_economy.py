@@ -22,8 +22,8 @@ import requests
 from components.config.governance import GovernanceConfig
 from components.dynatrace import ClientSettings, GrailBucketProvider
 from components.dynatrace.governance import DynatraceGovernance, DynatraceGovernanceArgs
-from tests.dynatrace.dt_engine import Engine
-from tests.dynatrace.emulator import (
+from testsupport.dynatrace.dt_engine import Engine
+from testsupport.dynatrace.emulator import (
     BUCKETS_PATH,
     CLASSIC_ADMIN_SCOPES,
     PLATFORM_ADMIN_SCOPES,

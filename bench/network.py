@@ -16,11 +16,17 @@ from pathlib import Path
 
 from components.dynatrace import ClientSettings, DynatraceClient, DynatraceTlsError, TokenAuth
 from components.dynatrace.api import BUCKETS_PATH
-from tests.dynatrace.connect_proxy import ConnectProxy
-from tests.dynatrace.dt_engine import Engine
-from tests.dynatrace.emulator import CLASSIC_ADMIN_SCOPES, PLATFORM_ADMIN_SCOPES, DynatraceEmulator, Faults, Timing
-from tests.dynatrace.netfixtures import NETWORK_VARIABLES
-from tests.dynatrace.tls import PrivateCa, make_private_ca
+from testsupport.dynatrace.connect_proxy import ConnectProxy
+from testsupport.dynatrace.dt_engine import Engine
+from testsupport.dynatrace.emulator import (
+    CLASSIC_ADMIN_SCOPES,
+    PLATFORM_ADMIN_SCOPES,
+    DynatraceEmulator,
+    Faults,
+    Timing,
+)
+from testsupport.dynatrace.netfixtures import NETWORK_VARIABLES
+from testsupport.dynatrace.tls import PrivateCa, make_private_ca
 
 from ._timing import machine, table
 from .api_economy import governance_program

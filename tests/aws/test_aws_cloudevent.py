@@ -16,9 +16,9 @@ import pytest
 import requests
 
 from components.aws.event_forwarding import CLOUDEVENT_EXTENSIONS, cloudevent_transformer
-from tests.aws.eventbridge_sim import DeliveryContext, render_input_template, validate_transformer
 from tests.aws.samples import governance_events
-from tests.dynatrace.emulator import INGEST_PATH, DynatraceEmulator
+from testsupport.aws.eventbridge_sim import DeliveryContext, render_input_template, validate_transformer
+from testsupport.dynatrace.emulator import INGEST_PATH, DynatraceEmulator
 
 EVENTS = governance_events()
 CTX = DeliveryContext(ingestion_time="2025-03-04T10:15:31Z")

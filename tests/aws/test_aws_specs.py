@@ -46,7 +46,7 @@ from components.secret_wire import SECRET_SIG, SECRET_SIG_KEY, is_secret_wrapper
 from policies.rules._gpu_nodes import GPU_INSTANCE_TYPES, NVIDIA_AMI_TYPES
 from policies.rules.gpu_node_groups_use_allowed_instance_types import DEFAULT_INSTANCE_TYPES
 from policies.rules.gpu_node_groups_use_nvidia_ami import AMI_CONFIG
-from tests.aws.eventbridge_sim import CLOUDEVENT_ATTRIBUTE_NAME, validate_transformer
+from testsupport.aws.eventbridge_sim import CLOUDEVENT_ATTRIBUTE_NAME, validate_transformer
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBNETS = ["subnet-0a1b2c3d", "subnet-0e1f2a3b"]

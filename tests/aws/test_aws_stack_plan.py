@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from moto.events.models import EventPattern
 
-from tests.aws.eventbridge_sim import DeliveryContext, render_input_template
 from tests.aws.samples import governance_events, unrelated_events
 from tests.conftest import FAKE_API_TOKEN, FAKE_NGC_KEY, FAKE_PLATFORM_TOKEN
+from testsupport.aws.eventbridge_sim import DeliveryContext, render_input_template
 from tools.plan import PlanResult, evaluate_stack, plan_document, read_stack_file
 
 NS = "ai-observability"

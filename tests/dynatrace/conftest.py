@@ -17,13 +17,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from components.dynatrace import ClientSettings  # noqa: E402
-from tests.dynatrace.emulator import (  # noqa: E402
+from testsupport.dynatrace.emulator import (  # noqa: E402
     CLASSIC_ADMIN_SCOPES,
     PLATFORM_ADMIN_SCOPES,
     DynatraceEmulator,
     Timing,
 )
-from tests.dynatrace.emulator_documents import DOCUMENT_SCOPES  # noqa: E402
+from testsupport.dynatrace.emulator_documents import DOCUMENT_SCOPES  # noqa: E402
 
 # Canary tokens: if any of this text shows up in a log line, exception or message, a test fails.
 CANARY_API_TOKEN = "dt0c01.CANARYAPITOKEN0000000001." + "CANARYAPISECRET" + "A" * 49
@@ -129,7 +129,7 @@ def all_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
 
 
 # Corporate-network fixtures (private CA, HTTPS emulator, CONNECT proxy): see netfixtures.py.
-from tests.dynatrace.netfixtures import (  # noqa: E402, F401
+from testsupport.dynatrace.netfixtures import (  # noqa: E402, F401
     clear_network_environment,
     net_env,
     other_ca,

@@ -13,10 +13,10 @@ import pytest
 
 from components.aws.bedrock_metrics import DynatraceAwsConnection, DynatraceAwsConnectionArgs
 from components.config.telemetry import BedrockMetricsConfig
-from tests.dynatrace import emulator_aws
 from tests.dynatrace.conftest import Env
-from tests.dynatrace.dt_engine import Engine
-from tests.dynatrace.emulator import Faults
+from testsupport.dynatrace import emulator_aws
+from testsupport.dynatrace.dt_engine import Engine
+from testsupport.dynatrace.emulator import Faults
 
 PRINCIPAL = "arn:aws:iam::000000000000:root"
 BEDROCK_SETS = sorted(s for s in emulator_aws.SAMPLE_FEATURE_SETS if s.startswith("Bedrock"))

@@ -10,7 +10,7 @@ import pytest
 
 from components.dynatrace import DynatraceApiError, DynatraceConflictError, GrailBucketProvider
 from tests.dynatrace.conftest import FAST, Env
-from tests.dynatrace.emulator import BUCKETS_PATH, DynatraceEmulator
+from testsupport.dynatrace.emulator import BUCKETS_PATH, DynatraceEmulator
 
 P = GrailBucketProvider()
 

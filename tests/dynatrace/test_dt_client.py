@@ -16,7 +16,7 @@ from components.dynatrace.api import BUCKETS_PATH, SettingsApi
 from components.dynatrace.client import backoff_delay, parse_rate_limit_reset, parse_retry_after
 from components.dynatrace.errors import redact
 from tests.dynatrace.conftest import CANARY_SECRETS, FAST, Env
-from tests.dynatrace.emulator import DynatraceEmulator
+from testsupport.dynatrace.emulator import DynatraceEmulator
 
 
 class FakeTime:

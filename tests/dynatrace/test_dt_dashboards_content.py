@@ -13,7 +13,7 @@ from components.config.signals import DashboardsConfig
 from components.dynatrace.signals import dql, metrics
 from components.dynatrace.signals.dashboards import Dashboard, Query, dashboard_specs, document_id
 from components.dynatrace.signals.dql import referenced_names
-from tests.dynatrace.emulator_documents import dashboard_problems
+from testsupport.dynatrace.emulator_documents import dashboard_problems
 
 ALL = dashboard_specs(DashboardsConfig(), GovernanceConfig(), KongConfig(enabled=True))
 

@@ -20,9 +20,9 @@ from components.dynatrace.client import DynatraceClient, FilePart, MultipartBody
 from components.dynatrace.document import DocumentProvider
 from components.dynatrace.signals.component import DynatraceSignals, DynatraceSignalsArgs
 from tests.dynatrace.conftest import CANARY_SECRETS, FAST, Env
-from tests.dynatrace.dt_engine import Engine
-from tests.dynatrace.emulator import Faults
-from tests.dynatrace.emulator_documents import DOCUMENTS_PATH, dashboard_problems
+from testsupport.dynatrace.dt_engine import Engine
+from testsupport.dynatrace.emulator import Faults
+from testsupport.dynatrace.emulator_documents import DOCUMENTS_PATH, dashboard_problems
 
 DOCS = "/platform/document/v1/"
 FOREIGN_ID = "team-b-dashboard"

@@ -34,7 +34,7 @@ from components.dynatrace import (
 )
 from components.secret_wire import secret_wrapper
 from tests.dynatrace.conftest import CANARY_SECRETS, ROOT, Env
-from tests.dynatrace.netfixtures import NETWORK_VARIABLES
+from testsupport.dynatrace.netfixtures import NETWORK_VARIABLES
 
 PROJECT = "ai-observability"
 

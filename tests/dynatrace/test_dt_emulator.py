@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from tests.dynatrace.conftest import Env
-from tests.dynatrace.emulator import (
+from testsupport.dynatrace.emulator import (
     BUCKETS_PATH,
     INGEST_PATH,
     PIPELINES_SCHEMA,

@@ -21,8 +21,8 @@ from components.dynatrace import (
 )
 from components.dynatrace.api import BUCKETS_PATH
 from tests.dynatrace.conftest import CANARY_SECRETS, FAST, Env
-from tests.dynatrace.netfixtures import ProxiedTenant, TlsTenant
-from tests.dynatrace.tls import PrivateCa
+from testsupport.dynatrace.netfixtures import ProxiedTenant, TlsTenant
+from testsupport.dynatrace.tls import PrivateCa
 
 PRODUCTION = ClientSettings()
 

@@ -25,10 +25,10 @@ from components.dynatrace import (
     OpenPipelineRouteProvider,
 )
 from tests.dynatrace.conftest import FAST, OWNER, ROOT
-from tests.dynatrace.emulator import Faults
-from tests.dynatrace.netfixtures import NETWORK_VARIABLES, ProxiedTenant
 from tests.dynatrace.test_dt_dynamic_host import PROJECT, Wire, _strip
-from tests.dynatrace.tls import PrivateCa
+from testsupport.dynatrace.emulator import Faults
+from testsupport.dynatrace.netfixtures import NETWORK_VARIABLES, ProxiedTenant
+from testsupport.dynatrace.tls import PrivateCa
 
 FOREIGN = [
     {"enabled": True, "pipelineType": "builtin", "builtinPipelineId": "default", "matcher": "true", "description": "x"}

@@ -14,7 +14,7 @@ from components.dynatrace import (
     OpenPipelinePipelineProvider,
 )
 from tests.dynatrace.conftest import OWNER, Env
-from tests.dynatrace.emulator import PIPELINES_SCHEMA, SETTINGS_PATH
+from testsupport.dynatrace.emulator import PIPELINES_SCHEMA, SETTINGS_PATH
 
 P = OpenPipelinePipelineProvider()
 

@@ -12,7 +12,7 @@ from components.dynatrace._provider import parse
 from components.dynatrace.models import RoutingEntry
 from components.dynatrace.route import OUTPUTS_ONLY, RouteInputs, our_entry, place
 from tests.dynatrace.conftest import Env
-from tests.dynatrace.emulator import ROUTING_SCHEMA
+from testsupport.dynatrace.emulator import ROUTING_SCHEMA
 
 P = OpenPipelineRouteProvider()
 OURS = "AI Event Routing"

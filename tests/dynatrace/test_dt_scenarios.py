@@ -16,8 +16,8 @@ from components.config.governance import SEED_INGEST_SCOPES, GovernanceConfig
 from components.dynatrace import DynatraceApiError, DynatraceConflictError
 from components.dynatrace.governance import DynatraceGovernance, DynatraceGovernanceArgs
 from tests.dynatrace.conftest import CANARY_SECRETS, FAST, Env
-from tests.dynatrace.dt_engine import Engine
-from tests.dynatrace.emulator import BUCKETS_PATH, SETTINGS_PATH, TOKENS_PATH, Faults
+from testsupport.dynatrace.dt_engine import Engine
+from testsupport.dynatrace.emulator import BUCKETS_PATH, SETTINGS_PATH, TOKENS_PATH, Faults
 
 OURS = "AI Event Routing"
 FOREIGN = [

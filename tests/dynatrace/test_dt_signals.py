@@ -21,10 +21,10 @@ from components.dynatrace.signals import metrics
 from components.dynatrace.signals.component import DynatraceSignals, DynatraceSignalsArgs
 from components.dynatrace.signals.detectors import SCHEMA_ID, STATIC_ANALYZER, detector_specs
 from components.dynatrace.signals.dql import referenced_names
-from tests.dynatrace import emulator_detectors
 from tests.dynatrace.conftest import CANARY_SECRETS, FAST, Env
-from tests.dynatrace.dt_engine import Engine
-from tests.dynatrace.emulator import PLATFORM_CLASSIC_PREFIX, SETTINGS_PATH, Faults
+from testsupport.dynatrace import emulator_detectors
+from testsupport.dynatrace.dt_engine import Engine
+from testsupport.dynatrace.emulator import PLATFORM_CLASSIC_PREFIX, SETTINGS_PATH, Faults
 
 PLATFORM_SETTINGS = PLATFORM_CLASSIC_PREFIX + "/settings/objects"
 ALL_ALERTS = 9

@@ -12,7 +12,7 @@ from components.dynatrace import DynatraceApiError, IngestToken, IngestTokenProv
 from components.dynatrace.api import TokenApi
 from components.dynatrace.client import DynatraceClient, TokenAuth
 from tests.dynatrace.conftest import FAST, Env
-from tests.dynatrace.emulator import INGEST_PATH, TOKENS_PATH
+from testsupport.dynatrace.emulator import INGEST_PATH, TOKENS_PATH
 
 P = IngestTokenProvider()
 SEED_SCOPES = ["bizevents.ingest", "metrics.ingest", "logs.ingest", "events.ingest", "openTelemetryTrace.ingest"]

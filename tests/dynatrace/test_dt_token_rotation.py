@@ -24,8 +24,8 @@ from components.dynatrace.governance import DynatraceGovernance, DynatraceGovern
 from components.kubernetes.collector import SECRET_HASH_ANNOTATION, CollectorDaemonSet, CollectorDaemonSetArgs
 from tests.conftest import stack_file
 from tests.dynatrace.conftest import FAST, Env
-from tests.dynatrace.dt_engine import Engine
-from tests.dynatrace.emulator import INGEST_PATH, TOKENS_PATH
+from testsupport.dynatrace.dt_engine import Engine
+from testsupport.dynatrace.emulator import INGEST_PATH, TOKENS_PATH
 
 P = IngestTokenProvider()
 TOKEN = "governance-ingest-token"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.dynatrace.emulator_documents import dashboard_problems
+from testsupport.dynatrace.emulator_documents import dashboard_problems
 from tools import plan
 
 DOCUMENT_TYPE = "pulumi-python:dynamic/dynatrace:Document"

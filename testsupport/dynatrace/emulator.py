@@ -13,7 +13,7 @@ Usage::
 
 Both "hosts" (classic ``/api/v2`` and platform ``/platform/...``) are served on one port; the
 path decides which auth scheme is required. Importable from benchmarks
-(``from tests.dynatrace.emulator import DynatraceEmulator``).
+(``from testsupport.dynatrace.emulator import DynatraceEmulator``).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.dynatrace import emulator_aws, emulator_detectors, emulator_documents
+from testsupport.dynatrace import emulator_aws, emulator_detectors, emulator_documents
 
 BUCKETS_PATH = "/platform/storage/management/v1/bucket-definitions"
 PLATFORM_CLASSIC_PREFIX = "/platform/classic/environment-api/v2"

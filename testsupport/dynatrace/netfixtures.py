@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.dynatrace.connect_proxy import ConnectProxy
-from tests.dynatrace.emulator import CLASSIC_ADMIN_SCOPES, PLATFORM_ADMIN_SCOPES, DynatraceEmulator
-from tests.dynatrace.tls import PrivateCa, make_private_ca
+from testsupport.dynatrace.connect_proxy import ConnectProxy
+from testsupport.dynatrace.emulator import CLASSIC_ADMIN_SCOPES, PLATFORM_ADMIN_SCOPES, DynatraceEmulator
+from testsupport.dynatrace.tls import PrivateCa, make_private_ca
 
 NETWORK_VARIABLES = (
     "HTTP_PROXY",

@@ -1,0 +1,1 @@
+"""What EventBridge would deliver: the input-transformer renderer and its delivery context."""
