@@ -182,7 +182,7 @@ class GpuNodeGroupConfig(ConfigModel):
     ami_type: NvidiaAmiType
     """NVIDIA EKS AMI type; Amazon Linux 2 is refused (end of life). Its architecture must match the instance types."""
     instance_types: Annotated[list[str], Field(min_length=1, max_length=20)]
-    """NVIDIA GPU instance types from the table in ``components/gpu_instances.py``, each once."""
+    """NVIDIA GPU instance types from the table in ``policies/rules/_gpu_nodes.py``, each once."""
     disk_size_gib: Annotated[int, Field(ge=100, le=16384)] = 200
     """Root volume size; at least 100 GiB because NIM images exceed 10 GB."""
     capacity_type: Literal["ON_DEMAND", "SPOT"] = "ON_DEMAND"
