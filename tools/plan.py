@@ -413,7 +413,8 @@ def summary(result: PlanResult, violations: Sequence[Mapping[str, Any]], out_dir
         + (" (" + ", ".join(f"{n} {lvl}" for lvl, n in sorted(levels.items())) + ")" if violations else "")
     )
     for v in violations:
-        lines.append(f"  [{v['enforcement']}] {v['policy']}: {v['urn'].rsplit('::', 1)[-1]}: {v['message']}")
+        subject = v["urn"].rsplit("::", 1)[-1] if v["urn"] else f"stack {result.stack}"
+        lines.append(f"  [{v['enforcement']}] {v['policy']}: {subject}: {v['message']}")
     lines.append(f"Artefacts: {out_dir}")
     return "\n".join(lines)
 

@@ -77,7 +77,12 @@ def test_short_bucket_retention_fails_prod_plan(monkeypatch: pytest.MonkeyPatch,
     ],
 )
 def test_prod_without_a_control_fails_the_plan(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, key: str, change: dict[str, Any], policies: set[str]
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    key: str,
+    change: dict[str, Any],
+    policies: set[str],
 ) -> None:
     """What a stack leaves out is a mandatory violation in prod (and only advisory in dev)."""
     raw = committed("prod")
@@ -86,6 +91,8 @@ def test_prod_without_a_control_fails_the_plan(
     for name in ("DT_API_TOKEN", "DT_PLATFORM_TOKEN", "DT_INGEST_TOKEN", "NGC_API_KEY"):
         monkeypatch.delenv(name, raising=False)
     assert plan.main(["prod", "--out", str(tmp_path)]) == plan.EXIT_POLICY
+    summary = capsys.readouterr().out
+    assert all(f"[mandatory] {policy}: stack prod: " in summary for policy in policies), summary
     report = json.loads((tmp_path / "policy-report.json").read_text())
     assert {v["policy"] for v in report if v["policy"].startswith("stack-")} == policies
     assert {v["enforcement"] for v in report if v["policy"] in policies} == {"mandatory"}
