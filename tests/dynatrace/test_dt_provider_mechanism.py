@@ -54,6 +54,12 @@ def _pipeline(env: Env) -> str:
     return provider.create(provider.check({}, env.pipeline_props()).inputs).id
 
 
+def _read(api: SettingsApi, object_id: str) -> SettingsObject:
+    obj = api.get(object_id)
+    assert obj is not None
+    return obj
+
+
 def _stale_token(object_id: str) -> Any:
     """A colleague's write between our read and our PUT (a new updateToken each time)."""
     edits = iter(range(1, 100))
@@ -88,15 +94,14 @@ def test_retry_on_conflict_rereads_after_each_409_until_the_write_lands(env: Env
     object_id = _pipeline(env)
     env.dt.before_request(_stale_token(object_id), method="PUT", path_contains=object_id, times=2)
     with _settings_api(env) as api:
-        first = api.get(object_id)
-        assert first is not None
+        first = _read(api, object_id)
         env.dt.clear_log()
 
         def write(obj: SettingsObject) -> str:
             api.update(object_id, {**obj.value, "displayName": "Renamed"}, obj.update_token)
             return "written"
 
-        result = retry_on_conflict(FAST, lambda: api.get(object_id), write, give_up="never", first=first)
+        result = retry_on_conflict(FAST, lambda: _read(api, object_id), write, give_up="never", first=first)
     assert result == "written"
     assert [(c.method, c.status) for c in env.dt.writes()] == [("PUT", 409), ("PUT", 409), ("PUT", 200)]
     assert len(env.dt.calls(method="GET", path_contains=object_id)) == 2  # ``first`` stood for the first read
@@ -114,7 +119,7 @@ def test_retry_on_conflict_gives_up_after_the_configured_attempts(env: Env) -> N
             api.update(object_id, {**obj.value, "displayName": "Renamed"}, obj.update_token)
 
         with pytest.raises(DynatraceTimeoutError, match="pipeline kept conflicting"):
-            retry_on_conflict(settings, lambda: api.get(object_id), write, give_up="pipeline kept conflicting")
+            retry_on_conflict(settings, lambda: _read(api, object_id), write, give_up="pipeline kept conflicting")
     assert [c.status for c in env.dt.writes()] == [409, 409, 409]
 
 
@@ -128,7 +133,7 @@ def test_retry_on_conflict_raises_other_errors_at_once(env: Env) -> None:
             api.update(object_id, obj.value, obj.update_token)
 
         with pytest.raises(DynatraceApiError) as caught:
-            retry_on_conflict(FAST, lambda: api.get(object_id), write, give_up="never")
+            retry_on_conflict(FAST, lambda: _read(api, object_id), write, give_up="never")
     assert caught.value.status == 400
     assert len(env.dt.calls(method="PUT")) == 1
 
@@ -137,8 +142,13 @@ def test_again_restarts_at_once_without_the_conflict_backoff() -> None:
     slow = FAST.model_copy(update={"backoff_base": 30.0, "backoff_max": 60.0, "conflict_attempts": 3})
     answers: list[str | Again] = [AGAIN, AGAIN, "done"]
     reads: list[int] = []
+
+    def read() -> int:
+        reads.append(1)
+        return len(reads)
+
     started = time.monotonic()
-    result = retry_on_conflict(slow, lambda: reads.append(1), lambda _state: answers.pop(0), give_up="never")
+    result = retry_on_conflict(slow, read, lambda _state: answers.pop(0), give_up="never")
     assert result == "done"
     assert len(reads) == 3  # each restart reads again
     assert time.monotonic() - started < 5  # no 15-60 s backoff slept
