@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import random
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Annotated, Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar, Final, Generic, TypeVar, cast
 from urllib.parse import urlsplit
 
 import pulumi
-from pulumi.dynamic import CheckFailure, CheckResult, DiffResult, ResourceProvider
+from pulumi.dynamic import CheckFailure, CheckResult, DiffResult, ResourceProvider, UpdateResult
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -29,13 +30,18 @@ from pydantic import (
 )
 
 from ..secret_wire import is_secret_wrapper
-from .client import ClientSettings, DynatraceClient, TokenAuth
+from .api import SettingsApi
+from .client import ClientSettings, DynatraceClient, TokenAuth, backoff_delay
+from .errors import DynatraceApiError, DynatraceConnectionError, DynatraceTimeoutError
+from .models import SettingsObject, SettingsObjectCreate
 
 PROVIDER_KEY = "__provider"
 # The engine's marker for a value not known yet (preview); pulumi.output.Unknown in-process.
 UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+StateT = TypeVar("StateT")
+ResultT = TypeVar("ResultT")
 
 
 def is_unknown(value: Any) -> bool:
@@ -78,12 +84,19 @@ class ProviderInputs(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
+    CONNECTION: ClassVar[tuple[str, ...]] = ("client",)
+    """The fields that say how to reach Dynatrace (changing them changes no remote object)."""
+
     client: ClientSettings = Field(default_factory=ClientSettings)
 
     @field_validator("client", mode="before")
     @classmethod
     def _client_default(cls, value: Any) -> Any:
         return ClientSettings() if value is None else value
+
+    def open(self) -> DynatraceClient:
+        """A client for the connection (subclasses state the host and token)."""
+        raise NotImplementedError
 
     def props(self) -> dict[str, Any]:
         """The property bag for outputs: JSON-able, tokens in plain text (the engine keeps them secret)."""
@@ -110,8 +123,14 @@ Token = Annotated[SecretStr, BeforeValidator(token_value)]
 """A connection token field (validated by :func:`token_value`, never echoed)."""
 
 
+PLATFORM_CONNECTION = ("platform_url", "platform_token", "client")
+CLASSIC_CONNECTION = ("environment_url", "api_token", "client")
+
+
 class PlatformConnection(ProviderInputs):
     """Platform host (``https://{env}.apps.dynatrace.com``) with a Bearer token."""
+
+    CONNECTION: ClassVar[tuple[str, ...]] = PLATFORM_CONNECTION
 
     platform_url: BaseUrl
     platform_token: Token
@@ -125,6 +144,8 @@ class PlatformConnection(ProviderInputs):
 class ClassicConnection(ProviderInputs):
     """Classic environment host (``https://{env}.live.dynatrace.com``) with an Api-Token."""
 
+    CONNECTION: ClassVar[tuple[str, ...]] = CLASSIC_CONNECTION
+
     environment_url: BaseUrl
     api_token: Token
 
@@ -132,10 +153,6 @@ class ClassicConnection(ProviderInputs):
         return DynatraceClient(
             self.environment_url, TokenAuth("Api-Token", self.api_token.get_secret_value()), self.client
         )
-
-
-PLATFORM_CONNECTION = ("platform_url", "platform_token", "client")
-CLASSIC_CONNECTION = ("environment_url", "api_token", "client")
 
 
 def platform_connection(platform_url: pulumi.Input[str], platform_token: pulumi.Input[str]) -> dict[str, Any]:
@@ -151,29 +168,29 @@ def classic_connection(environment_url: pulumi.Input[str], api_token: pulumi.Inp
 class DynatraceResource(pulumi.dynamic.Resource):
     """Base of the Dynatrace dynamic resources (subclasses name their type with ``module=``/``name=``).
 
-    Registers the property bag ``connection``, ``fields``, ``client``, then ``outputs`` (output-only
-    properties, declared as None), keeping ``SECRET_OUTPUTS`` secret. Holds no provider state: the
-    provider object passed in is a fresh, stateless instance.
+    Registers the property bag ``connection``, ``fields``, ``client``, then the provider's
+    output-only properties (:attr:`DynatraceProvider.OUTPUTS`, declared as None), keeping
+    ``SECRET_OUTPUTS`` secret. Holds no provider state: the provider object passed in is a fresh,
+    stateless instance.
     """
 
     SECRET_OUTPUTS: ClassVar[list[str]] = []
 
     def __init__(
         self,
-        provider: ResourceProvider,
+        provider: DynatraceProvider[Any],
         name: str,
         *,
         connection: Mapping[str, Any],
         fields: Mapping[str, Any],
         client: ClientSettings | None,
-        outputs: Iterable[str],
         opts: pulumi.ResourceOptions | None,
     ) -> None:
         props: dict[str, Any] = {
             **connection,
             **fields,
             "client": client.to_props() if client else None,
-            **dict.fromkeys(outputs),
+            **dict.fromkeys(provider.OUTPUTS),
         }
         secret_opts = pulumi.ResourceOptions(additional_secret_outputs=self.SECRET_OUTPUTS)
         super().__init__(provider, name, props, pulumi.ResourceOptions.merge(opts, secret_opts))
@@ -296,6 +313,155 @@ def diff_props(
         replaces=replaces,
         delete_before_replace=bool(replaces) and bool(delete_before_replace),
     )
+
+
+InputsT = TypeVar("InputsT", bound=ProviderInputs)
+
+
+class DynatraceProvider(ResourceProvider, Generic[InputsT]):
+    """Base of the dynamic providers: one inputs model, the output-only fields, the connection.
+
+    A subclass states :attr:`INPUTS` (its inputs model, whose ``CONNECTION`` names the connection
+    fields) and :attr:`OUTPUTS`, and implements what differs: create, update, read and
+    :meth:`remove`. Class attributes only: the instance stays stateless (it is pickled into the
+    Pulumi state by reference to its module and class).
+    """
+
+    INPUTS: ClassVar[type[ProviderInputs]]
+    OUTPUTS: ClassVar[tuple[str, ...]] = ()
+    """Output-only properties: registered as None by the resource, never parsed as inputs."""
+    UNREGISTERED_OUTPUTS: ClassVar[tuple[str, ...]] = ()
+    """Further keys kept out of the inputs when a stored property bag is parsed, not registered."""
+
+    @classmethod
+    def outputs_only(cls) -> tuple[str, ...]:
+        return (*cls.OUTPUTS, *cls.UNREGISTERED_OUTPUTS)
+
+    def parse(self, props: Mapping[str, Any]) -> InputsT:
+        """The validated inputs of a create/update/read/delete call (check has run before)."""
+        return cast(InputsT, parse(self.INPUTS, props, self.outputs_only()))
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        return check_inputs(self.INPUTS, news, self.outputs_only())
+
+    def diff_fields(
+        self,
+        olds: Mapping[str, Any],
+        news: Mapping[str, Any],
+        *,
+        compared: Mapping[str, Callable[[Any], Any]],
+        replace_on: Iterable[str],
+        optional: Iterable[str] = (),
+        delete_before_replace: bool | None = None,
+    ) -> DiffResult:
+        """:func:`diff_props` with this provider's connection fields."""
+        return diff_props(
+            olds,
+            news,
+            compared=compared,
+            replace_on=replace_on,
+            connection=self.INPUTS.CONNECTION,
+            optional=optional,
+            delete_before_replace=delete_before_replace,
+        )
+
+    @staticmethod
+    def changed_fields(olds: Mapping[str, Any], inputs: ProviderInputs) -> list[str]:
+        """Input fields other than the connection whose value differs from the old outputs."""
+        return object_changes(olds, inputs, inputs.CONNECTION)
+
+    @staticmethod
+    def connection_update(olds: Mapping[str, Any], inputs: ProviderInputs) -> UpdateResult:
+        """An update that only takes the new connection fields (no API call)."""
+        return UpdateResult(keep_with_new_connection(olds, inputs, inputs.CONNECTION))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        inputs = self.parse(props)
+        with inputs.open() as client:
+            self.remove(client, inputs, id_)
+
+    def remove(self, client: DynatraceClient, inputs: InputsT, id_: str) -> None:
+        """Delete the remote object ``id_`` (an object already gone counts as deleted)."""
+        raise NotImplementedError
+
+
+class Again:
+    """What an attempt of :func:`retry_on_conflict` returns to be tried again at once."""
+
+
+AGAIN: Final = Again()
+
+
+def retry_on_conflict(
+    settings: ClientSettings,
+    read: Callable[[], StateT],
+    write: Callable[[StateT], ResultT | Again],
+    *,
+    give_up: str,
+    first: StateT | None = None,
+) -> ResultT:
+    """Optimistic locking: ``read`` the live state, ``write`` based on it; on HTTP 409 sleep with
+    jittered backoff and start over, at most ``settings.conflict_attempts`` times.
+
+    ``first`` (when given) stands for the first read. ``write`` returns its result, or
+    :data:`AGAIN` to start over without the backoff (it has waited itself). After the last
+    attempt: :class:`DynatraceTimeoutError` with ``give_up``.
+    """
+    rng = random.Random()  # noqa: S311 - jitter
+    for attempt in range(1, settings.conflict_attempts + 1):
+        state = first if first is not None else read()
+        first = None
+        try:
+            result = write(state)
+        except DynatraceApiError as exc:
+            if exc.status != 409:
+                raise
+        else:
+            if isinstance(result, Again):
+                continue
+            return result
+        time.sleep(backoff_delay(attempt, settings, rng))
+    raise DynatraceTimeoutError(give_up)
+
+
+def adopt_or_create(
+    api: SettingsApi,
+    body: SettingsObjectCreate,
+    *,
+    adopt: Callable[[SettingsObject], object],
+    poller: Poller,
+    give_up: Callable[[], str],
+    also_retry: Callable[[DynatraceApiError], bool] = lambda _exc: False,
+) -> tuple[str, bool]:
+    """Idempotent create of a Settings object keyed by ``body.external_id``: returns (objectId, adopted).
+
+    Lists the schema by the externalId and ``adopt``s a match; otherwise POSTs ``body``. An
+    ambiguous connection failure (the POST may have landed), a 409 or an externalId rejection
+    (created concurrently), or an error ``also_retry`` accepts (it may raise a clearer error
+    instead) leads to another lookup after the ``poller``'s backoff; ``give_up()`` is the message
+    once its deadline passes.
+    """
+    external_id = body.external_id
+    if external_id is None:
+        raise ValueError("adopt_or_create needs a body with an externalId")
+    while True:
+        found = [o for o in api.list(body.schema_id, external_ids=[external_id]) if o.external_id == external_id]
+        if found:
+            adopt(found[0])
+            return found[0].object_id, True
+        try:
+            object_id = api.create(body)
+            if object_id is None:
+                raise DynatraceApiError("POST", api.path, 200, "create returned no objectId")
+            return object_id, False
+        except DynatraceConnectionError as exc:
+            if not exc.ambiguous:
+                raise
+        except DynatraceApiError as exc:
+            if not (exc.status == 409 or exc.mentions("externalId") or also_retry(exc)):
+                raise
+        if not poller.sleep_or_give_up():
+            raise DynatraceTimeoutError(give_up())
 
 
 class Poller:

@@ -35,21 +35,10 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import pulumi
-from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import Field, field_validator
 
-from ._provider import (
-    PLATFORM_CONNECTION,
-    DynatraceResource,
-    PlatformConnection,
-    Poller,
-    check_inputs,
-    diff_props,
-    keep_with_new_connection,
-    object_changes,
-    parse,
-    platform_connection,
-)
+from ._provider import DynatraceProvider, DynatraceResource, PlatformConnection, Poller, platform_connection
 from .api import PLATFORM_SETTINGS_PATH, SettingsApi
 from .client import ClientSettings, DynatraceClient
 from .errors import DynatraceApiError, DynatraceTimeoutError
@@ -139,31 +128,29 @@ def set_role_arn(api: SettingsApi, inputs: RoleArnInputs) -> tuple[str, int]:
                 ) from None
 
 
-class RoleArnProvider(ResourceProvider):
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        return check_inputs(RoleArnInputs, news, ROLE_OUTPUTS)
+class RoleArnProvider(DynatraceProvider[RoleArnInputs]):
+    INPUTS = RoleArnInputs
+    OUTPUTS = ROLE_OUTPUTS
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        return diff_props(
+        return self.diff_fields(
             olds,
             news,
             compared={"connection_id": str, "role_arn": str},
             replace_on=("connection_id", "role_arn"),
-            connection=PLATFORM_CONNECTION,
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        inputs = parse(RoleArnInputs, props, ROLE_OUTPUTS)
+        inputs = self.parse(props)
         with inputs.open() as client:
             name, _ = set_role_arn(inputs.api(client), inputs)
         return CreateResult(inputs.connection_id, {**inputs.props(), "connection_name": name})
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        inputs = parse(RoleArnInputs, news, ROLE_OUTPUTS)
-        return UpdateResult(keep_with_new_connection(olds, inputs, PLATFORM_CONNECTION))
+        return self.connection_update(olds, self.parse(news))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        inputs = parse(RoleArnInputs, props, ROLE_OUTPUTS)
+        inputs = self.parse(props)
         with inputs.open() as client:
             obj = inputs.api(client).get(id_)
         if obj is None:
@@ -202,7 +189,6 @@ class AwsConnectionRoleArn(DynatraceResource, module="dynatrace", name="AwsConne
             connection=platform_connection(args.platform_url, args.platform_token),
             fields={"connection_id": args.connection_id, "role_arn": args.role_arn},
             client=args.client,
-            outputs=ROLE_OUTPUTS,
             opts=opts,
         )
 
@@ -442,15 +428,15 @@ def _config_outputs(inputs: MonitoringConfigInputs, object_id: str, value: dict[
     }
 
 
-class MonitoringConfigProvider(ResourceProvider):
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        return check_inputs(MonitoringConfigInputs, news, CONFIG_OUTPUTS)
+class MonitoringConfigProvider(DynatraceProvider[MonitoringConfigInputs]):
+    INPUTS = MonitoringConfigInputs
+    OUTPUTS = CONFIG_OUTPUTS
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         if olds.get("drift"):  # refresh found a modelled field changed outside the stack
             return DiffResult(changes=True, replaces=[], delete_before_replace=False)
         as_list = lambda v: sorted(v or [])  # noqa: E731
-        return diff_props(
+        return self.diff_fields(
             olds,
             news,
             compared={
@@ -465,11 +451,10 @@ class MonitoringConfigProvider(ResourceProvider):
                 "enabled": bool,
             },
             replace_on=("extension", "scope"),
-            connection=PLATFORM_CONNECTION,
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        inputs = parse(MonitoringConfigInputs, props, CONFIG_OUTPUTS)
+        inputs = self.parse(props)
         with inputs.open() as client:
             api = ExtensionsApi(client, inputs.extension)
             found = _find(api, inputs)
@@ -484,15 +469,15 @@ class MonitoringConfigProvider(ResourceProvider):
         return CreateResult(object_id, _config_outputs(inputs, object_id, value))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        inputs = parse(MonitoringConfigInputs, news, CONFIG_OUTPUTS)
-        if not olds.get("drift") and not object_changes(olds, inputs, PLATFORM_CONNECTION):
-            return UpdateResult(keep_with_new_connection(olds, inputs, PLATFORM_CONNECTION))
+        inputs = self.parse(news)
+        if not olds.get("drift") and not self.changed_fields(olds, inputs):
+            return self.connection_update(olds, inputs)
         with inputs.open() as client:
             value, _ = reconcile_config(ExtensionsApi(client, inputs.extension), inputs, id_)
         return UpdateResult(_config_outputs(inputs, id_, value))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        inputs = parse(MonitoringConfigInputs, props, CONFIG_OUTPUTS)
+        inputs = self.parse(props)
         with inputs.open() as client:
             api = ExtensionsApi(client, inputs.extension)
             live = api.get(id_)
@@ -505,10 +490,8 @@ class MonitoringConfigProvider(ResourceProvider):
         drift = _normal(merged_value(value, wanted)) != _normal(value)
         return ReadResult(id_, {**inputs.props(), "object_id": id_, **observed(value), "drift": drift})
 
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        inputs = parse(MonitoringConfigInputs, props, CONFIG_OUTPUTS)
-        with inputs.open() as client:
-            ExtensionsApi(client, inputs.extension).delete(id_)
+    def remove(self, client: DynatraceClient, inputs: MonitoringConfigInputs, id_: str) -> None:
+        ExtensionsApi(client, inputs.extension).delete(id_)
 
 
 @dataclass(frozen=True)
@@ -553,6 +536,5 @@ class AwsMonitoringConfiguration(DynatraceResource, module="dynatrace", name="Aw
                 "enabled": True,
             },
             client=args.client,
-            outputs=CONFIG_OUTPUTS,
             opts=opts,
         )

@@ -16,23 +16,12 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import pulumi
-from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import Field, field_validator
 
-from ._provider import (
-    PLATFORM_CONNECTION,
-    DynatraceResource,
-    PlatformConnection,
-    Poller,
-    check_inputs,
-    diff_props,
-    keep_with_new_connection,
-    object_changes,
-    parse,
-    platform_connection,
-)
+from ._provider import DynatraceProvider, DynatraceResource, PlatformConnection, Poller, platform_connection
 from .api import BucketApi
-from .client import ClientSettings
+from .client import ClientSettings, DynatraceClient
 from .errors import DynatraceApiError, DynatraceConflictError, DynatraceConnectionError, DynatraceTimeoutError
 from .models import Bucket, BucketCreate, BucketPatch, BucketTable
 
@@ -169,40 +158,39 @@ def reconcile(api: BucketApi, inputs: BucketInputs, current: Bucket | None = Non
     )
 
 
-class GrailBucketProvider(ResourceProvider):
+class GrailBucketProvider(DynatraceProvider[BucketInputs]):
     """Dynamic provider for one Grail bucket (stateless; safe to pickle by reference)."""
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        return check_inputs(BucketInputs, news, OUTPUTS_ONLY)
+    INPUTS = BucketInputs
+    OUTPUTS = OUTPUTS_ONLY
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        return diff_props(
+        return self.diff_fields(
             olds,
             news,
             compared={"bucket_name": str, "table": str, "retention_days": int, "display_name": str},
             replace_on=("bucket_name", "table"),
-            connection=PLATFORM_CONNECTION,
             optional=("display_name",),
             # The name is the id: a table change must delete the old bucket before re-creating it.
             delete_before_replace=olds.get("bucket_name") == news.get("bucket_name"),
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        inputs = parse(BucketInputs, props, OUTPUTS_ONLY)
+        inputs = self.parse(props)
         with inputs.open() as client:
             bucket, adopted = ensure_bucket(BucketApi(client), inputs)
         return CreateResult(inputs.bucket_name, _outs(inputs, bucket, adopted))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        inputs = parse(BucketInputs, news, OUTPUTS_ONLY)
-        if not object_changes(olds, inputs, PLATFORM_CONNECTION):  # only the connection changed
-            return UpdateResult(keep_with_new_connection(olds, inputs, PLATFORM_CONNECTION))
+        inputs = self.parse(news)
+        if not self.changed_fields(olds, inputs):  # only the connection changed
+            return self.connection_update(olds, inputs)
         with inputs.open() as client:
             bucket = reconcile(BucketApi(client), inputs)
         return UpdateResult(_outs(inputs, bucket, bool(olds.get("adopted", False))))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        inputs = parse(BucketInputs, {**props, "bucket_name": props.get("bucket_name", id_)}, OUTPUTS_ONLY)
+        inputs = self.parse({**props, "bucket_name": props.get("bucket_name", id_)})
         with inputs.open() as client:
             bucket = BucketApi(client).get(id_)
         if bucket is None or bucket.status == "deleting":
@@ -219,10 +207,8 @@ class GrailBucketProvider(ResourceProvider):
         )
         return ReadResult(id_, outs)
 
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        inputs = parse(BucketInputs, props, OUTPUTS_ONLY)
-        with inputs.open() as client:
-            BucketApi(client).delete(id_)
+    def remove(self, client: DynatraceClient, inputs: BucketInputs, id_: str) -> None:
+        BucketApi(client).delete(id_)
 
 
 @dataclass(frozen=True)
@@ -261,6 +247,5 @@ class GrailBucket(DynatraceResource, module="dynatrace", name="GrailBucket"):
                 "display_name": args.display_name,
             },
             client=args.client,
-            outputs=("status", "version", "adopted"),
             opts=opts,
         )

@@ -24,29 +24,23 @@ Needs a platform token with ``document:documents:read|write|delete`` and
 from __future__ import annotations
 
 import json
-import random
 import re
-import time
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 
 import pulumi
-from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import Field, field_validator, model_validator
 
 from ._provider import (
-    PLATFORM_CONNECTION,
+    DynatraceProvider,
     DynatraceResource,
     PlatformConnection,
     Poller,
-    check_inputs,
-    diff_props,
-    keep_with_new_connection,
-    object_changes,
-    parse,
     platform_connection,
+    retry_on_conflict,
 )
-from .client import ApiResponse, ClientSettings, DynatraceClient, FilePart, MultipartBody, backoff_delay
+from .client import ApiResponse, ClientSettings, DynatraceClient, FilePart, MultipartBody
 from .errors import DynatraceApiError, DynatraceConnectionError, DynatraceTimeoutError
 
 DOCUMENTS_PATH: Final = "/platform/document/v1/documents"
@@ -195,11 +189,9 @@ def differs(live: LiveDocument, inputs: DocumentInputs) -> bool:
 
 def reconcile(api: DocumentsApi, inputs: DocumentInputs, current: LiveDocument | None = None) -> tuple[int, int]:
     """Bring the live document to our name/type/content/sharing; returns (writes, version)."""
-    rng = random.Random()  # noqa: S311 - jitter
-    writes = 0
-    for attempt in range(1, inputs.client.conflict_attempts + 1):
-        live = current if current is not None else api.get(inputs.document_id)
-        current = None
+
+    def read() -> LiveDocument:
+        live = api.get(inputs.document_id)
         if live is None:
             raise DynatraceApiError(
                 "GET",
@@ -207,26 +199,28 @@ def reconcile(api: DocumentsApi, inputs: DocumentInputs, current: LiveDocument |
                 404,
                 f"document {inputs.document_id!r} no longer exists; run `pulumi refresh`",
             )
-        version = live.version
-        if differs(live, inputs):
-            try:
-                response = api.patch(inputs, version)
-            except DynatraceApiError as exc:
-                if exc.status != 409:
-                    raise
-                time.sleep(backoff_delay(attempt, inputs.client, rng))
-                continue
-            writes += 1
-            body = response.body if isinstance(response.body, dict) else {}
-            version = _version(body.get("documentMetadata") or {"version": version + 1})
-        if live.is_private is not None and live.is_private != inputs.is_private:
-            api.set_private(inputs.document_id, inputs.is_private)
-            writes += 1
-        return writes, version
-    raise DynatraceTimeoutError(
-        f"document {inputs.document_id!r}: update kept conflicting with concurrent edits "
-        f"({inputs.client.conflict_attempts} attempts)"
+        return live
+
+    def write(live: LiveDocument) -> tuple[LiveDocument, int, int]:
+        """(live document, writes, version) after saving name, type and content if they differ."""
+        if not differs(live, inputs):
+            return live, 0, live.version
+        response = api.patch(inputs, live.version)
+        body = response.body if isinstance(response.body, dict) else {}
+        return live, 1, _version(body.get("documentMetadata") or {"version": live.version + 1})
+
+    live, writes, version = retry_on_conflict(
+        inputs.client,
+        read,
+        write,
+        first=current,
+        give_up=f"document {inputs.document_id!r}: update kept conflicting with concurrent edits "
+        f"({inputs.client.conflict_attempts} attempts)",
     )
+    if live.is_private is not None and live.is_private != inputs.is_private:
+        api.set_private(inputs.document_id, inputs.is_private)
+        writes += 1
+    return writes, version
 
 
 def ensure_document(api: DocumentsApi, inputs: DocumentInputs) -> tuple[int, bool]:
@@ -258,20 +252,17 @@ def ensure_document(api: DocumentsApi, inputs: DocumentInputs) -> tuple[int, boo
 
 def delete_document(api: DocumentsApi, inputs: DocumentInputs) -> None:
     """Move our document to the trash (with its current version), then purge it there."""
-    rng = random.Random()  # noqa: S311 - jitter
-    for attempt in range(1, inputs.client.conflict_attempts + 1):
-        live = api.get(inputs.document_id)
-        if live is None:
-            break
-        try:
+
+    def trash(live: LiveDocument | None) -> None:
+        if live is not None:
             api.delete(inputs.document_id, live.version)
-            break
-        except DynatraceApiError as exc:
-            if exc.status != 409:
-                raise
-        time.sleep(backoff_delay(attempt, inputs.client, rng))
-    else:
-        raise DynatraceTimeoutError(f"document {inputs.document_id!r}: delete kept conflicting with concurrent edits")
+
+    retry_on_conflict(
+        inputs.client,
+        lambda: api.get(inputs.document_id),
+        trash,
+        give_up=f"document {inputs.document_id!r}: delete kept conflicting with concurrent edits",
+    )
     api.purge(inputs.document_id)
 
 
@@ -279,40 +270,39 @@ def _outputs(inputs: DocumentInputs, version: int, adopted: bool) -> dict[str, A
     return {**inputs.props(), "version": version, "adopted": adopted}
 
 
-class DocumentProvider(ResourceProvider):
+class DocumentProvider(DynatraceProvider[DocumentInputs]):
     """Dynamic provider for one document (stateless; safe to pickle by reference)."""
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        return check_inputs(DocumentInputs, news, OUTPUTS_ONLY)
+    INPUTS = DocumentInputs
+    OUTPUTS = OUTPUTS_ONLY
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        return diff_props(
+        return self.diff_fields(
             olds,
             news,
             compared={"document_id": str, "name": str, "type": str, "content": normalise_content, "is_private": bool},
             replace_on=("document_id",),
-            connection=PLATFORM_CONNECTION,
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        inputs = parse(DocumentInputs, props, OUTPUTS_ONLY)
+        inputs = self.parse(props)
         with inputs.open() as client:
             version, adopted = ensure_document(DocumentsApi(client), inputs)
         return CreateResult(inputs.document_id, _outputs(inputs, version, adopted))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        inputs = parse(DocumentInputs, news, OUTPUTS_ONLY)
-        changed = [k for k in object_changes(olds, inputs, PLATFORM_CONNECTION) if k != "content"]
+        inputs = self.parse(news)
+        changed = [k for k in self.changed_fields(olds, inputs) if k != "content"]
         if normalise_content(olds.get("content")) != normalise_content(inputs.content):
             changed.append("content")
         if not changed:
-            return UpdateResult(keep_with_new_connection(olds, inputs, PLATFORM_CONNECTION))
+            return self.connection_update(olds, inputs)
         with inputs.open() as client:
             _, version = reconcile(DocumentsApi(client), inputs)
         return UpdateResult(_outputs(inputs, version, bool(olds.get("adopted"))))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        inputs = parse(DocumentInputs, props, OUTPUTS_ONLY)
+        inputs = self.parse(props)
         with inputs.open() as client:
             live = DocumentsApi(client).get(id_)
         if live is None:
@@ -325,10 +315,8 @@ class DocumentProvider(ResourceProvider):
             outs["is_private"] = live.is_private
         return ReadResult(id_, outs)
 
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        inputs = parse(DocumentInputs, props, OUTPUTS_ONLY)
-        with inputs.open() as client:
-            delete_document(DocumentsApi(client), inputs)
+    def remove(self, client: DynatraceClient, inputs: DocumentInputs, id_: str) -> None:
+        delete_document(DocumentsApi(client), inputs)
 
 
 @dataclass(frozen=True)
@@ -367,6 +355,5 @@ class Document(DynatraceResource, module="dynatrace", name="Document"):
                 "is_private": args.is_private,
             },
             client=args.client,
-            outputs=OUTPUTS_ONLY,
             opts=opts,
         )

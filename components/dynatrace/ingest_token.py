@@ -26,23 +26,20 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import pulumi
-from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import Field, field_validator, model_validator
 
 from ._provider import (
-    CLASSIC_CONNECTION,
     ClassicConnection,
+    DynatraceProvider,
     DynatraceResource,
-    check_inputs,
     classic_connection,
-    diff_props,
     is_unknown,
     keep_with_new_connection,
-    parse,
     plain,
 )
 from .api import TokenApi
-from .client import ClientSettings, token_id
+from .client import ClientSettings, DynatraceClient, token_id
 from .models import ApiTokenCreate
 
 _log = logging.getLogger(__name__)
@@ -112,19 +109,18 @@ def _sorted(value: Any) -> Any:
     return sorted(value) if isinstance(value, list) else value
 
 
-class IngestTokenProvider(ResourceProvider):
+class IngestTokenProvider(DynatraceProvider[TokenInputs]):
     """Dynamic provider for one API token (stateless; safe to pickle by reference)."""
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        return check_inputs(TokenInputs, news, OUTPUTS_ONLY)
+    INPUTS = TokenInputs
+    OUTPUTS = OUTPUTS_ONLY
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        result = diff_props(
+        result = self.diff_fields(
             olds,
             news,
             compared={"name": str, "scopes": _sorted, "expires_in_days": lambda v: v, "rotate_before_days": int},
             replace_on=("name", "scopes", "expires_in_days"),
-            connection=CLASSIC_CONNECTION,
             optional=("rotate_before_days",),
         )
         extra: list[str] = []
@@ -138,7 +134,7 @@ class IngestTokenProvider(ResourceProvider):
         return result
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        inputs = parse(TokenInputs, props, OUTPUTS_ONLY)
+        inputs = self.parse(props)
         dynatrace_name = inputs.dynatrace_name(now())
         with inputs.open() as client:
             api = TokenApi(client)
@@ -166,13 +162,13 @@ class IngestTokenProvider(ResourceProvider):
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         # Every property of the token itself forces a replacement: only the connection and the
         # rotation window (read by the next diff) change here.
-        inputs = parse(TokenInputs, news, OUTPUTS_ONLY)
-        outs = keep_with_new_connection(olds, inputs, CLASSIC_CONNECTION)
+        inputs = self.parse(news)
+        outs = keep_with_new_connection(olds, inputs, inputs.CONNECTION)
         outs["rotate_before_days"] = inputs.rotate_before_days
         return UpdateResult(outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        inputs = parse(TokenInputs, props, OUTPUTS_ONLY)
+        inputs = self.parse(props)
         with inputs.open() as client:
             meta = TokenApi(client).get(id_)
         if meta is None:
@@ -185,10 +181,8 @@ class IngestTokenProvider(ResourceProvider):
         )
         return ReadResult(id_, outs)
 
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        inputs = parse(TokenInputs, props, OUTPUTS_ONLY)
-        with inputs.open() as client:
-            TokenApi(client).delete(id_)
+    def remove(self, client: DynatraceClient, inputs: TokenInputs, id_: str) -> None:
+        TokenApi(client).delete(id_)
 
 
 @dataclass(frozen=True)
@@ -229,6 +223,5 @@ class IngestToken(DynatraceResource, module="dynatrace", name="IngestToken"):
                 "rotate_before_days": args.rotate_before_days,
             },
             client=args.client,
-            outputs=("token", "token_id", "expiration_date", "dynatrace_name", "enabled"),
             opts=opts,
         )

@@ -17,31 +17,28 @@ Grail bucket.
 from __future__ import annotations
 
 import copy
-import random
 import re
-import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import pulumi
-from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import Field, field_validator
 
 from ._provider import (
-    CLASSIC_CONNECTION,
+    AGAIN,
+    Again,
     ClassicConnection,
+    DynatraceProvider,
     DynatraceResource,
     Poller,
-    check_inputs,
+    adopt_or_create,
     classic_connection,
-    diff_props,
-    keep_with_new_connection,
-    object_changes,
-    parse,
+    retry_on_conflict,
 )
 from .api import SETTINGS_PATH, SettingsApi
-from .client import ClientSettings, backoff_delay
-from .errors import DynatraceApiError, DynatraceConflictError, DynatraceConnectionError, DynatraceTimeoutError
+from .client import ClientSettings, DynatraceClient
+from .errors import DynatraceApiError, DynatraceConflictError
 from .models import (
     PIPELINES_SCHEMA,
     BucketAssignment,
@@ -173,68 +170,61 @@ def reconcile(
 ) -> int:
     """Merge our fields into the live pipeline; returns the number of writes (0 or 1)."""
     poller = Poller(inputs.client, f"pipeline {inputs.custom_id}")
-    rng = random.Random()  # noqa: S311 - jitter
-    for attempt in range(1, inputs.client.conflict_attempts + 1):
-        obj = current if current is not None else api.get(object_id)
-        current = None
+
+    def read() -> SettingsObject:
+        obj = api.get(object_id)
         if obj is None:
             raise DynatraceApiError(
                 "GET", f"{SETTINGS_PATH}/{object_id}", 404, "pipeline no longer exists; run `pulumi refresh`"
             )
+        return obj
+
+    def write(obj: SettingsObject) -> int | Again:
         merged = merge(obj.value, inputs, old_processor_id)
         if merged == obj.value:
             return 0
         try:
             api.update(object_id, merged, obj.update_token)
-            return 1
         except DynatraceApiError as exc:
-            if bucket_not_ready(exc):
-                if not poller.sleep_or_give_up():
-                    raise
-                continue
-            if exc.status != 409:
+            if not bucket_not_ready(exc):
                 raise
-        time.sleep(backoff_delay(attempt, inputs.client, rng))
-    raise DynatraceTimeoutError(
-        f"pipeline {inputs.custom_id!r}: update kept conflicting with concurrent changes "
-        f"({inputs.client.conflict_attempts} attempts)"
+            if not poller.sleep_or_give_up():
+                raise
+            return AGAIN  # the bucket is still propagating: the poller has waited
+        return 1
+
+    return retry_on_conflict(
+        inputs.client,
+        read,
+        write,
+        first=current,
+        give_up=f"pipeline {inputs.custom_id!r}: update kept conflicting with concurrent changes "
+        f"({inputs.client.conflict_attempts} attempts)",
     )
 
 
 def ensure_pipeline(api: SettingsApi, inputs: PipelineInputs) -> tuple[str, bool]:
     """Adopt the pipeline with our externalId, or create it; returns (objectId, adopted)."""
-    external_id = inputs.external_id
     poller = Poller(inputs.client, f"pipeline {inputs.custom_id}")
-    while True:
-        found = [o for o in api.list(PIPELINES_SCHEMA, external_ids=[external_id]) if o.external_id == external_id]
-        if found:
-            reconcile(api, inputs, found[0].object_id, current=found[0])
-            return found[0].object_id, True
-        try:
-            object_id = api.create(
-                SettingsObjectCreate(schema_id=PIPELINES_SCHEMA, value=desired_value(inputs), external_id=external_id)
-            )
-            if object_id is None:
-                raise DynatraceApiError("POST", SETTINGS_PATH, 200, "create returned no objectId")
-            return object_id, False
-        except DynatraceConnectionError as exc:
-            if not exc.ambiguous:
-                raise
-            # the POST may have landed: look it up again before retrying
-        except DynatraceApiError as exc:
-            if bucket_not_ready(exc):
-                pass  # the bucket is still propagating: retry with backoff
-            elif exc.status == 409 or exc.mentions("externalId"):
-                pass  # created concurrently under our externalId: the lookup adopts it
-            elif exc.mentions("customId"):
-                raise _foreign_custom_id(api, inputs) from None
-            else:
-                raise
-        if not poller.sleep_or_give_up():
-            raise DynatraceTimeoutError(
-                f"pipeline {inputs.custom_id!r} could not be created within {poller.timeout:g}s "
-                "(bucket not ready or connection failures)"
-            )
+
+    def also_retry(exc: DynatraceApiError) -> bool:
+        if bucket_not_ready(exc):
+            return True  # the bucket is still propagating: retry with backoff
+        if exc.mentions("customId"):
+            raise _foreign_custom_id(api, inputs) from None
+        return False
+
+    return adopt_or_create(
+        api,
+        SettingsObjectCreate(schema_id=PIPELINES_SCHEMA, value=desired_value(inputs), external_id=inputs.external_id),
+        adopt=lambda found: reconcile(api, inputs, found.object_id, current=found),
+        poller=poller,
+        give_up=lambda: (
+            f"pipeline {inputs.custom_id!r} could not be created within {poller.timeout:g}s "
+            "(bucket not ready or connection failures)"
+        ),
+        also_retry=also_retry,
+    )
 
 
 def _foreign_custom_id(api: SettingsApi, inputs: PipelineInputs) -> DynatraceConflictError:
@@ -246,14 +236,14 @@ def _foreign_custom_id(api: SettingsApi, inputs: PipelineInputs) -> DynatraceCon
     )
 
 
-class OpenPipelinePipelineProvider(ResourceProvider):
+class OpenPipelinePipelineProvider(DynatraceProvider[PipelineInputs]):
     """Dynamic provider for one bizevents pipeline (stateless; safe to pickle by reference)."""
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        return check_inputs(PipelineInputs, news, OUTPUTS_ONLY)
+    INPUTS = PipelineInputs
+    OUTPUTS = OUTPUTS_ONLY
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        return diff_props(
+        return self.diff_fields(
             olds,
             news,
             compared={
@@ -265,37 +255,34 @@ class OpenPipelinePipelineProvider(ResourceProvider):
                 "processor_description": str,
             },
             replace_on=("custom_id",),
-            connection=CLASSIC_CONNECTION,
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        inputs = parse(PipelineInputs, props, OUTPUTS_ONLY)
+        inputs = self.parse(props)
         with inputs.open() as client:
             object_id, _ = ensure_pipeline(SettingsApi(client), inputs)
         return CreateResult(object_id, {**inputs.props(), "object_id": object_id, "external_id": inputs.external_id})
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        inputs = parse(PipelineInputs, news, OUTPUTS_ONLY)
-        changed = [k for k in object_changes(olds, inputs, CLASSIC_CONNECTION) if k != "owner"]
+        inputs = self.parse(news)
+        changed = [k for k in self.changed_fields(olds, inputs) if k != "owner"]
         if not changed:
-            return UpdateResult(keep_with_new_connection(olds, inputs, CLASSIC_CONNECTION))
+            return self.connection_update(olds, inputs)
         with inputs.open() as client:
             reconcile(SettingsApi(client), inputs, id_, old_processor_id=olds.get("processor_id"))
         external_id = olds.get("external_id") or inputs.external_id
         return UpdateResult({**inputs.props(), "object_id": id_, "external_id": external_id})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        inputs = parse(PipelineInputs, props, OUTPUTS_ONLY)
+        inputs = self.parse(props)
         with inputs.open() as client:
             obj = SettingsApi(client).get(id_)
         if obj is None:
             return ReadResult(None, {})
         return ReadResult(id_, observed(inputs, obj))
 
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        inputs = parse(PipelineInputs, props, OUTPUTS_ONLY)
-        with inputs.open() as client:
-            SettingsApi(client).delete(id_)
+    def remove(self, client: DynatraceClient, inputs: PipelineInputs, id_: str) -> None:
+        SettingsApi(client).delete(id_)
 
 
 @dataclass(frozen=True)
@@ -339,6 +326,5 @@ class OpenPipelinePipeline(DynatraceResource, module="dynatrace", name="OpenPipe
                 "processor_description": args.processor_description,
             },
             client=args.client,
-            outputs=("object_id", "external_id"),
             opts=opts,
         )

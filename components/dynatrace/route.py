@@ -21,22 +21,12 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import pulumi
-from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import Field, field_validator
 
-from ._provider import (
-    CLASSIC_CONNECTION,
-    ClassicConnection,
-    DynatraceResource,
-    check_inputs,
-    classic_connection,
-    diff_props,
-    keep_with_new_connection,
-    object_changes,
-    parse,
-)
+from ._provider import ClassicConnection, DynatraceProvider, DynatraceResource, classic_connection
 from .api import SettingsApi
-from .client import ClientSettings, backoff_delay
+from .client import ClientSettings, DynatraceClient, backoff_delay
 from .errors import DynatraceApiError, DynatraceTimeoutError
 from .models import (
     ROUTING_DESCRIPTION_MAX,
@@ -47,7 +37,9 @@ from .models import (
     check_reserved_prefix,
 )
 
-OUTPUTS_ONLY = ("routing_object_id", "index")
+REGISTERED_OUTPUTS = ("routing_object_id",)
+# ``index`` is treated as output-only when a stored property bag is parsed; it is not registered.
+OUTPUTS_ONLY = (*REGISTERED_OUTPUTS, "index")
 Entries = list[dict[str, Any]]
 
 
@@ -141,37 +133,37 @@ def _outs(inputs: RouteInputs, routing_object_id: str | None) -> dict[str, Any]:
     return {**inputs.props(), "routing_object_id": routing_object_id}
 
 
-class OpenPipelineRouteProvider(ResourceProvider):
+class OpenPipelineRouteProvider(DynatraceProvider[RouteInputs]):
     """Dynamic provider for one routing entry (stateless; safe to pickle by reference)."""
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        return check_inputs(RouteInputs, news, OUTPUTS_ONLY)
+    INPUTS = RouteInputs
+    OUTPUTS = REGISTERED_OUTPUTS
+    UNREGISTERED_OUTPUTS = ("index",)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        return diff_props(
+        return self.diff_fields(
             olds,
             news,
             compared={"description": str, "pipeline_id": str, "matcher": str, "enabled": bool, "position": int},
             replace_on=("description",),
-            connection=CLASSIC_CONNECTION,
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        inputs = parse(RouteInputs, props, OUTPUTS_ONLY)
+        inputs = self.parse(props)
         with inputs.open() as client:
             object_id, _ = write_routing(SettingsApi(client), inputs.client, lambda e: place(e, inputs))
         return CreateResult(inputs.description, _outs(inputs, object_id))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        inputs = parse(RouteInputs, news, OUTPUTS_ONLY)
-        if not object_changes(olds, inputs, CLASSIC_CONNECTION):
-            return UpdateResult(keep_with_new_connection(olds, inputs, CLASSIC_CONNECTION))
+        inputs = self.parse(news)
+        if not self.changed_fields(olds, inputs):
+            return self.connection_update(olds, inputs)
         with inputs.open() as client:
             object_id, _ = write_routing(SettingsApi(client), inputs.client, lambda e: place(e, inputs))
         return UpdateResult(_outs(inputs, object_id))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        inputs = parse(RouteInputs, {**props, "description": props.get("description", id_)}, OUTPUTS_ONLY)
+        inputs = self.parse({**props, "description": props.get("description", id_)})
         with inputs.open() as client:
             routing = routing_object(SettingsApi(client))
         entries = [e for e in (routing.value.get("routingEntries") or [] if routing else []) if isinstance(e, dict)]
@@ -189,10 +181,8 @@ class OpenPipelineRouteProvider(ResourceProvider):
         )
         return ReadResult(id_, outs)
 
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        inputs = parse(RouteInputs, props, OUTPUTS_ONLY)
-        with inputs.open() as client:
-            write_routing(SettingsApi(client), inputs.client, lambda e: remove(e, id_))
+    def remove(self, client: DynatraceClient, inputs: RouteInputs, id_: str) -> None:
+        write_routing(SettingsApi(client), inputs.client, lambda e: remove(e, id_))
 
 
 @dataclass(frozen=True)
@@ -231,6 +221,5 @@ class OpenPipelineRoute(DynatraceResource, module="dynatrace", name="OpenPipelin
                 "position": args.position,
             },
             client=args.client,
-            outputs=("routing_object_id",),
             opts=opts,
         )

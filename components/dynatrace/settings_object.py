@@ -25,31 +25,26 @@ refused with an Api-Token, so those use the platform connection.
 from __future__ import annotations
 
 import copy
-import random
 import re
-import time
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import pulumi
-from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import Field, field_validator
 
 from ._provider import (
-    PLATFORM_CONNECTION,
+    DynatraceProvider,
     DynatraceResource,
     PlatformConnection,
     Poller,
-    check_inputs,
-    diff_props,
-    keep_with_new_connection,
-    object_changes,
-    parse,
+    adopt_or_create,
     platform_connection,
+    retry_on_conflict,
 )
 from .api import PLATFORM_SETTINGS_PATH, SettingsApi
-from .client import ClientSettings, backoff_delay
-from .errors import DynatraceApiError, DynatraceConnectionError, DynatraceTimeoutError
+from .client import ClientSettings, DynatraceClient
+from .errors import DynatraceApiError
 from .models import SettingsObject as LiveObject
 from .models import SettingsObjectCreate
 
@@ -133,10 +128,9 @@ def observed_value(desired: dict[str, Any], live: dict[str, Any]) -> dict[str, A
 
 def reconcile(api: SettingsApi, inputs: SettingsObjectInputs, object_id: str, current: LiveObject | None = None) -> int:
     """Bring the live object to our fields; returns the number of writes (0 or 1)."""
-    rng = random.Random()  # noqa: S311 - jitter
-    for attempt in range(1, inputs.client.conflict_attempts + 1):
-        obj = current if current is not None else api.get(object_id)
-        current = None
+
+    def read() -> LiveObject:
+        obj = api.get(object_id)
         if obj is None:
             raise DynatraceApiError(
                 "GET",
@@ -144,94 +138,78 @@ def reconcile(api: SettingsApi, inputs: SettingsObjectInputs, object_id: str, cu
                 404,
                 f"{inputs.schema_id} object {inputs.key!r} no longer exists; run `pulumi refresh`",
             )
+        return obj
+
+    def write(obj: LiveObject) -> int:
         merged = merge(obj.value, inputs.value)
         if normalise_value(merged) == normalise_value(obj.value):
             return 0
-        try:
-            api.update(object_id, merged, obj.update_token)
-            return 1
-        except DynatraceApiError as exc:
-            if exc.status != 409:
-                raise
-        time.sleep(backoff_delay(attempt, inputs.client, rng))
-    raise DynatraceTimeoutError(
-        f"{inputs.schema_id} object {inputs.key!r}: update kept conflicting with concurrent changes "
-        f"({inputs.client.conflict_attempts} attempts)"
+        api.update(object_id, merged, obj.update_token)
+        return 1
+
+    return retry_on_conflict(
+        inputs.client,
+        read,
+        write,
+        first=current,
+        give_up=f"{inputs.schema_id} object {inputs.key!r}: update kept conflicting with concurrent changes "
+        f"({inputs.client.conflict_attempts} attempts)",
     )
 
 
 def ensure_object(api: SettingsApi, inputs: SettingsObjectInputs) -> tuple[str, bool]:
     """Adopt the object with our externalId, or create it; returns (objectId, adopted)."""
-    external_id = inputs.external_id
     poller = Poller(inputs.client, f"{inputs.schema_id} object {inputs.key}")
-    while True:
-        found = [o for o in api.list(inputs.schema_id, external_ids=[external_id]) if o.external_id == external_id]
-        if found:
-            reconcile(api, inputs, found[0].object_id, current=found[0])
-            return found[0].object_id, True
-        try:
-            object_id = api.create(
-                SettingsObjectCreate(
-                    schema_id=inputs.schema_id,
-                    scope=inputs.scope,
-                    value={**inputs.create_value, **inputs.value},
-                    external_id=external_id,
-                )
-            )
-            if object_id is None:
-                raise DynatraceApiError("POST", api.path, 200, "create returned no objectId")
-            return object_id, False
-        except DynatraceConnectionError as exc:
-            if not exc.ambiguous:
-                raise
-            # the POST may have landed: look it up again before re-sending
-        except DynatraceApiError as exc:
-            if not (exc.status == 409 or exc.mentions("externalId")):
-                raise
-            # created concurrently under our externalId: the next lookup adopts it
-        if not poller.sleep_or_give_up():
-            raise DynatraceTimeoutError(
-                f"{inputs.schema_id} object {inputs.key!r} could not be created within {poller.timeout:g}s"
-            )
+    return adopt_or_create(
+        api,
+        SettingsObjectCreate(
+            schema_id=inputs.schema_id,
+            scope=inputs.scope,
+            value={**inputs.create_value, **inputs.value},
+            external_id=inputs.external_id,
+        ),
+        adopt=lambda found: reconcile(api, inputs, found.object_id, current=found),
+        poller=poller,
+        give_up=lambda: f"{inputs.schema_id} object {inputs.key!r} could not be created within {poller.timeout:g}s",
+    )
 
 
 def _outputs(inputs: SettingsObjectInputs, object_id: str, external_id: str | None = None) -> dict[str, Any]:
     return {**inputs.props(), "object_id": object_id, "external_id": external_id or inputs.external_id}
 
 
-class SettingsObjectProvider(ResourceProvider):
+class SettingsObjectProvider(DynatraceProvider[SettingsObjectInputs]):
     """Dynamic provider for one settings object (stateless; safe to pickle by reference)."""
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        return check_inputs(SettingsObjectInputs, news, OUTPUTS_ONLY)
+    INPUTS = SettingsObjectInputs
+    OUTPUTS = OUTPUTS_ONLY
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        return diff_props(
+        return self.diff_fields(
             olds,
             news,
             compared={"schema_id": str, "key": str, "owner": str, "scope": str, "value": normalise_value},
             replace_on=("schema_id", "key", "owner", "scope"),
-            connection=PLATFORM_CONNECTION,
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        inputs = parse(SettingsObjectInputs, props, OUTPUTS_ONLY)
+        inputs = self.parse(props)
         with inputs.open() as client:
             object_id, _ = ensure_object(inputs.api(client), inputs)
         return CreateResult(object_id, _outputs(inputs, object_id))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        inputs = parse(SettingsObjectInputs, news, OUTPUTS_ONLY)
+        inputs = self.parse(news)
         old_value = normalise_value(olds.get("value") or {})
-        changed = object_changes(olds, inputs, PLATFORM_CONNECTION)
+        changed = self.changed_fields(olds, inputs)
         if not changed or (changed == ["value"] and old_value == normalise_value(inputs.value)):
-            return UpdateResult(keep_with_new_connection(olds, inputs, PLATFORM_CONNECTION))
+            return self.connection_update(olds, inputs)
         with inputs.open() as client:
             reconcile(inputs.api(client), inputs, id_)
         return UpdateResult(_outputs(inputs, id_, olds.get("external_id")))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        inputs = parse(SettingsObjectInputs, props, OUTPUTS_ONLY)
+        inputs = self.parse(props)
         with inputs.open() as client:
             obj = inputs.api(client).get(id_)
         if obj is None:
@@ -240,10 +218,8 @@ class SettingsObjectProvider(ResourceProvider):
         outs["value"] = observed_value(inputs.value, obj.value)
         return ReadResult(id_, outs)
 
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        inputs = parse(SettingsObjectInputs, props, OUTPUTS_ONLY)
-        with inputs.open() as client:
-            inputs.api(client).delete(id_)
+    def remove(self, client: DynatraceClient, inputs: SettingsObjectInputs, id_: str) -> None:
+        inputs.api(client).delete(id_)
 
 
 @dataclass(frozen=True)
@@ -285,6 +261,5 @@ class SettingsObject(DynatraceResource, module="dynatrace", name="SettingsObject
                 "scope": "environment",
             },
             client=args.client,
-            outputs=OUTPUTS_ONLY,
             opts=opts,
         )
