@@ -159,7 +159,11 @@ def _check(code: int, text: str) -> None:
 
 
 PROPERTY_SETTINGS = settings(
-    max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    database=None,  # nothing written into the checkout
+    suppress_health_check=[HealthCheck.too_slow],
 )
 
 
