@@ -38,6 +38,7 @@ from components.config.quantity import CpuQuantity, MemoryQuantity
 from components.config.signals import ALERT_DEFAULTS
 from components.config.stack import SECTIONS
 from policies.rules._gpu_nodes import GPU_FAMILIES
+from tools.generated_file import sync
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = PROJECT_ROOT / "docs" / "configuration.md"
@@ -409,18 +410,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.config_docs", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if docs/configuration.md is not up to date")
     args = parser.parse_args(argv)
-    text = render()
-    current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else None
-    if args.check:
-        if current != text:
-            print(f"{OUTPUT.relative_to(PROJECT_ROOT)} is stale: run `python -m tools.config_docs`", file=sys.stderr)
-            return 1
-        return 0
-    if current != text:
-        OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-        OUTPUT.write_text(text, encoding="utf-8")
-        print(f"wrote {OUTPUT.relative_to(PROJECT_ROOT)}")
-    return 0
+    return sync(OUTPUT, render(), command="python -m tools.config_docs", check=args.check)
 
 
 if __name__ == "__main__":

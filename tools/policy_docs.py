@@ -27,6 +27,7 @@ from pulumi_policy import ResourceValidationPolicy
 
 from policies.registry import Policy, all_policies
 from policies.runner import CONFIG_DIR, load_pack_config, resolve
+from tools.generated_file import sync
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs" / "policies.md"
@@ -240,10 +241,6 @@ def render(docs: Sequence[RuleDoc] | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _shown(path: Path) -> str:
-    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.policy_docs", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 when docs/policies.md is stale, write nothing")
@@ -253,17 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:
         print(f"policy docs: {error}", file=sys.stderr)
         return 2
-    current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.is_file() else None
-    if args.check:
-        if current != wanted:
-            print(f"{_shown(OUTPUT)} is stale: run python -m tools.policy_docs", file=sys.stderr)
-            return 1
-        return 0
-    if current != wanted:
-        OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-        OUTPUT.write_text(wanted, encoding="utf-8")
-        print(f"wrote {_shown(OUTPUT)}")
-    return 0
+    return sync(OUTPUT, wanted, command="python -m tools.policy_docs", check=args.check)
 
 
 if __name__ == "__main__":
