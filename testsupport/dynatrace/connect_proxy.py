@@ -15,6 +15,8 @@ import socketserver
 import threading
 from dataclasses import dataclass, field
 
+from testsupport.loopback import ServingThread
+
 
 @dataclass
 class Tunnel:
@@ -34,7 +36,7 @@ class ConnectProxy:
     tunnels: list[Tunnel] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: socketserver.ThreadingTCPServer | None = None
-    _thread: threading.Thread | None = None
+    _serving: ServingThread | None = None
 
     @property
     def url(self) -> str:
@@ -50,18 +52,14 @@ class ConnectProxy:
         handler = type("Handler", (_Handler,), {"proxy": self})
         self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
-        self._thread.start()
+        self._serving = ServingThread(self._server)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        if self._serving is not None:
+            self._serving.stop()
+            self._serving = None
+        self._server = None
 
     def __enter__(self) -> ConnectProxy:
         return self.start()

@@ -41,6 +41,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from testsupport.dynatrace import emulator_aws, emulator_detectors, emulator_documents
+from testsupport.loopback import ServingThread
 
 BUCKETS_PATH = "/platform/storage/management/v1/bucket-definitions"
 PLATFORM_CLASSIC_PREFIX = "/platform/classic/environment-api/v2"
@@ -476,7 +477,7 @@ class DynatraceEmulator:
         self._scripts: list[_Script] = []
         self._server: ThreadingHTTPServer | None = None
         self._scheme = "http"
-        self._thread: threading.Thread | None = None
+        self._serving: ServingThread | None = None
         now = time.monotonic()
         for name, table in (
             ("default_logs", "logs"),
@@ -505,18 +506,14 @@ class DynatraceEmulator:
             self._server.handle_error = lambda request, address: (  # type: ignore[method-assign,assignment]
                 None if isinstance(sys.exc_info()[1], ssl.SSLError) else report(request, address)
             )
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
-        self._thread.start()
+        self._serving = ServingThread(self._server)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        if self._serving is not None:
+            self._serving.stop()
+            self._serving = None
+        self._server = None
 
     def __enter__(self) -> DynatraceEmulator:
         return self.start()
