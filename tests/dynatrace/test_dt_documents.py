@@ -6,21 +6,15 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
-import pulumi
 import pytest
 import requests
 
-from components.config.collector import KongConfig
-from components.config.governance import GovernanceConfig
-from components.config.signals import SignalsConfig
 from components.dynatrace.client import DynatraceClient, FilePart, MultipartBody, TokenAuth
 from components.dynatrace.document import DocumentProvider
-from components.dynatrace.signals.component import DynatraceSignals, DynatraceSignalsArgs
 from tests.dynatrace.conftest import CANARY_SECRETS, FAST, Env
-from testsupport.dynatrace.dt_engine import Engine
+from tests.dynatrace.signals_stack import SignalsStack
 from testsupport.dynatrace.emulator import Faults
 from testsupport.dynatrace.emulator_documents import DOCUMENTS_PATH, dashboard_problems
 
@@ -28,37 +22,11 @@ DOCS = "/platform/document/v1/"
 FOREIGN_ID = "team-b-dashboard"
 
 
-class Stack:
-    def __init__(self, env: Env) -> None:
-        self.env = env
-        self.engine = Engine()
-        self.dashboards: dict[str, Any] = {}
-        self.kong = True
-
-    def program(self) -> Callable[[], dict[str, Any]]:
-        config = SignalsConfig.model_validate({"dashboards": self.dashboards})
-        kong = KongConfig(enabled=self.kong)
-        env = self.env
-
-        def run() -> dict[str, Any]:
-            signals = DynatraceSignals(
-                "signals",
-                DynatraceSignalsArgs(
-                    platform_url=env.url,
-                    platform_token=pulumi.Output.secret(env.platform_token),
-                    owner="ai-observability/test",
-                    config=config,
-                    governance=GovernanceConfig(),
-                    kong=kong,
-                    client=FAST,
-                ),
-            )
-            return {"dashboards": signals.dashboard_ids}
-
-        return run
+class Stack(SignalsStack):
+    """``up`` overlays the ``dashboards`` part of the signals section."""
 
     def up(self, **dashboards: Any) -> dict[str, Any]:
-        self.dashboards.update(dashboards)
+        self.signals.setdefault("dashboards", {}).update(dashboards)
         return self.engine.up(self.program())
 
 

@@ -10,7 +10,6 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-import pulumi
 import pytest
 import requests
 
@@ -18,50 +17,15 @@ from components.config.collector import KongConfig
 from components.config.governance import GovernanceConfig
 from components.config.signals import SignalsConfig
 from components.dynatrace.signals import metrics
-from components.dynatrace.signals.component import DynatraceSignals, DynatraceSignalsArgs
 from components.dynatrace.signals.detectors import SCHEMA_ID, STATIC_ANALYZER, detector_specs
 from components.dynatrace.signals.dql import referenced_names
-from tests.dynatrace.conftest import CANARY_SECRETS, FAST, Env
+from tests.dynatrace.conftest import CANARY_SECRETS, Env
+from tests.dynatrace.signals_stack import SignalsStack
 from testsupport.dynatrace import emulator_detectors
-from testsupport.dynatrace.dt_engine import Engine
 from testsupport.dynatrace.emulator import PLATFORM_CLASSIC_PREFIX, SETTINGS_PATH, Faults
 
 PLATFORM_SETTINGS = PLATFORM_CLASSIC_PREFIX + "/settings/objects"
 ALL_ALERTS = 9
-
-
-class Stack:
-    def __init__(self, env: Env) -> None:
-        self.env = env
-        self.engine = Engine()
-        self.signals: dict[str, Any] = {}
-        self.kong = True
-
-    def program(self) -> Callable[[], dict[str, Any]]:
-        config = SignalsConfig.model_validate(self.signals)
-        kong = KongConfig(enabled=self.kong)
-        env = self.env
-
-        def run() -> dict[str, Any]:
-            signals = DynatraceSignals(
-                "signals",
-                DynatraceSignalsArgs(
-                    platform_url=env.url,
-                    platform_token=pulumi.Output.secret(env.platform_token),
-                    owner="ai-observability/test",
-                    config=config,
-                    governance=GovernanceConfig(),
-                    kong=kong,
-                    client=FAST,
-                ),
-            )
-            return {"ids": signals.detector_ids}
-
-        return run
-
-    def up(self, **signals: Any) -> dict[str, Any]:
-        self.signals.update(signals)
-        return self.engine.up(self.program())
 
 
 def _detectors(env: Env) -> list[Any]:
@@ -78,11 +42,11 @@ def _foreign_detector() -> dict[str, Any]:
 
 
 @pytest.fixture
-def stack(env: Env) -> Stack:
-    return Stack(env)
+def stack(env: Env) -> SignalsStack:
+    return SignalsStack(env)
 
 
-def test_create_reapply_update_and_destroy_touch_only_our_detectors(stack: Stack, env: Env) -> None:
+def test_create_reapply_update_and_destroy_touch_only_our_detectors(stack: SignalsStack, env: Env) -> None:
     foreign = env.dt.put_object(SCHEMA_ID, _foreign_detector())
     outputs = stack.up()
     ours = [d for d in _detectors(env) if d.object_id != foreign]
@@ -107,7 +71,9 @@ def test_create_reapply_update_and_destroy_touch_only_our_detectors(stack: Stack
     assert [d.object_id for d in _detectors(env)] == [foreign]
 
 
-def test_kong_detector_only_when_kong_is_enabled_and_disabled_alerts_stay_visible(stack: Stack, env: Env) -> None:
+def test_kong_detector_only_when_kong_is_enabled_and_disabled_alerts_stay_visible(
+    stack: SignalsStack, env: Env
+) -> None:
     stack.kong = False
     stack.up(alerts={"tokenUsage": {"enabled": False}})
     titles = {d.value["title"]: d.value["enabled"] for d in _detectors(env)}
@@ -116,14 +82,14 @@ def test_kong_detector_only_when_kong_is_enabled_and_disabled_alerts_stay_visibl
     assert titles["Token usage spike ({dims:gen_ai.request.model})"] is False
 
 
-def test_rerun_after_lost_state_adopts_instead_of_duplicating(stack: Stack, env: Env) -> None:
+def test_rerun_after_lost_state_adopts_instead_of_duplicating(stack: SignalsStack, env: Env) -> None:
     stack.up()
     stack.engine.state.clear()  # a crash between the API call and the state write
     stack.up()
     assert len(_detectors(env)) == ALL_ALERTS
 
 
-def test_refresh_sees_a_manual_threshold_edit_and_up_restores_it(stack: Stack, env: Env) -> None:
+def test_refresh_sees_a_manual_threshold_edit_and_up_restores_it(stack: SignalsStack, env: Env) -> None:
     outputs = stack.up()
     record = env.dt.settings[outputs["ids"]["nimQueue"]]
     for item in record.value["analyzer"]["input"]:
@@ -136,7 +102,7 @@ def test_refresh_sees_a_manual_threshold_edit_and_up_restores_it(stack: Stack, e
     assert _inputs(env.dt.settings[outputs["ids"]["nimQueue"]])["threshold"] == "10"
 
 
-def test_one_in_three_overloaded_answers_still_converge(stack: Stack, env: Env) -> None:
+def test_one_in_three_overloaded_answers_still_converge(stack: SignalsStack, env: Env) -> None:
     env.dt.faults = Faults(fail_ratio=1 / 3, statuses=(503,), retry_after="0", seed=7)
     stack.up()
     assert len(_detectors(env)) == ALL_ALERTS
@@ -149,7 +115,7 @@ def test_one_in_three_overloaded_answers_still_converge(stack: Stack, env: Env) 
     assert Counter(c.status for c in env.dt.calls(injected=True))[503] > 0
 
 
-def test_no_token_text_in_logs_or_state(stack: Stack, env: Env, all_logs: pytest.LogCaptureFixture) -> None:
+def test_no_token_text_in_logs_or_state(stack: SignalsStack, env: Env, all_logs: pytest.LogCaptureFixture) -> None:
     stack.up()
     text = all_logs.text + json.dumps([e.outs for e in stack.engine.state.values()], default=str)
     state_text = text.replace(env.platform_token, "")  # the engine keeps the token as a secret input
