@@ -1,5 +1,8 @@
 """Dynatrace governance: ingest token → Grail bucket → OpenPipeline pipeline → route.
 
+The pipeline's processing stage names the CloudTrail fields dashboards and auditors filter on
+(:mod:`components.dynatrace.governance_fields`); its storage stage keeps the events in the bucket.
+
 Dependencies follow the data: the pipeline takes the bucket's name from the bucket's output, the
 route takes the pipeline's ``objectId`` from the pipeline's output (plus explicit
 ``depends_on``), so Pulumi creates bucket → pipeline → route and destroys route → pipeline →
@@ -25,6 +28,7 @@ from components.dynatrace import (
     OpenPipelineRoute,
     OpenPipelineRouteArgs,
 )
+from components.dynatrace.governance_fields import dql_script
 
 COMPONENT_TYPE = "ai-observability:dynatrace:Governance"
 
@@ -109,6 +113,7 @@ class DynatraceGovernance(pulumi.ComponentResource):
                 display_name=cfg.pipeline.display_name,
                 bucket_name=bucket.bucket_name,
                 matcher=cfg.pipeline.matcher,
+                processing_script=dql_script(),
                 client=args.client,
             ),
             pulumi.ResourceOptions(parent=self, depends_on=[bucket]),

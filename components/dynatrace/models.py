@@ -161,6 +161,26 @@ class BucketAssignmentProcessor(_Request):
         return check_reserved_prefix(value)
 
 
+class DqlScript(_Request):
+    script: str = Field(min_length=1, max_length=8192)
+
+
+class DqlProcessor(_Request):
+    """A processing-stage DQL processor (pipelines schema: type ``dql``, ``DqlAttributes.script`` ≤ 8192)."""
+
+    type: Literal["dql"] = "dql"
+    id: str = Field(min_length=4, max_length=100)
+    description: str = Field(min_length=1, max_length=512)
+    enabled: bool = True
+    matcher: str = Field(default="true", min_length=1, max_length=4096)
+    dql: DqlScript
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        return check_reserved_prefix(value)
+
+
 class RoutingEntry(_Request):
     """One row of the routing table; rows owned by others are kept as raw dicts, untouched."""
 

@@ -25,6 +25,7 @@ refused with an Api-Token, so those use the platform connection.
 from __future__ import annotations
 
 import copy
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
@@ -58,6 +59,19 @@ def settings_external_id(owner: str, schema_id: str, key: str) -> str:
     return f"ai-observability:{owner}:{schema_id}:{key}"[:500]
 
 
+def integral(value: Any) -> Any:
+    """``value`` with whole floats as ints: the engine's wire format turns every number into a float,
+    while schema properties of type ``integer`` (e.g. a detector's ``executionSettings.queryOffset``)
+    want an integer."""
+    if isinstance(value, dict):
+        return {k: integral(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [integral(v) for v in value]
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    return value
+
+
 def normalise_value(value: Any) -> Any:
     """Comparable form of a settings value: ``{key, value}`` lists sorted by key, whole floats as ints."""
     if isinstance(value, dict):
@@ -84,6 +98,12 @@ class SettingsObjectInputs(PlatformConnection):
     """Further top-level fields sent only when the object is created, never reconciled afterwards
     (e.g. a block whose write-once field another resource fills in later)."""
     scope: Literal["environment"] = "environment"
+
+    @field_validator("value", "create_value")
+    @classmethod
+    def _integral(cls, value: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = integral(value)
+        return result
 
     @field_validator("schema_id")
     @classmethod

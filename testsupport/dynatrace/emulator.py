@@ -40,7 +40,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from testsupport.dynatrace import emulator_aws, emulator_detectors, emulator_documents
+from testsupport.dynatrace import (
+    emulator_aws,
+    emulator_bizevents,
+    emulator_detectors,
+    emulator_documents,
+    emulator_openpipeline,
+)
 from testsupport.loopback import ServingThread
 
 BUCKETS_PATH = "/platform/storage/management/v1/bucket-definitions"
@@ -1231,6 +1237,7 @@ class DynatraceEmulator:
                 kind = proc.get("type")
                 if kind not in PROCESSOR_TYPES:
                     problems.append(_violation(f"{where}.type", f"unknown processor type {kind!r}"))
+                problems += emulator_openpipeline.processor_attribute_problems(kind, proc, where)
                 description = proc.get("description")
                 if not isinstance(description, str) or not description.strip() or len(description) > 512:
                     problems.append(_violation(f"{where}.description", "description must not be blank (max 512)"))
@@ -1448,7 +1455,7 @@ class DynatraceEmulator:
             items = payload if isinstance(payload, list) else [payload]
             for i, item in enumerate(items):
                 if isinstance(item, dict):
-                    accepted.append(_flatten(item))
+                    accepted.append(emulator_bizevents.stored_json_event(item))
                 else:
                     errors.append({"index": i, "message": "event must be a JSON object"})
         else:
@@ -1465,9 +1472,7 @@ class DynatraceEmulator:
                     source = item.get("source") if isinstance(item, dict) else None
                     errors.append({"id": ident, "index": i, "message": problem, "source": source})
                     continue
-                event = _flatten({k: v for k, v in item.items() if k not in ("type", "source", "id")})
-                event.update({"event.type": item["type"], "event.provider": item["source"], "event.id": item["id"]})
-                accepted.append(event)
+                accepted.append(emulator_bizevents.stored_cloudevent(item))
         with self._lock:
             for event in accepted:
                 event["dt.system.bucket"] = self._route_event(event)
@@ -1683,11 +1688,6 @@ def _cloudevent_problem(item: Any) -> str | None:
     if item["specversion"] != "1.0":
         return f"unsupported specversion {item['specversion']!r} (expected 1.0)"
     return None
-
-
-def _flatten(event: dict[str, Any]) -> dict[str, Any]:
-    """Top-level fields become Grail fields; nested objects are stored as strings."""
-    return {k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in event.items()}
 
 
 class _Handler(BaseHTTPRequestHandler):
