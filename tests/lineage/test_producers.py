@@ -240,14 +240,19 @@ def test_the_probe_lands_as_the_field_the_catalogue_declares(governance_records:
 
 
 def test_the_program_never_imports_the_producers() -> None:
-    """The instrumentations and their clients are test-only: the plan and the program load none."""
+    """The instrumentations and their clients are test-only: planning the program (``__main__.py``
+    under mocks) loads none of them."""
     import subprocess
     import sys
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
     code = (
-        "import sys, tools.plan, components.stack, __main__\n"
+        "import sys\n"
+        "from tools import plan\n"
+        "from tests.conftest import FAKE_API_TOKEN as A, FAKE_NGC_KEY as N, FAKE_PLATFORM_TOKEN as P\n"
+        "env = {'DT_API_TOKEN': A, 'DT_PLATFORM_TOKEN': P, 'NGC_API_KEY': N}\n"
+        "plan.plan_document(plan.evaluate_stack('dev', env=env))\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('openai', 'boto3', 'botocore', 'httpx2')"
         " or m.startswith('opentelemetry.instrumentation'))\n"
         "print(','.join(bad))"
