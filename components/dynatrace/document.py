@@ -114,7 +114,11 @@ class DocumentsApi:
         self.client = client
 
     def get(self, document_id: str) -> LiveDocument | None:
-        response = self.client.request("GET", f"{DOCUMENTS_PATH}/{document_id}", allow=(404,))
+        # The documented answer is multipart/form-data only (OpenAPI ``getDocument`` → ``FullDocument``),
+        # so no JSON Accept header: Dynatrace's own clients send none on this call
+        # (dynatrace-configuration-as-code-core ``clients/documents/documents.go`` ``get``: ``GET`` with
+        # empty ``rest.RequestOptions``; dtctl ``sdk/api/document/document.go`` ``Get``: a bare ``R().Get``).
+        response = self.client.request("GET", f"{DOCUMENTS_PATH}/{document_id}", allow=(404,), accept=None)
         if response.status == 404:
             return None
         body = response.body

@@ -282,6 +282,8 @@ class LoggedRequest:
     query: str = ""
     injected: bool = False
     at: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
+    """Request headers (lower-case names), without ``authorization``."""
 
 
 @dataclass
@@ -702,9 +704,10 @@ class DynatraceEmulator:
 
     # -- request processing ----------------------------------------------------------------------
 
-    def _record(self, method: str, path: str, query: str, status: int, injected: bool) -> None:
+    def _record(self, method: str, path: str, query: str, status: int, injected: bool, headers: dict[str, str]) -> None:
+        kept = {k: v for k, v in headers.items() if k != "authorization"}
         with self._lock:
-            self.log.append(LoggedRequest(method, path, status, query, injected, time.monotonic()))
+            self.log.append(LoggedRequest(method, path, status, query, injected, time.monotonic(), kept))
 
     def _take_script(self, method: str, path: str, actions: tuple[str, ...]) -> _Script | None:
         with self._lock:
@@ -1717,7 +1720,7 @@ class _Handler(BaseHTTPRequestHandler):
         if injected is not None:
             status, extra = injected
             message = "Too Many Requests" if status == 429 else "Service Unavailable"
-            emulator._record(method, path, parts.query, status, True)
+            emulator._record(method, path, parts.query, status, True, headers)
             self._send(status, {"error": {"code": status, "message": message}}, extra)
             return
         hook = emulator._take_script(method, path, ("hook",))
@@ -1726,14 +1729,14 @@ class _Handler(BaseHTTPRequestHandler):
         status, body, extra = emulator.handle(method, path, query, headers, raw)
         after = emulator._take_script(method, path, ("after", "drop")) if status < 300 else None
         if after is not None and after.action == "drop":
-            emulator._record(method, path, parts.query, 0, False)
+            emulator._record(method, path, parts.query, 0, False, headers)
             self.close_connection = True
             return
         if after is not None:
-            emulator._record(method, path, parts.query, after.status, False)
+            emulator._record(method, path, parts.query, after.status, False, headers)
             self._send(after.status, {"error": {"code": after.status, "message": "Internal Server Error"}}, {})
             return
-        emulator._record(method, path, parts.query, status, False)
+        emulator._record(method, path, parts.query, status, False, headers)
         self._send(status, body, extra)
 
     def _send(self, status: int, body: Any, headers: dict[str, str]) -> None:

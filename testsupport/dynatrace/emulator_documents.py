@@ -13,6 +13,8 @@ Sources, cited per rule below:
   fields ``type``, ``name``, ``isPrivate``, ``id`` and a ``content`` file part; the full GET answered
   as multipart with a ``metadata`` field and a ``content`` file; ``version`` an integer; delete with
   the version followed by ``DELETE /trash/documents/{id}``.
+- [http] RFC 9110 (HTTP Semantics) 12.5.1 ``Accept`` (media ranges, ``q=0`` means "not acceptable",
+  no header means any media type) and 15.5.7 ``406 Not Acceptable``.
 
 The store does not inspect content ([openapi] info, [docs]): a ``dashboard`` whose content is not
 JSON is stored like any other bytes and fails only when opened in the Dashboards app. Tests check
@@ -40,6 +42,7 @@ DOCUMENT_SCOPES = (  # [openapi] ssoAuth scopes of the endpoints below
     "document:trash.documents:delete",
     "document:trash.documents:restore",
 )
+FULL_DOCUMENT_TYPE = "multipart/form-data"  # [openapi] components.responses.FullDocument.content
 MAX_NAME = 128  # [openapi] name and type: "Maximum length is 128 characters"
 MAX_CONTENT = 50 * 1024 * 1024  # [openapi] "The content size must not exceed 50 MB"
 OWNER = "6f0c2f8e-5d5a-4a39-9c55-7d1c4b0f9a11"  # the user id every platform token of this tenant maps to
@@ -126,6 +129,42 @@ def parse_form(content_type: str, raw: bytes) -> dict[str, FormPart]:
             item.get_filename(),
         )
     return parts
+
+
+def accepts(header: str | None, media_type: str) -> bool:
+    """Whether an ``Accept`` header admits ``media_type`` ([http] 12.5.1).
+
+    No header (or an empty one) admits everything. Otherwise the most specific matching range
+    decides (``type/subtype`` over ``type/*`` over ``*/*``), and a quality of 0 excludes.
+    """
+    if header is None or not header.strip():
+        return True
+    wanted_type, _, wanted_sub = media_type.lower().partition("/")
+    best: tuple[int, float] | None = None
+    for item in header.split(","):
+        range_, *params = (part.strip() for part in item.split(";"))
+        kind, _, sub = range_.lower().partition("/")
+        if not kind or not sub:
+            continue
+        if (kind, sub) == (wanted_type, wanted_sub):
+            specificity = 2
+        elif kind == wanted_type and sub == "*":
+            specificity = 1
+        elif (kind, sub) == ("*", "*"):
+            specificity = 0
+        else:
+            continue
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value.strip())
+                except ValueError:
+                    quality = 0.0
+        if best is None or specificity > best[0]:
+            best = (specificity, quality)
+    return best is not None and best[1] > 0
 
 
 def scope(method: str, path: str) -> str:
@@ -274,6 +313,10 @@ class DocumentStore:
         if method == "GET" and sub == "content":
             return 200, RawBody(record.content_type or "application/octet-stream", record.content), {}
         if method == "GET" and not sub:
+            # [openapi] getDocument answers FullDocument, whose only content type is multipart/form-data;
+            # [http] a request whose Accept excludes it cannot be served: 406.
+            if not accepts(headers.get("accept"), FULL_DOCUMENT_TYPE):
+                raise DocumentError(406, f"This endpoint produces {FULL_DOCUMENT_TYPE} only")
             return 200, _full_document(record), {}
         if method == "PATCH" and not sub:
             self._check_version(record, query)
