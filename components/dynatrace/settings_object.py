@@ -9,6 +9,10 @@ The generic form of what the pipeline provider does for its schema:
 - Update: GET (value + ``updateToken``) → set the top-level fields this stack models, keeping any
   other field the tenant or a user added → PUT with the ``updateToken`` only when that changes
   something; 409 → re-read and retry with backoff.
+- Server-filled fields (:data:`SERVER_FILLED`): fields a schema's tenant fills in when a write
+  leaves them out. While our value leaves such a field out, an update sends the live value back
+  (so it is never wiped, and an unchanged object is not rewritten), and read does not report it
+  (so refresh sees no drift).
 - Read (``pulumi refresh``): the live value of the modelled fields, so a user's manual edit (a
   threshold changed in the Anomaly Detection app) shows up as drift; a deleted object is gone.
 - Diff: the value is compared field by field after normalising numbers and the order of
@@ -26,8 +30,9 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Final, Literal
 
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
@@ -45,10 +50,18 @@ from ._provider import (
 from .api import PLATFORM_SETTINGS_PATH, SettingsApi
 from .client import ClientSettings, DynatraceClient
 from .errors import DynatraceApiError
+from .models import ANOMALY_DETECTORS_SCHEMA, SettingsObjectCreate
 from .models import SettingsObject as LiveObject
-from .models import SettingsObjectCreate
 
 OUTPUTS_ONLY = ("object_id", "external_id")
+SERVER_FILLED: Final[Mapping[str, tuple[str, ...]]] = {
+    # The tenant sets executionSettings.actor (the UUID of the user the detector's queries run as) to
+    # the caller when a write leaves it out: terraform-provider-dynatrace
+    # dynatrace/api/builtin/davis/anomalydetectors/settings/execution_settings.go ("actually set
+    # automatically if not provided", diff suppressed when unset).
+    ANOMALY_DETECTORS_SCHEMA: ("executionSettings.actor",),
+}
+"""Schema → dotted paths inside ``value`` that the tenant fills in when a write leaves them out."""
 _SCHEMA_ID = re.compile(r"^[a-z][a-z0-9-]*:[a-zA-Z0-9._-]+$")
 _KEY = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 
@@ -110,20 +123,70 @@ class SettingsObjectInputs(PlatformConnection):
     def external_id(self) -> str:
         return settings_external_id(self.owner, self.schema_id, self.key)
 
+    @property
+    def server_filled(self) -> tuple[str, ...]:
+        return SERVER_FILLED.get(self.schema_id, ())
+
     def api(self, client: Any) -> SettingsApi:
         return SettingsApi(client, PLATFORM_SETTINGS_PATH)
 
 
-def merge(live: dict[str, Any], desired: dict[str, Any]) -> dict[str, Any]:
-    """``live`` with our top-level fields set; fields we do not model are kept."""
-    value = copy.deepcopy(live)
-    value.update(copy.deepcopy(desired))
+_ABSENT: Final = object()
+
+
+def _lookup(value: Any, path: Sequence[str]) -> Any:
+    for part in path:
+        if not isinstance(value, dict) or part not in value:
+            return _ABSENT
+        value = value[part]
     return value
 
 
-def observed_value(desired: dict[str, Any], live: dict[str, Any]) -> dict[str, Any]:
-    """The live value of the fields we model (absent ones left out, so refresh shows the loss)."""
-    return {k: copy.deepcopy(live[k]) for k in desired if k in live}
+def _set(value: dict[str, Any], path: Sequence[str], item: Any) -> None:
+    *parents, last = path
+    for part in parents:
+        child = value.get(part)
+        if not isinstance(child, dict):
+            return  # the parent is not an object here: nothing to carry over
+        value = child
+    value[last] = copy.deepcopy(item)
+
+
+def _drop(value: dict[str, Any], path: Sequence[str]) -> None:
+    *parents, last = path
+    for part in parents:
+        child = value.get(part)
+        if not isinstance(child, dict):
+            return
+        value = child
+    value.pop(last, None)
+
+
+def _left_to_server(desired: dict[str, Any], server_filled: Sequence[str]) -> list[list[str]]:
+    """The server-filled paths our value leaves out (the tenant's value counts for those)."""
+    paths = [p.split(".") for p in server_filled]
+    return [p for p in paths if _lookup(desired, p) is _ABSENT]
+
+
+def merge(live: dict[str, Any], desired: dict[str, Any], server_filled: Sequence[str] = ()) -> dict[str, Any]:
+    """``live`` with our top-level fields set; fields we do not model are kept, and so are the
+    server-filled fields our value leaves out."""
+    value = copy.deepcopy(live)
+    value.update(copy.deepcopy(desired))
+    for path in _left_to_server(desired, server_filled):
+        found = _lookup(live, path)
+        if found is not _ABSENT:
+            _set(value, path, found)
+    return value
+
+
+def observed_value(desired: dict[str, Any], live: dict[str, Any], server_filled: Sequence[str] = ()) -> dict[str, Any]:
+    """The live value of the fields we model (absent ones left out, so refresh shows the loss),
+    without the server-filled fields our value leaves out."""
+    value = {k: copy.deepcopy(live[k]) for k in desired if k in live}
+    for path in _left_to_server(desired, server_filled):
+        _drop(value, path)
+    return value
 
 
 def reconcile(api: SettingsApi, inputs: SettingsObjectInputs, object_id: str, current: LiveObject | None = None) -> int:
@@ -141,7 +204,7 @@ def reconcile(api: SettingsApi, inputs: SettingsObjectInputs, object_id: str, cu
         return obj
 
     def write(obj: LiveObject) -> int:
-        merged = merge(obj.value, inputs.value)
+        merged = merge(obj.value, inputs.value, inputs.server_filled)
         if normalise_value(merged) == normalise_value(obj.value):
             return 0
         api.update(object_id, merged, obj.update_token)
@@ -215,7 +278,7 @@ class SettingsObjectProvider(DynatraceProvider[SettingsObjectInputs]):
         if obj is None:
             return ReadResult(None, {})
         outs = _outputs(inputs, id_, obj.external_id)
-        outs["value"] = observed_value(inputs.value, obj.value)
+        outs["value"] = observed_value(inputs.value, obj.value, inputs.server_filled)
         return ReadResult(id_, outs)
 
     def remove(self, client: DynatraceClient, inputs: SettingsObjectInputs, id_: str) -> None:
