@@ -103,8 +103,7 @@ CONNECTION_TYPE_TOKEN: Final = "ai-observability:dynatrace:AwsMonitoringConnecti
 class DynatraceAwsConnectionArgs:
     platform_url: pulumi.Input[str]
     platform_token: pulumi.Input[str]
-    """Platform token (a secret): ``settings:objects:read|write`` and ``extensions:definitions:read``,
-    ``extensions:configurations:read|write``."""
+    """Platform token (a secret) with the scopes of :data:`~components.dynatrace.scopes.AWS_MONITORING`."""
     owner: str
     config: BedrockMetricsConfig
     connection_name: str

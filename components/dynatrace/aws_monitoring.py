@@ -167,7 +167,7 @@ class RoleArnProvider(DynatraceProvider[RoleArnInputs]):
 class AwsConnectionRoleArnArgs:
     platform_url: pulumi.Input[str]
     platform_token: pulumi.Input[str]
-    """Bearer token with ``settings:objects:read`` and ``settings:objects:write`` (pass a secret)."""
+    """Bearer token with the scopes of :data:`~components.dynatrace.scopes.AWS_MONITORING` (pass a secret)."""
     connection_id: pulumi.Input[str]
     role_arn: pulumi.Input[str]
     client: ClientSettings | None = None
@@ -498,7 +498,7 @@ class MonitoringConfigProvider(DynatraceProvider[MonitoringConfigInputs]):
 class AwsMonitoringConfigurationArgs:
     platform_url: pulumi.Input[str]
     platform_token: pulumi.Input[str]
-    """Bearer token with ``extensions:definitions:read`` and ``extensions:configurations:read|write``."""
+    """Bearer token with the scopes of :data:`~components.dynatrace.scopes.AWS_MONITORING` (pass a secret)."""
     description: pulumi.Input[str]
     connection_id: pulumi.Input[str]
     account_id: pulumi.Input[str]

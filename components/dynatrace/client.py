@@ -68,6 +68,7 @@ from .errors import (
     DynatraceTlsError,
     redact,
 )
+from .scopes import credential_for, scopes_for
 
 _log = logging.getLogger(__name__)
 
@@ -353,15 +354,17 @@ def _setup_problem(exc: requests.RequestException, net: NetworkSettings) -> _Set
 
 
 def _api_hint(status: int, scheme: str) -> str:
-    """What to fix for a status that repeating cannot change."""
-    if scheme == "Bearer":
-        setting = "ai-observability:dynatracePlatformToken (or DT_PLATFORM_TOKEN)"
-    else:
-        setting = "ai-observability:dynatraceApiToken (or DT_API_TOKEN)"
+    """What to fix for a status that repeating cannot change (scopes from :mod:`.scopes`)."""
+    credential = credential_for(scheme)
+    setting = credential.setting() if credential is not None else f"the {scheme} token"
     if status == 401:
         return f"The token was not accepted (wrong, expired or revoked): check {setting}"
     if status == 403:
-        return f"The token lacks a permission this call needs: add the scope to the token in {setting}"
+        needed = ", ".join(scopes_for(credential)) if credential is not None else ""
+        listed = (
+            f"; with every feature on, the stack needs {needed} (docs/dynatrace.md, token scopes)" if needed else ""
+        )
+        return f"The token lacks a permission this call needs: add the scope to the token in {setting}{listed}"
     return ""
 
 

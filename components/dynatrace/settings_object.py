@@ -289,7 +289,8 @@ class SettingsObjectProvider(DynatraceProvider[SettingsObjectInputs]):
 class SettingsObjectArgs:
     platform_url: pulumi.Input[str]
     platform_token: pulumi.Input[str]
-    """Bearer token with ``settings:objects:read`` and ``settings:objects:write`` (pass a secret)."""
+    """Bearer token allowed to read and write settings objects of the schema (pass a secret); per
+    feature: :mod:`components.dynatrace.scopes`."""
     owner: pulumi.Input[str]
     schema_id: pulumi.Input[str]
     key: pulumi.Input[str]

@@ -36,12 +36,13 @@ from components.dynatrace import (
     OpenPipelinePipelineProvider,
     OpenPipelineRouteProvider,
 )
+from components.dynatrace.scopes import PLATFORM, scopes_for
 from components.dynatrace.settings_object import SettingsObjectProvider
 from components.dynatrace.signals.detectors import SCHEMA_ID as DETECTORS_SCHEMA
 from components.dynatrace.signals.detectors import detector_specs
 from components.secret_wire import secret_wrapper
 from tests.dynatrace.conftest import CANARY_SECRETS, OWNER, ROOT, Env
-from testsupport.dynatrace.emulator import PLATFORM_ADMIN_SCOPES, TOKEN_USER_ID
+from testsupport.dynatrace.emulator import TOKEN_USER_ID
 from testsupport.dynatrace.netfixtures import NETWORK_VARIABLES
 
 PROJECT = "ai-observability"
@@ -281,7 +282,7 @@ def test_a_detector_the_tenant_completed_with_an_actor_stays_unchanged_through_t
     assert [(c.method, c.path.rsplit("/", 1)[-1]) for c in dt.calls()] == [("GET", object_id)]
     assert dt.writes() == []
 
-    other = dt.add_token(kind="platform", scopes=PLATFORM_ADMIN_SCOPES, user_id="0b1e5c1a-7f0e-4a47-9a55-2c9b3a1d2e01")
+    other = dt.add_token(kind="platform", scopes=scopes_for(PLATFORM), user_id="0b1e5c1a-7f0e-4a47-9a55-2c9b3a1d2e01")
     value = json.loads(json.dumps(spec.value))
     value["enabled"] = False
     changed = {**_strip(checked), "platform_token": other, "value": value}

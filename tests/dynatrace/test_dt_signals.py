@@ -16,23 +16,17 @@ import requests
 from components.config.collector import KongConfig
 from components.config.governance import GovernanceConfig
 from components.config.signals import SignalsConfig
+from components.dynatrace.scopes import PLATFORM, scopes_for
 from components.dynatrace.signals import metrics
 from components.dynatrace.signals.detectors import SCHEMA_ID, STATIC_ANALYZER, detector_specs
 from components.dynatrace.signals.dql import referenced_names
 from tests.dynatrace.conftest import CANARY_SECRETS, Env
 from tests.dynatrace.signals_stack import SignalsStack
 from testsupport.dynatrace import emulator_detectors
-from testsupport.dynatrace.emulator import (
-    PLATFORM_ADMIN_SCOPES,
-    PLATFORM_CLASSIC_PREFIX,
-    SETTINGS_PATH,
-    TOKEN_USER_ID,
-    Faults,
-)
-from testsupport.dynatrace.emulator_documents import DOCUMENT_SCOPES
+from testsupport.dynatrace.emulator import PLATFORM_CLASSIC_PREFIX, SETTINGS_PATH, TOKEN_USER_ID, Faults
 
 PLATFORM_SETTINGS = PLATFORM_CLASSIC_PREFIX + "/settings/objects"
-PLATFORM_SCOPES = PLATFORM_ADMIN_SCOPES + DOCUMENT_SCOPES
+PLATFORM_SCOPES = scopes_for(PLATFORM)
 ALL_ALERTS = 9
 
 
