@@ -28,6 +28,7 @@ from components.dynatrace.aws_monitoring import (
     AwsMonitoringConfigurationArgs,
     connection_create_value,
     connection_value,
+    pairing_identity,
 )
 from components.dynatrace.settings_object import SettingsObject, SettingsObjectArgs
 
@@ -140,6 +141,8 @@ class DynatraceAwsConnection(pulumi.ComponentResource):
                 key="bedrock-metrics",
                 value=connection_value(args.connection_name),
                 create_value=connection_create_value(),
+                # Replaced together with what cannot change in place on it or its configuration.
+                replacement_trigger=pairing_identity(config.role_name),
             ),
             opts=child,
         )

@@ -17,7 +17,10 @@ The generic form of what the pipeline provider does for its schema:
   threshold changed in the Anomaly Detection app) shows up as drift; a deleted object is gone.
 - Diff: the value is compared field by field after normalising numbers and the order of
   ``{key, value}`` lists (Settings "set" types such as analyzer inputs have no order). A schema or
-  key change replaces the object; anything else is an in-place update.
+  key change replaces the object; anything else is an in-place update. A changed
+  ``replacement_trigger`` replaces it too, deleting it first (the replacement keeps the
+  ``externalId``, which a create would otherwise adopt); state recorded before the field existed
+  takes it on with an update that calls no API.
 - Delete: removes only the object whose id this resource holds (404 = already gone).
 
 Connection: either the classic host with an Api-Token (``/api/v2/settings/objects``), or the
@@ -44,6 +47,8 @@ from ._provider import (
     PlatformConnection,
     Poller,
     adopt_or_create,
+    differs,
+    keep_with_new_connection,
     platform_connection,
     retry_on_conflict,
 )
@@ -54,6 +59,7 @@ from .models import ANOMALY_DETECTORS_SCHEMA, SettingsObjectCreate
 from .models import SettingsObject as LiveObject
 
 OUTPUTS_ONLY = ("object_id", "external_id")
+TRIGGER: Final = "replacement_trigger"
 SERVER_FILLED: Final[Mapping[str, tuple[str, ...]]] = {
     # The tenant sets executionSettings.actor (the UUID of the user the detector's queries run as) to
     # the caller when a write leaves it out: terraform-provider-dynatrace
@@ -97,6 +103,9 @@ class SettingsObjectInputs(PlatformConnection):
     """Further top-level fields sent only when the object is created, never reconciled afterwards
     (e.g. a block whose write-once field another resource fills in later)."""
     scope: Literal["environment"] = "environment"
+    replacement_trigger: dict[str, str] | None = None
+    """Values that, when they change, replace the object (delete, then create): the create-only
+    identity of something Dynatrace deletes together with this object."""
 
     @field_validator("schema_id")
     @classmethod
@@ -248,12 +257,20 @@ class SettingsObjectProvider(DynatraceProvider[SettingsObjectInputs]):
     OUTPUTS = OUTPUTS_ONLY
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        return self.diff_fields(
+        result = self.diff_fields(
             olds,
             news,
             compared={"schema_id": str, "key": str, "owner": str, "scope": str, "value": normalise_value},
             replace_on=("schema_id", "key", "owner", "scope"),
         )
+        trigger = news.get(TRIGGER)
+        if TRIGGER in olds and differs(olds.get(TRIGGER), trigger):
+            return DiffResult(changes=True, replaces=[*(result.replaces or []), TRIGGER], delete_before_replace=True)
+        if TRIGGER not in olds and trigger is not None:  # state from before the field existed
+            return DiffResult(
+                changes=True, replaces=result.replaces or [], delete_before_replace=bool(result.delete_before_replace)
+            )
+        return result
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = self.parse(props)
@@ -263,10 +280,12 @@ class SettingsObjectProvider(DynatraceProvider[SettingsObjectInputs]):
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         inputs = self.parse(news)
-        old_value = normalise_value(olds.get("value") or {})
-        changed = self.changed_fields(olds, inputs)
-        if not changed or (changed == ["value"] and old_value == normalise_value(inputs.value)):
-            return self.connection_update(olds, inputs)
+        changed = set(self.changed_fields(olds, inputs)) - {TRIGGER}
+        if normalise_value(olds.get("value") or {}) == normalise_value(inputs.value):
+            changed.discard("value")
+        if not changed:  # the connection or the trigger: the state only
+            state = keep_with_new_connection(olds, inputs, inputs.CONNECTION)
+            return UpdateResult({**state, TRIGGER: inputs.replacement_trigger})
         with inputs.open() as client:
             reconcile(inputs.api(client), inputs, id_)
         return UpdateResult(_outputs(inputs, id_, olds.get("external_id")))
@@ -298,6 +317,8 @@ class SettingsObjectArgs:
     client: ClientSettings | None = None
     create_value: pulumi.Input[dict[str, Any]] | None = None
     """Top-level fields sent on create only (see :attr:`SettingsObjectInputs.create_value`)."""
+    replacement_trigger: pulumi.Input[dict[str, str]] | None = None
+    """A change replaces the object (see :attr:`SettingsObjectInputs.replacement_trigger`)."""
 
 
 class SettingsObject(DynatraceResource, module="dynatrace", name="SettingsObject"):
@@ -323,6 +344,7 @@ class SettingsObject(DynatraceResource, module="dynatrace", name="SettingsObject
                 "value": args.value,
                 "create_value": args.create_value,
                 "scope": "environment",
+                TRIGGER: args.replacement_trigger,
             },
             client=args.client,
             opts=opts,

@@ -769,7 +769,7 @@ class DynatraceEmulator:
                 return self._ingest(method, headers, raw)
             if path.startswith(emulator_aws.EXTENSIONS_PREFIX):
                 self._authorize(headers, "Bearer", emulator_aws.AwsExtension.scope_for(method, path))
-                return self._aws_extension(method, path, raw)
+                return self._aws_extension(method, path, raw, query)
             if path.startswith(emulator_documents.PREFIX):
                 self._authorize(headers, "Bearer", emulator_documents.scope(method, path))
                 return self.documents.handle(method, path, query, headers, raw)
@@ -781,11 +781,13 @@ class DynatraceEmulator:
         except _SettingsArrayError as exc:
             return exc.status, exc.body, {}
 
-    def _aws_extension(self, method: str, path: str, raw: bytes) -> tuple[int, Any, dict[str, str]]:
+    def _aws_extension(
+        self, method: str, path: str, raw: bytes, query: dict[str, list[str]]
+    ) -> tuple[int, Any, dict[str, str]]:
         with self._lock:
             connections = {o.object_id: o.value for o in self.objects(emulator_aws.CONNECTION_SCHEMA)}
             try:
-                status, body = self.aws_extension.handle(method, path, raw, connections)
+                status, body = self.aws_extension.handle(method, path, raw, connections, query)
             except emulator_aws.ExtensionError as exc:
                 raise ApiError(exc.status, exc.message, violations=exc.violations) from None
             for object_id in {o.object_id for o in self.objects(emulator_aws.CONNECTION_SCHEMA)} - set(connections):
