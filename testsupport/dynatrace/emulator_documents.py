@@ -189,7 +189,9 @@ def dashboard_problems(content: bytes) -> list[str]:
     Not a tenant rule (the store accepts any bytes); the shape follows the dashboard documents in
     the Terraform provider's ``dynatrace_document`` examples: ``version``, ``variables`` (list),
     ``tiles`` (object keyed by tile id), ``layouts`` (object keyed by the same ids, x/y/w/h on a
-    24-column grid).
+    24-column grid); and Dynatrace's ready-made "AWS Bedrock" dashboard (content version 26, a
+    Terraform export in the public code index): each variable an object with ``key``, ``type`` and
+    an integer ``version`` (2 there).
     """
     try:
         doc = json.loads(content)
@@ -200,8 +202,15 @@ def dashboard_problems(content: bytes) -> list[str]:
     out = []
     if not isinstance(doc.get("version"), int):
         out.append("version must be an integer")
-    if not isinstance(doc.get("variables", []), list):
+    variables = doc.get("variables", [])
+    if not isinstance(variables, list):
         out.append("variables must be a list")
+        variables = []
+    for index, variable in enumerate(variables):
+        if not isinstance(variable, dict) or not variable.get("key") or not variable.get("type"):
+            out.append(f"variables[{index}] must be an object with key and type")
+        elif not isinstance(variable.get("version", 0), int):
+            out.append(f"variables[{index}].version must be an integer")
     tiles, layouts = doc.get("tiles"), doc.get("layouts", {})
     if not isinstance(tiles, dict) or not isinstance(layouts, dict):
         return [*out, "tiles and layouts must be objects"]
