@@ -34,14 +34,6 @@ from typing import Any
 DOCUMENTS_PATH = "/platform/document/v1/documents"
 TRASH_PATH = "/platform/document/v1/trash/documents"
 PREFIX = "/platform/document/v1/"
-DOCUMENT_SCOPES = (  # [openapi] ssoAuth scopes of the endpoints below
-    "document:documents:read",
-    "document:documents:write",
-    "document:documents:delete",
-    "document:trash.documents:read",
-    "document:trash.documents:delete",
-    "document:trash.documents:restore",
-)
 FULL_DOCUMENT_TYPE = "multipart/form-data"  # [openapi] components.responses.FullDocument.content
 MAX_NAME = 128  # [openapi] name and type: "Maximum length is 128 characters"
 MAX_CONTENT = 50 * 1024 * 1024  # [openapi] "The content size must not exceed 50 MB"
