@@ -194,8 +194,8 @@ class DashboardsConfig(ConfigModel):
 
 class SignalsConfig(ConfigModel):
     enabled: bool = True
-    """Create the detectors (needs ``dynatracePlatformToken`` with ``settings:objects:read`` and
-    ``settings:objects:write``)."""
+    """Create the detectors (needs ``dynatracePlatformToken`` with the detectors' scopes, see
+    [token scopes](dynatrace.md#token-scopes))."""
     label: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,100}$")] = "ai-observability"
     """Value of the ``ai-observability.signal`` event property every detector sets: alerting
     profiles match on it to route these problems (notifications are configured there)."""

@@ -42,9 +42,9 @@ class DynatraceGovernanceArgs:
     platform_url: str
     """Platform URL (``https://{env}.apps.dynatrace.com``): Grail buckets."""
     api_token: pulumi.Input[str]
-    """Classic admin token (secret): ``settings.read``, ``settings.write``, ``apiTokens.read``, ``apiTokens.write``."""
+    """Classic admin token (secret) with the scopes of the classic features in :mod:`components.dynatrace.scopes`."""
     platform_token: pulumi.Input[str]
-    """Platform token (secret): ``storage:bucket-definitions:read|write|delete``."""
+    """Platform token (secret) with the scopes of :data:`~components.dynatrace.scopes.GRAIL_BUCKET`."""
     owner: str
     """``<project>/<stack>``: makes the pipeline's externalId and the token fingerprint stack-specific."""
     config: GovernanceConfig = field(default_factory=GovernanceConfig)

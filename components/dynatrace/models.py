@@ -19,6 +19,7 @@ BucketStatus = Literal["creating", "active", "updating", "deleting"]
 
 PIPELINES_SCHEMA = "builtin:openpipeline.bizevents.pipelines"
 ROUTING_SCHEMA = "builtin:openpipeline.bizevents.routing"
+ANOMALY_DETECTORS_SCHEMA = "builtin:davis.anomaly-detectors"
 ENVIRONMENT_SCOPE = "environment"
 
 # The OpenPipeline settings schemas forbid a leading ``dt.`` or ``dynatrace.`` in a pipeline's

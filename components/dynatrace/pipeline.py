@@ -340,7 +340,7 @@ class OpenPipelinePipelineProvider(DynatraceProvider[PipelineInputs]):
 class OpenPipelinePipelineArgs:
     environment_url: pulumi.Input[str]
     api_token: pulumi.Input[str]
-    """Api-Token with ``settings.read`` and ``settings.write`` (pass a secret)."""
+    """Api-Token with the scopes of :data:`~components.dynatrace.scopes.GOVERNANCE_PIPELINE` (pass a secret)."""
     owner: pulumi.Input[str]
     custom_id: pulumi.Input[str]
     display_name: pulumi.Input[str]

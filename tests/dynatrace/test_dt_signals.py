@@ -16,14 +16,16 @@ import requests
 from components.config.collector import KongConfig
 from components.config.governance import GovernanceConfig
 from components.config.signals import SignalsConfig
+from components.dynatrace.scopes import PLATFORM, scopes_for
 from components.dynatrace.signals import metrics
 from components.dynatrace.signals.detectors import SCHEMA_ID, STATIC_ANALYZER, detector_specs
 from tests.dynatrace.conftest import CANARY_SECRETS, Env
 from tests.dynatrace.signals_stack import SignalsStack
 from testsupport.dynatrace import emulator_detectors
-from testsupport.dynatrace.emulator import PLATFORM_CLASSIC_PREFIX, SETTINGS_PATH, Faults
+from testsupport.dynatrace.emulator import PLATFORM_CLASSIC_PREFIX, SETTINGS_PATH, TOKEN_USER_ID, Faults
 
 PLATFORM_SETTINGS = PLATFORM_CLASSIC_PREFIX + "/settings/objects"
+PLATFORM_SCOPES = scopes_for(PLATFORM)
 ALL_ALERTS = 9
 
 
@@ -107,6 +109,63 @@ def test_refresh_sees_a_manual_threshold_edit_and_up_restores_it(stack: SignalsS
     stack.up()
     assert [c.method for c in env.dt.writes()] == ["PUT"]
     assert _inputs(env.dt.settings[outputs["ids"]["nimQueue"]])["threshold"] == "10"
+
+
+def _actors(env: Env) -> set[str]:
+    return {d.value["executionSettings"].get("actor") for d in _detectors(env)}
+
+
+def test_a_tenant_that_fills_actor_sees_no_drift_and_no_write_on_reapply(stack: SignalsStack, env: Env) -> None:
+    stack.up()
+    assert _actors(env) == {TOKEN_USER_ID}  # the tenant filled in the caller
+    before = {e.key: e.outs["value"] for e in stack.engine.state.values() if "schema_id" in e.outs}
+    stack.engine.refresh()
+    after = {e.key: e.outs["value"] for e in stack.engine.state.values() if "schema_id" in e.outs}
+    assert after == before  # refresh shows no drift
+    env.dt.clear_log()
+    start = len(stack.engine.ops)
+    stack.up()
+    assert {op for op, _ in stack.engine.ops_since(start)} == {"same"}
+    assert env.dt.writes() == []
+
+    stack.engine.state.clear()  # lost state: every detector is adopted by its externalId
+    stack.up()
+    assert env.dt.writes(path_contains="/settings/") == []
+    assert len(_detectors(env)) == ALL_ALERTS
+
+
+def test_an_update_keeps_the_actor_the_tenant_filled_in(stack: SignalsStack, env: Env) -> None:
+    outputs = stack.up()
+    # The platform token is rotated to one of another user: the detectors must keep running as before.
+    other_user = "0b1e5c1a-7f0e-4a47-9a55-2c9b3a1d2e01"
+    stack.env = Env(
+        env.dt, env.api_token, env.dt.add_token(kind="platform", scopes=PLATFORM_SCOPES, user_id=other_user)
+    )
+    env.dt.clear_log()
+    stack.up(alerts={"nimQueue": {"threshold": 25}})
+    assert [(c.method, c.path.rsplit("/", 1)[-1]) for c in env.dt.writes()] == [("PUT", outputs["ids"]["nimQueue"])]
+    record = env.dt.settings[outputs["ids"]["nimQueue"]]
+    assert _inputs(record)["threshold"] == "25"
+    assert record.value["executionSettings"]["actor"] == TOKEN_USER_ID
+    assert _actors(env) == {TOKEN_USER_ID}
+
+
+def test_the_emulator_fills_the_actor_with_the_caller_and_keeps_a_given_one(env: Env) -> None:
+    other_user = "0b1e5c1a-7f0e-4a47-9a55-2c9b3a1d2e01"
+    token = env.dt.add_token(kind="platform", scopes=PLATFORM_SCOPES, user_id=other_user)
+    item = _valid_item()
+    response = requests.post(
+        env.url + PLATFORM_SETTINGS, json=[item], headers={"Authorization": f"Bearer {token}"}, timeout=5
+    )
+    assert response.status_code == 200
+    filled = env.dt.settings[response.json()[0]["objectId"]]
+    assert filled.value["executionSettings"] == {"actor": other_user}
+    item["value"]["executionSettings"] = {"actor": TOKEN_USER_ID}
+    assert _post(env, item).status_code == 200
+    assert {tuple(sorted(d.value["executionSettings"].items())) for d in _detectors(env)} == {
+        (("actor", other_user),),
+        (("actor", TOKEN_USER_ID),),
+    }
 
 
 def test_one_in_three_overloaded_answers_still_converge(stack: SignalsStack, env: Env) -> None:

@@ -64,7 +64,11 @@ from .metrics import (
     SPAN_MODEL,
 )
 
-DASHBOARD_VERSION: Final = 15
+DASHBOARD_VERSION: Final = 26
+"""Dashboard content version of Dynatrace's current ready-made dashboards: its "AWS Bedrock" dashboard
+(document ``dynatrace.clouds.aws-bedrock``, as exported with ``terraform-provider-dynatrace -export``
+into a public repository) is ``"version": 26`` with every variable at ``"version": 2``."""
+VARIABLE_VERSION: Final = 2
 GRID_COLUMNS: Final = 24
 SAMPLING_VARIABLE: Final = "sampling"
 Visualization = Literal["lineChart", "areaChart", "barChart", "singleValue", "table"]
@@ -110,6 +114,7 @@ class Variable:
 
     def document(self) -> dict[str, Any]:
         return {
+            "version": VARIABLE_VERSION,
             "key": self.key,
             "type": "csv",
             "visible": True,

@@ -17,6 +17,7 @@ from typing import Any, Final
 from components.config.collector import KongConfig
 from components.config.governance import GovernanceConfig
 from components.config.signals import ALERT_NAMES, AlertName, AlertSettings, SignalsConfig
+from components.dynatrace.models import ANOMALY_DETECTORS_SCHEMA
 
 from . import dql
 from .metrics import (
@@ -33,7 +34,7 @@ from .metrics import (
     NIM_TIME_TO_FIRST_TOKEN,
 )
 
-SCHEMA_ID: Final = "builtin:davis.anomaly-detectors"
+SCHEMA_ID: Final = ANOMALY_DETECTORS_SCHEMA
 ANALYZER_PREFIX: Final = "dt.statistics.ui.anomaly_detection."
 STATIC_ANALYZER: Final = ANALYZER_PREFIX + "StaticThresholdAnomalyDetectionAnalyzer"
 ADAPTIVE_ANALYZER: Final = ANALYZER_PREFIX + "AutoAdaptiveAnomalyDetectionAnalyzer"
