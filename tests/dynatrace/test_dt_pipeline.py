@@ -3,6 +3,7 @@ out a propagating bucket, merge-preserving updates with updateToken, refresh and
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -17,6 +18,14 @@ from tests.dynatrace.conftest import OWNER, Env
 from testsupport.dynatrace.emulator import PIPELINES_SCHEMA, SETTINGS_PATH
 
 P = OpenPipelinePipelineProvider()
+FOREIGN_PROCESSOR = {  # a processor someone added in the UI
+    "type": "fieldsAdd",
+    "id": "tag-team",
+    "description": "added in the UI",
+    "enabled": True,
+    "matcher": "true",
+    "fieldsAdd": {"fields": [{"name": "team", "value": "ml"}]},
+}
 
 
 def _bucket(env: Env) -> None:
@@ -124,14 +133,7 @@ def test_update_preserves_what_others_added_and_has_no_perpetual_diff(env: Env) 
     _bucket(env)
     object_id, outs = _create(env)
     record = env.dt.settings[object_id]
-    foreign_processor = {
-        "type": "fieldsAdd",
-        "id": "tag-team",
-        "description": "added in the UI",
-        "enabled": True,
-        "matcher": "true",
-        "fieldsAdd": {"fields": [{"name": "team", "value": "ml"}]},
-    }
+    foreign_processor = copy.deepcopy(FOREIGN_PROCESSOR)
     record.value["processing"] = {"processors": [foreign_processor]}
     record.value["storage"]["processors"].append(
         {
@@ -281,14 +283,7 @@ def test_the_processing_processor_is_created_first_and_others_are_kept(env: Env)
         "matcher": "true",
         "dql": {"script": dql_script()},
     }
-    foreign = {
-        "type": "fieldsAdd",
-        "id": "tag-team",
-        "description": "added in the UI",
-        "enabled": True,
-        "matcher": "true",
-        "fieldsAdd": {"fields": [{"name": "team", "value": "ml"}]},
-    }
+    foreign = copy.deepcopy(FOREIGN_PROCESSOR)
     record.value["processing"]["processors"].append(foreign)
     refreshed = P.read(object_id, outs)
     assert refreshed.outs is not None
