@@ -127,7 +127,9 @@ KONG: Final = Producer(
 NIM: Final = Producer(
     "NVIDIA NIM for LLMs",
     "1.x",
-    "https://docs.nvidia.com/nim/large-language-models/latest/observability.html (/v1/metrics, per model)",
+    "https://docs.nvidia.com/nim/large-language-models/latest/observability.html (/v1/metrics, per model); "
+    "request_success_total/request_failure_total: NVIDIA Run:ai 'NIM Observability Metrics via API'; "
+    "label model_name: vLLM's, not printed by NVIDIA (tests/collector/fixtures/nim-v1-metrics.txt)",
     "NIM pods with the stack's scrape annotations (or the nim-metrics job)",
 )
 DCGM: Final = Producer(
