@@ -25,6 +25,7 @@ from components.kubernetes.collector import CollectorDaemonSetArgs
 from components.kubernetes.workloads import KubernetesWorkloads, KubernetesWorkloadsArgs
 
 from .config import StackConfig
+from .config.aws_names import InvocationLoggingNames
 
 Outputs = dict[str, Any]
 
@@ -80,7 +81,7 @@ def _event_forwarding(config: StackConfig, minted_token: pulumi.Output[str] | No
     if not forwarding.enabled:
         return
     forwarder = BedrockEventForwarder(
-        forwarding.name_prefix,
+        forwarding.component_name,
         BedrockEventForwarderArgs(
             config=forwarding,
             ingest_url=config.dynatrace.bizevents_ingest_url,
@@ -120,7 +121,7 @@ def _guardrails(config: StackConfig, outputs: Outputs) -> None:
         )
     if section.invocation_logging.enabled:
         logging = BedrockInvocationLogging(
-            f"{section.name_prefix}-invocation-logging",
+            InvocationLoggingNames(section.name_prefix).component,
             BedrockInvocationLoggingArgs(
                 config=section.invocation_logging,
                 name_prefix=section.name_prefix,

@@ -8,6 +8,11 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
+# Prometheus-style durations as used by the collector (10s, 5m, 25h), bounded by Go's time.Duration.
+from .durations import DURATION_PATTERN as DURATION_PATTERN
+from .durations import Duration as Duration
+from .durations import duration_seconds as duration_seconds
+
 NAMESPACE = "ai-observability"
 
 
@@ -32,9 +37,6 @@ K8sName = Annotated[str, StringConstraints(pattern=K8S_NAME_PATTERN, max_length=
 AWS_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$"
 AwsName = Annotated[str, StringConstraints(pattern=AWS_NAME_PATTERN)]
 
-# Prometheus-style durations as used by the collector: 10s, 5m, 25h.
-DURATION_PATTERN = r"^[1-9][0-9]*(ms|s|m|h)$"
-Duration = Annotated[str, StringConstraints(pattern=DURATION_PATTERN)]
 
 PositiveInt = Annotated[int, Field(ge=1)]
 
@@ -50,14 +52,3 @@ def _kms_key_arn(value: str) -> str:
 
 
 KmsKeyArn = Annotated[str, AfterValidator(_kms_key_arn)]
-
-_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-_DURATION_RE = re.compile(r"^([1-9][0-9]*)(ms|s|m|h)$")
-
-
-def duration_seconds(value: str) -> float:
-    """Seconds in a duration such as ``30s`` or ``25h``."""
-    match = _DURATION_RE.match(value)
-    if match is None:
-        raise ValueError(f"not a duration: {value!r}")
-    return int(match.group(1)) * _DURATION_UNITS[match.group(2)]

@@ -14,6 +14,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
+from .described import described
+
 _QUANTITY = re.compile(
     r"^\+?(?P<number>[0-9]+(\.[0-9]*)?|\.[0-9]+)(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?$"
 )
@@ -71,6 +73,18 @@ def _memory(text: str) -> str:
     if value < 1024 * 1024:
         raise ValueError(f"must be at least 1Mi; allowed: {MEMORY_EXAMPLES}")
     return text
+
+
+def memory_range(minimum: str, maximum: str, reason: str) -> AfterValidator:
+    """Validator for ``Annotated[MemoryQuantity, ...]``: ``minimum`` to ``maximum`` inclusive; ``reason`` says why."""
+    low, high = parse_quantity(minimum), parse_quantity(maximum)
+
+    def check(text: str) -> str:
+        if not low <= parse_quantity(text) <= high:
+            raise ValueError(f"must be between {minimum} and {maximum} ({reason})")
+        return text
+
+    return described(check, f"{minimum}–{maximum}")
 
 
 CpuQuantity = Annotated[str, AfterValidator(_cpu)]

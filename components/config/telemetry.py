@@ -8,9 +8,11 @@ from typing import Annotated, Final
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from ._base import AwsName, ConfigModel
-from .quantity import CpuQuantity
+from .quantity import CpuQuantity, memory_range
 from .quantity import MemoryQuantity as Quantity
 
+# NVIDIA's dcgm-exporter Helm chart (deployment/values.yaml) suggests 128Mi; 8Gi is far above any exporter.
+DcgmMemory = Annotated[Quantity, memory_range("128Mi", "8Gi", "NVIDIA's chart suggests 128Mi for the exporter")]
 DCGM_EXPORTER_IMAGE: Final = "nvcr.io/nvidia/k8s/dcgm-exporter:4.6.1-4.8.4-distroless"
 _IMAGE = re.compile(r"^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+:[A-Za-z0-9._-]{1,128}$")
 
@@ -24,8 +26,8 @@ class DcgmExporterConfig(ConfigModel):
     """Pinned ``nvcr.io/nvidia/k8s/dcgm-exporter`` tag (no ``latest``)."""
     cpu: CpuQuantity = "100m"
     """CPU request = limit."""
-    memory: Quantity = "256Mi"
-    """Memory request = limit."""
+    memory: DcgmMemory = "256Mi"
+    """Memory request = limit; at least 128Mi (the limit NVIDIA's dcgm-exporter Helm chart suggests)."""
 
     @field_validator("image")
     @classmethod

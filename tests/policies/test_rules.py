@@ -478,10 +478,25 @@ CASES: list[Case] = [
         "Converse",
     ),
     Case(
+        # Bedrock Agent Runtime's CreateSession / CreateInvocation are inference calls too.
         "bedrock-rule-excludes-inference",
         "prefix-create",
         r(RULE, pattern({"source": ["aws.bedrock"], "detail": {"eventName": [{"prefix": "Create"}]}})),
+        NON_COMPLIANT,
+        "CreateSession",
+    ),
+    Case(
+        "bedrock-rule-excludes-inference",
+        "prefix-create-guardrail",
+        r(RULE, pattern({"source": ["aws.bedrock"], "detail": {"eventName": [{"prefix": "CreateGuardrail"}]}})),
         COMPLIANT,
+    ),
+    Case(
+        "bedrock-rule-excludes-inference",
+        "agent-runtime",
+        r(RULE, pattern({"source": ["aws.bedrock"], "detail": {"eventName": ["CreateAgent", "InvokeAgent"]}})),
+        NON_COMPLIANT,
+        "InvokeAgent",
     ),
     Case(
         "bedrock-rule-excludes-inference",
