@@ -155,7 +155,8 @@ class KongConfig(ConfigModel):
             "app.kubernetes.io/instance": "kong",
         }
     )
-    """Labels of Kong's pods (its Helm release labels); at least one."""
+    """Labels of Kong's pods (its Helm release labels); at least one, each a Kubernetes label (``[prefix/]name``
+    and value of at most 63 characters, letters, digits, ``-_.``)."""
 
     @field_validator("selector")
     @classmethod

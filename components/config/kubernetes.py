@@ -193,7 +193,9 @@ class ScalingConfig(ConfigModel):
 
 class GpuNodeGroupConfig(ConfigModel):
     name: K8sName
-    """Also the EKS node group name (label ``eks.amazonaws.com/nodegroup``); unique in the cluster."""
+    """Also the EKS node group name (label ``eks.amazonaws.com/nodegroup``); unique in the cluster. Its node role
+    ``<name>-node-role-xxxxxxx`` (Pulumi appends ``-`` + 7 random characters) must fit IAM's 64, so at most 46
+    characters."""
     ami_type: NvidiaAmiType
     """NVIDIA EKS AMI type; Amazon Linux 2 is refused (end of life). Its architecture must match the instance types."""
     instance_types: Annotated[list[str], Field(min_length=1, max_length=20)]
