@@ -13,7 +13,7 @@ from typing import Annotated, Final
 
 from pydantic import AfterValidator, StringConstraints
 
-from .described import described
+from .described import described, within
 
 DURATION_PATTERN = r"^[1-9][0-9]*(ms|s|m|h)$"
 _DURATION_RE = re.compile(r"^([1-9][0-9]*)(ms|s|m|h)$")
@@ -53,11 +53,4 @@ Duration = Annotated[
 
 def duration_range(minimum: str, maximum: str, reason: str) -> AfterValidator:
     """Validator for ``Annotated[Duration, ...]``: ``minimum`` to ``maximum`` inclusive; ``reason`` says why."""
-    low, high = duration_nanoseconds(minimum), duration_nanoseconds(maximum)
-
-    def check(value: str) -> str:
-        if not low <= duration_nanoseconds(value) <= high:
-            raise ValueError(f"must be between {minimum} and {maximum} ({reason})")
-        return value
-
-    return described(check, f"{minimum}–{maximum}")
+    return within(duration_nanoseconds, minimum, maximum, reason)

@@ -14,7 +14,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
-from .described import described
+from .described import within
 
 _QUANTITY = re.compile(
     r"^\+?(?P<number>[0-9]+(\.[0-9]*)?|\.[0-9]+)(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?$"
@@ -77,14 +77,7 @@ def _memory(text: str) -> str:
 
 def memory_range(minimum: str, maximum: str, reason: str) -> AfterValidator:
     """Validator for ``Annotated[MemoryQuantity, ...]``: ``minimum`` to ``maximum`` inclusive; ``reason`` says why."""
-    low, high = parse_quantity(minimum), parse_quantity(maximum)
-
-    def check(text: str) -> str:
-        if not low <= parse_quantity(text) <= high:
-            raise ValueError(f"must be between {minimum} and {maximum} ({reason})")
-        return text
-
-    return described(check, f"{minimum}–{maximum}")
+    return within(parse_quantity, minimum, maximum, reason)
 
 
 CpuQuantity = Annotated[str, AfterValidator(_cpu)]

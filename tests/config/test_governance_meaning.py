@@ -11,30 +11,20 @@
 from __future__ import annotations
 
 import string
-from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components.config import ConfigError, parse_stack_config
 from components.config.dql import matcher_problem
 from policies.rules._bedrock_operations import CONTROL_PLANE_OPERATIONS, INFERENCE_OPERATIONS
-from tests.conftest import FAKE_API_TOKEN, FAKE_NGC_KEY, FAKE_PLATFORM_TOKEN, stack_file
+from tests.conftest import FAKE_ENV, config_issues, stack_file
 
 NS = "ai-observability"
-ENV = {"DT_API_TOKEN": FAKE_API_TOKEN, "DT_PLATFORM_TOKEN": FAKE_PLATFORM_TOKEN, "NGC_API_KEY": FAKE_NGC_KEY}
+ENV = FAKE_ENV
 ALL_SCOPES = ["bizevents.ingest", "metrics.ingest", "logs.ingest", "events.ingest", "openTelemetryTrace.ingest"]
 SCOPES_KEY = f"{NS}:governance.ingestToken.scopes"
 OPERATIONS_KEY = f"{NS}:eventForwarding.operations"
-
-
-def _issues(raw: dict[str, Any], stack: str = "dev") -> dict[str, str]:
-    try:
-        parse_stack_config(raw, ENV, stack)
-    except ConfigError as error:
-        return {issue.path: issue.message for issue in error.issues}
-    return {}
 
 
 # --- token scopes ----------------------------------------------------------------------------------
@@ -57,7 +47,7 @@ def test_a_minted_token_covers_its_consumers(scopes: list[str], forwarding: bool
         {"metrics.ingest", "openTelemetryTrace.ingest", "logs.ingest"} if collector else set()
     )
     missing = needed - set(scopes)
-    issues = _issues(raw)
+    issues = config_issues(raw)
     if missing:
         assert all(scope in issues[SCOPES_KEY] for scope in missing), issues
     else:
@@ -68,7 +58,7 @@ def test_a_configured_token_is_not_judged_offline() -> None:
     raw = stack_file("dev")
     raw[f"{NS}:governance"]["ingestToken"] = {"create": False, "scopes": ["events.ingest"]}
     raw[f"{NS}:dynatraceIngestToken"] = "dt0c01." + "INGESTTOKEN0000000000000" + "." + "C" * 64
-    assert SCOPES_KEY not in _issues(raw)
+    assert SCOPES_KEY not in config_issues(raw)
 
 
 # --- Bedrock operations -----------------------------------------------------------------------------
@@ -77,7 +67,7 @@ def test_a_configured_token_is_not_judged_offline() -> None:
 def _operations(ops: list[str]) -> dict[str, str]:
     raw = stack_file("prod")
     raw[f"{NS}:eventForwarding"]["operations"] = ops
-    return _issues(raw, "prod")
+    return config_issues(raw, "prod")
 
 
 @pytest.mark.parametrize(
@@ -154,7 +144,7 @@ def test_single_conditions_pass(matcher: str) -> None:
     raw = stack_file("dev")
     raw[f"{NS}:governance"]["route"]["matcher"] = matcher
     raw[f"{NS}:governance"]["pipeline"]["matcher"] = matcher
-    issues = _issues(raw)
+    issues = config_issues(raw)
     assert f"{NS}:governance.route.matcher" not in issues
     assert f"{NS}:governance.pipeline.matcher" not in issues
 
@@ -164,7 +154,7 @@ def test_single_conditions_pass(matcher: str) -> None:
 def test_a_top_level_pipe_is_refused(matcher: str, key: str) -> None:
     raw = stack_file("dev")
     raw[f"{NS}:governance"][key]["matcher"] = matcher
-    assert "outside any string or comment" in _issues(raw)[f"{NS}:governance.{key}.matcher"]
+    assert "outside any string or comment" in config_issues(raw)[f"{NS}:governance.{key}.matcher"]
 
 
 @pytest.mark.parametrize("matcher", ['event.type == "open', "/* never closed", 'x == """a'])

@@ -16,11 +16,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components.config import ConfigError, parse_stack_config
-from tests.conftest import FAKE_API_TOKEN, FAKE_NGC_KEY, FAKE_PLATFORM_TOKEN, stack_file
+from components.config import parse_stack_config
+from tests.conftest import FAKE_ENV, config_issues, stack_file
 
 NS = "ai-observability"
-ENV = {"DT_API_TOKEN": FAKE_API_TOKEN, "DT_PLATFORM_TOKEN": FAKE_PLATFORM_TOKEN, "NGC_API_KEY": FAKE_NGC_KEY}
+ENV = FAKE_ENV
 SUFFIX = 8  # "-" + 7 random hex characters
 
 # The tightest derived name of each key, as the rule states it.
@@ -36,14 +36,6 @@ K8S_NAME_CHARS = string.ascii_lowercase + string.digits + "-"
 
 def _aws_name(length: int, draw_chars: str) -> str:
     return ("a" + draw_chars * length)[:length]
-
-
-def _issues(raw: dict[str, Any], stack: str = "dev") -> dict[str, str]:
-    try:
-        parse_stack_config(raw, ENV, stack)
-    except ConfigError as error:
-        return {issue.path: issue.message for issue in error.issues}
-    return {}
 
 
 def _with_forwarder_prefix(prefix: str) -> dict[str, Any]:
@@ -69,7 +61,7 @@ def _with_group_name(name: str) -> dict[str, Any]:
 @settings(max_examples=40, deadline=None)
 @given(length=st.integers(min_value=FORWARDER_MAX - 6, max_value=63), chars=st.text(AWS_NAME_CHARS, min_size=1))
 def test_event_forwarding_prefix_fits_every_derived_name(length: int, chars: str) -> None:
-    issues = _issues(_with_forwarder_prefix(_aws_name(length, chars)))
+    issues = config_issues(_with_forwarder_prefix(_aws_name(length, chars)))
     key = f"{NS}:eventForwarding.namePrefix"
     if length <= FORWARDER_MAX:
         assert key not in issues, issues
@@ -82,7 +74,7 @@ def test_event_forwarding_prefix_fits_every_derived_name(length: int, chars: str
 @settings(max_examples=40, deadline=None)
 @given(length=st.integers(min_value=INVOCATION_LOGGING_MAX - 6, max_value=63))
 def test_guardrails_prefix_fits_the_invocation_logging_role(length: int) -> None:
-    issues = _issues(_with_guardrails_prefix(_aws_name(length, "x")))
+    issues = config_issues(_with_guardrails_prefix(_aws_name(length, "x")))
     key = f"{NS}:guardrails.namePrefix"
     if length <= INVOCATION_LOGGING_MAX:
         assert key not in issues, issues
@@ -94,7 +86,7 @@ def test_guardrails_prefix_fits_the_invocation_logging_role(length: int) -> None
 @settings(max_examples=40, deadline=None)
 @given(prefix=st.integers(min_value=1, max_value=INVOCATION_LOGGING_MAX), name=st.integers(min_value=1, max_value=50))
 def test_guardrail_name_and_prefix_fit_bedrock(prefix: int, name: int) -> None:
-    issues = _issues(_with_guardrails_prefix(_aws_name(prefix, "p"), _aws_name(name, "n")))
+    issues = config_issues(_with_guardrails_prefix(_aws_name(prefix, "p"), _aws_name(name, "n")))
     key = f"{NS}:guardrails.guardrails[0].name"
     total = prefix + 1 + name
     if total <= GUARDRAIL_MAX:
@@ -109,7 +101,7 @@ def test_guardrail_name_and_prefix_fit_bedrock(prefix: int, name: int) -> None:
 def test_gpu_node_group_name_fits_its_node_role(length: int, chars: str) -> None:
     name = ("g" + chars * length)[:length].rstrip("-")
     name = name + "a" * (length - len(name))
-    issues = _issues(_with_group_name(name))
+    issues = config_issues(_with_group_name(name))
     key = f"{NS}:gpuNodeGroups[0].name"
     if length <= NODE_GROUP_MAX:
         assert key not in issues, issues
@@ -118,21 +110,21 @@ def test_gpu_node_group_name_fits_its_node_role(length: int, chars: str) -> None
 
 
 def test_the_reported_lengths_from_the_issue_are_refused() -> None:
-    assert f"{NS}:eventForwarding.namePrefix" in _issues(_with_forwarder_prefix("f" * 45))
-    assert f"{NS}:guardrails.namePrefix" in _issues(_with_guardrails_prefix("g" * 40))
-    assert f"{NS}:gpuNodeGroups[0].name" in _issues(_with_group_name("n" * 63))
+    assert f"{NS}:eventForwarding.namePrefix" in config_issues(_with_forwarder_prefix("f" * 45))
+    assert f"{NS}:guardrails.namePrefix" in config_issues(_with_guardrails_prefix("g" * 40))
+    assert f"{NS}:gpuNodeGroups[0].name" in config_issues(_with_group_name("n" * 63))
 
 
 @pytest.mark.parametrize("name", ["my--trail", "my_.trail", "a.-b"])
 def test_a_created_trail_name_follows_cloudtrail_grammar(name: str) -> None:
-    issues = _issues(_with_forwarder_prefix(name.replace(".", "_")))
+    issues = config_issues(_with_forwarder_prefix(name.replace(".", "_")))
     assert "adjacent" in issues[f"{NS}:eventForwarding.namePrefix"]
 
 
 def test_an_existing_trail_does_not_constrain_the_prefix_grammar() -> None:
     raw = stack_file("prod")  # declares an existing trail: the stack names no trail
     raw[f"{NS}:eventForwarding"]["namePrefix"] = "bedrock--gov"
-    assert f"{NS}:eventForwarding.namePrefix" not in _issues(raw, "prod")
+    assert f"{NS}:eventForwarding.namePrefix" not in config_issues(raw, "prod")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,22 +9,16 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components.config import ConfigError, parse_stack_config
-from tests.conftest import FAKE_API_TOKEN, FAKE_NGC_KEY, FAKE_PLATFORM_TOKEN, stack_file
+from tests.conftest import config_issues, stack_file
 
 NS = "ai-observability"
-ENV = {"DT_API_TOKEN": FAKE_API_TOKEN, "DT_PLATFORM_TOKEN": FAKE_PLATFORM_TOKEN, "NGC_API_KEY": FAKE_NGC_KEY}
 STACK_KEYS = ("managed-by", "ai-observability:stack", "ai-observability:component", "ai-observability:node-group")
 
 
 def _issues(tags: dict[str, str]) -> dict[str, str]:
     raw: dict[str, Any] = stack_file("dev")
     raw[f"{NS}:tags"] = tags
-    try:
-        parse_stack_config(raw, ENV, "dev")
-    except ConfigError as error:
-        return {issue.path: issue.message for issue in error.issues}
-    return {}
+    return config_issues(raw)
 
 
 def _recase(key: str, flips: list[bool]) -> str:

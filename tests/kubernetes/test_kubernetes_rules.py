@@ -18,22 +18,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components.config import ConfigError, parse_stack_config
 from components.config.k8s_grammar import ANNOTATIONS_TOTAL_MAX, annotations_problem, label_problem
-from tests.conftest import FAKE_API_TOKEN, FAKE_NGC_KEY, FAKE_PLATFORM_TOKEN, stack_file
+from tests.conftest import FAKE_ENV, config_issues, stack_file
 
 NS = "ai-observability"
-ENV = {"DT_API_TOKEN": FAKE_API_TOKEN, "DT_PLATFORM_TOKEN": FAKE_PLATFORM_TOKEN, "NGC_API_KEY": FAKE_NGC_KEY}
+ENV = FAKE_ENV
 GO_MAX_NS = 2**63 - 1
 UNIT_NS = {"ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
-
-
-def _issues(raw: dict[str, Any], stack: str = "dev") -> dict[str, str]:
-    try:
-        parse_stack_config(raw, ENV, stack)
-    except ConfigError as error:
-        return {issue.path: issue.message for issue in error.issues}
-    return {}
 
 
 def _with(section: str, *path: str | int, value: Any, stack: str = "dev") -> dict[str, Any]:
@@ -46,7 +37,7 @@ def _with(section: str, *path: str | int, value: Any, stack: str = "dev") -> dic
 
 
 def _labels(labels: dict[str, str]) -> dict[str, str]:
-    return _issues(_with("gpuNodeGroups", 0, "labels", value=labels))
+    return config_issues(_with("gpuNodeGroups", 0, "labels", value=labels))
 
 
 LABELS_KEY = f"{NS}:gpuNodeGroups[0].labels"
@@ -123,9 +114,9 @@ def test_label_grammar_matches_apimachinery(name: str, value: str) -> None:
 
 
 def test_kong_selector_follows_the_grammar() -> None:
-    problems = _issues(_with("kong", "selector", value={"app.kubernetes.io/name": "-kong"}))
+    problems = config_issues(_with("kong", "selector", value={"app.kubernetes.io/name": "-kong"}))
     assert "not a Kubernetes label value" in problems[f"{NS}:kong.selector"]
-    assert not _issues(_with("kong", "selector", value={"app.kubernetes.io/name": "kong", "release": "k_1.2"}))
+    assert not config_issues(_with("kong", "selector", value={"app.kubernetes.io/name": "kong", "release": "k_1.2"}))
 
 
 def test_annotations_total_at_most_256_kib() -> None:
@@ -155,16 +146,16 @@ def test_every_rendered_object_has_valid_labels_and_annotations(stack: str) -> N
 
 def test_read_write_many_on_an_ebs_class_is_refused() -> None:
     path = f"{NS}:nims[0].cacheAccessMode"
-    assert "EBS" in _issues(_with("nims", 0, "cacheAccessMode", value="ReadWriteMany"))[path]  # default class
+    assert "EBS" in config_issues(_with("nims", 0, "cacheAccessMode", value="ReadWriteMany"))[path]  # default class
     for ebs in ("gp2", "gp3"):
         raw = _with("nims", 0, "cacheAccessMode", value="ReadWriteMany")
         raw[f"{NS}:nims"][0]["storageClass"] = ebs
-        assert "EBS" in _issues(raw)[path]
+        assert "EBS" in config_issues(raw)[path]
     created = _with("nims", 0, "cacheAccessMode", value="ReadWriteMany", stack="prod")
-    assert "gp3 EBS class" in _issues(created, "prod")[path]
+    assert "gp3 EBS class" in config_issues(created, "prod")[path]
     efs = _with("nims", 0, "cacheAccessMode", value="ReadWriteMany")
     efs[f"{NS}:nims"][0]["storageClass"] = "efs-sc"
-    assert path not in _issues(efs)
+    assert path not in config_issues(efs)
 
 
 @pytest.mark.parametrize(
@@ -184,7 +175,7 @@ def test_cache_size_is_within_the_ebs_range(size: str, storage_class: str | None
     raw = _with("nims", 0, "cacheSize", value=size)
     if storage_class is not None:
         raw[f"{NS}:nims"][0]["storageClass"] = storage_class
-    issues = _issues(raw)
+    issues = config_issues(raw)
     if refused_at is None:
         assert not issues, issues
     else:
@@ -223,7 +214,7 @@ def test_memory_and_scrape_values_are_bounded(
         raw[f"{NS}:collector"]["resources"]["memoryRequest"] = value
     if path == ("resources", "memoryRequest"):
         raw[f"{NS}:collector"]["resources"]["memoryLimit"] = "1Gi"
-    issues = _issues(raw)
+    issues = config_issues(raw)
     assert (not issues) == accepted, issues
 
 
@@ -232,7 +223,7 @@ def test_memory_and_scrape_values_are_bounded(
     hours=st.integers(min_value=2562040, max_value=2562055) | st.integers(min_value=1, max_value=10**9),
 )
 def test_durations_beyond_go_time_duration_are_refused(hours: int) -> None:
-    issues = _issues(_with("collector", "maxStaleness", value=f"{hours}h"))
+    issues = config_issues(_with("collector", "maxStaleness", value=f"{hours}h"))
     fits = hours * UNIT_NS["h"] <= GO_MAX_NS
     assert (f"{NS}:collector.maxStaleness" not in issues) == fits, issues
     if not fits:
@@ -243,7 +234,7 @@ def test_durations_beyond_go_time_duration_are_refused(hours: int) -> None:
 @given(unit=st.sampled_from(list(UNIT_NS)), delta=st.integers(min_value=-3, max_value=3))
 def test_the_go_bound_is_computed_for_every_unit(unit: str, delta: int) -> None:
     count = GO_MAX_NS // UNIT_NS[unit] + delta
-    issues = _issues(_with("collector", "maxStaleness", value=f"{count}{unit}"))
+    issues = config_issues(_with("collector", "maxStaleness", value=f"{count}{unit}"))
     assert (f"{NS}:collector.maxStaleness" not in issues) == (count * UNIT_NS[unit] <= GO_MAX_NS)
 
 
@@ -252,19 +243,19 @@ def test_the_go_bound_is_computed_for_every_unit(unit: str, delta: int) -> None:
 
 def test_a_nim_pinned_to_a_group_with_no_running_node_is_refused() -> None:
     raw = _with("gpuNodeGroups", 0, "scaling", value={"minSize": 0, "desiredSize": 0, "maxSize": 4})
-    message = _issues(raw)[f"{NS}:gpuNodeGroups[0].scaling.desiredSize"]
+    message = config_issues(raw)[f"{NS}:gpuNodeGroups[0].scaling.desiredSize"]
     assert "no autoscaler" in message
     assert "at least 1" in message
-    assert not _issues(_with("gpuNodeGroups", 0, "scaling", value={"minSize": 0, "desiredSize": 1, "maxSize": 1}))
+    assert not config_issues(_with("gpuNodeGroups", 0, "scaling", value={"minSize": 0, "desiredSize": 1, "maxSize": 1}))
 
 
 def test_an_unpinned_nim_needs_a_group_that_runs_nodes() -> None:
     raw = _with("gpuNodeGroups", 0, "scaling", value={"minSize": 0, "desiredSize": 0, "maxSize": 2})
     del raw[f"{NS}:nims"][0]["nodeGroup"]
-    assert "desiredSize 0" in _issues(raw)[f"{NS}:nims[0]"]
+    assert "desiredSize 0" in config_issues(raw)[f"{NS}:nims[0]"]
 
 
 @pytest.mark.parametrize(("context", "accepted"), [("", False), ("   ", False), ("arn:aws:eks:ctx", True)])
 def test_kubeconfig_context_is_never_empty(context: str, accepted: bool) -> None:
-    issues = _issues(_with("eks", "kubeconfigContext", value=context))
+    issues = config_issues(_with("eks", "kubeconfigContext", value=context))
     assert (f"{NS}:eks.kubeconfigContext" not in issues) == accepted, issues
