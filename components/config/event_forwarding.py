@@ -59,6 +59,9 @@ GOVERNANCE_OPERATIONS: tuple[str, ...] = (
     "DeleteResourcePolicy",
     "CreateFoundationModelAgreement",
     "PutUseCaseForModelAccess",
+    # Tags drive attribute-based access and cost allocation; verify's --aws-probe also tags a guardrail.
+    "TagResource",
+    "UntagResource",
 )
 # One list for config and policy pack (the pack must stay importable without this package).
 INFERENCE_OPERATIONS: frozenset[str] = frozenset(_INFERENCE_OPERATIONS)

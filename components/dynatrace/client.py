@@ -429,13 +429,15 @@ class DynatraceClient:
         json_body: Any = None,
         form: Mapping[str, str] | None = None,
         files: Mapping[str, FilePart] | None = None,
+        headers: Mapping[str, str] | None = None,
         ok: Iterable[int] = (200,),
         allow: Iterable[int] = (),
     ) -> ApiResponse:
         """Send with retries; return when the status is in ``ok`` or ``allow``, else raise.
 
         ``form``/``files`` send ``multipart/form-data`` (text fields, then file parts) instead of
-        ``json_body``.
+        ``json_body``. ``headers`` are added to (or replace) the session's, e.g. a ``Content-Type``
+        other than JSON for a JSON body (``application/cloudevent+json``).
         """
         if (form or files) and json_body is not None:
             raise ValueError("send either json_body or form/files, not both")
@@ -461,6 +463,7 @@ class DynatraceClient:
                     params=params,
                     json=json_body,
                     files=multipart,
+                    headers=dict(headers) if headers else None,
                     timeout=(self.settings.connect_timeout, self.settings.read_timeout),
                     allow_redirects=False,
                 )

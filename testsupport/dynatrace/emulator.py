@@ -40,7 +40,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from testsupport.dynatrace import emulator_aws, emulator_detectors, emulator_documents
+from testsupport.dynatrace import emulator_aws, emulator_detectors, emulator_documents, emulator_grail
 from testsupport.loopback import ServingThread
 
 BUCKETS_PATH = "/platform/storage/management/v1/bucket-definitions"
@@ -473,6 +473,8 @@ class DynatraceEmulator:
         self.aws_extension = emulator_aws.AwsExtension()
         self.events: list[dict[str, Any]] = []
         self.documents = emulator_documents.DocumentStore()
+        self.grail = emulator_grail.GrailStore(bucket_exists=self._bucket_exists, wall_time=self.wall_time)
+        self.queries = emulator_grail.GrailQueries(self.grail)
         self.log: list[LoggedRequest] = []
         self._scripts: list[_Script] = []
         self._server: ThreadingHTTPServer | None = None
@@ -568,6 +570,11 @@ class DynatraceEmulator:
             self._gc()
             record = self.buckets.get(name)
             return None if record is None else record.body(time.monotonic())
+
+    def _bucket_exists(self, name: str) -> bool:
+        with self._lock:
+            record = self.buckets.get(name)
+            return record is not None and record.deleting_since is None
 
     def custom_buckets(self) -> list[str]:
         with self._lock:
@@ -756,6 +763,11 @@ class DynatraceEmulator:
             if path.startswith(emulator_aws.EXTENSIONS_PREFIX):
                 self._authorize(headers, "Bearer", emulator_aws.AwsExtension.scope_for(method, path))
                 return self._aws_extension(method, path, raw)
+            if path.startswith(emulator_grail.PREFIX):
+                status, body = self.queries.handle(
+                    method, path, query, raw, lambda scope: self._authorize(headers, "Bearer", scope)
+                )
+                return status, body, {}
             if path.startswith(emulator_documents.PREFIX):
                 self._authorize(headers, "Bearer", emulator_documents.scope(method, path))
                 return self.documents.handle(method, path, query, headers, raw)
@@ -780,7 +792,7 @@ class DynatraceEmulator:
 
     # -- auth ------------------------------------------------------------------------------------
 
-    def _authorize(self, headers: dict[str, str], scheme: str, scope: str) -> None:
+    def _authorize(self, headers: dict[str, str], scheme: str, scope: str | None) -> None:
         value = headers.get("authorization", "")
         if not value:
             raise ApiError(401, "Missing authorization parameter.")
@@ -797,7 +809,7 @@ class DynatraceEmulator:
         wanted_kind = "api" if scheme == "Api-Token" else "platform"
         if record.kind != wanted_kind:
             raise ApiError(401, f"Token type is not accepted on this endpoint{echo}.")
-        if scope not in record.scopes:
+        if scope is not None and scope not in record.scopes:
             raise ApiError(403, f"Token is missing required scope. Use one of: {scope}{echo}.")
 
     # -- buckets ---------------------------------------------------------------------------------
@@ -1472,6 +1484,7 @@ class DynatraceEmulator:
             for event in accepted:
                 event["dt.system.bucket"] = self._route_event(event)
                 self.events.append(event)
+                self.grail.add("bizevents", event, bucket=event["dt.system.bucket"])
         if errors:
             return 400, {"errors": errors}, {}
         return 202, None, {}
