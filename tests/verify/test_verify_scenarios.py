@@ -186,13 +186,17 @@ def test_silent_signals_name_their_causes_and_switched_off_producers_are_expecte
     states = {c["id"]: (c["state"], c) for s in outcome.report["sections"] for c in s["checks"]}
     error_rate = states["signal:detector:llmErrorRate"][1]
     assert error_rate["state"] == "silent"
-    assert "instrument the apps with OpenLLMetry" in error_rate["hint"]
+    assert "apps instrumented with OpenLLMetry" in error_rate["hint"]
     assert "docs/collector.md" in error_rate["hint"]
-    assert "gen_ai.system" in error_rate["hint"]
-    guardrail = states["signal:detector:guardrailActivations"][1]
-    assert guardrail["state"] == "silent-expected"
-    assert "ai-observability:telemetry.bedrockMetrics.enabled" in guardrail["summary"]
-    assert guardrail["status"] == "pass"
+    assert "no data with gen_ai.provider.name, gen_ai.system from OpenLLMetry" in error_rate["hint"]
+    [evaluations] = [c for _, c in states.values() if c["title"].endswith("Guardrail evaluations per guardrail")]
+    assert evaluations["state"] == "silent-expected"  # CloudWatch only, and CloudWatch metrics are off
+    assert "ai-observability:telemetry.bedrockMetrics.enabled" in evaluations["summary"]
+    assert evaluations["status"] == "pass"
+    guardrail = states["signal:detector:guardrailActivations"][1]  # CloudWatch or the apps' OpenLLMetry
+    assert guardrail["state"] == "silent"
+    assert "bedrockMetrics.enabled" in guardrail["summary"]
+    assert "gen_ai.bedrock.guardrail.activation from OpenLLMetry" in guardrail["hint"]
     assert not any(key.startswith("signal:detector:kongLatency") for key in states)  # Kong off: no detector
     nim = states["signal:detector:nimQueue"][1]
     assert nim["state"] == "silent"

@@ -21,16 +21,13 @@ import yaml
 
 from components import stack as stack_wiring
 from components.config import DynatraceConfig, StackConfig, parse_stack_config
+from components.dynatrace.scopes import CLASSIC, PLATFORM, scopes_for
 from components.dynatrace.signals import metrics
 from testsupport.dynatrace.dt_engine import Engine
-from testsupport.dynatrace.emulator import CLASSIC_ADMIN_SCOPES, PLATFORM_ADMIN_SCOPES, DynatraceEmulator
-from testsupport.dynatrace.emulator_documents import DOCUMENT_SCOPES
+from testsupport.dynatrace.emulator import DynatraceEmulator
 
 ROOT = Path(__file__).resolve().parents[2]
-VERIFY_SCOPES = ("storage:buckets:read", "storage:bizevents:read", "storage:metrics:read", "storage:spans:read")
-"""What verify reads beyond what the deployment needs (docs/operations.md#verify)."""
 SEEDED_SPANS = 2000
-PLATFORM_SCOPES = (*PLATFORM_ADMIN_SCOPES, *DOCUMENT_SCOPES, *VERIFY_SCOPES)
 
 
 @dataclass
@@ -88,8 +85,8 @@ def deploy(
     platform_token: str | None = None,
     overrides: dict[str, Any] | None = None,
 ) -> DeployedStack:
-    api = dt.add_token(api_token, kind="api", scopes=CLASSIC_ADMIN_SCOPES, name="admin")
-    platform = dt.add_token(platform_token, kind="platform", scopes=PLATFORM_SCOPES, name="platform")
+    api = dt.add_token(api_token, kind="api", scopes=scopes_for(CLASSIC), name="admin")
+    platform = dt.add_token(platform_token, kind="platform", scopes=scopes_for(PLATFORM), name="platform")
     env = {"DT_API_TOKEN": api, "DT_PLATFORM_TOKEN": platform}
     raw = raw_config(stack, overrides)
     config = stack_config(stack, raw, dt.url, env)
@@ -136,29 +133,24 @@ def send_event(deployed: DeployedStack, event: dict[str, Any]) -> None:
     response.raise_for_status()
 
 
-def seed_signals(deployed: DeployedStack, *, skip: tuple[str, ...] = ()) -> None:
-    """One data point for every metric of the catalogue, one GenAI span and one governance event
-    (``skip`` leaves out producers by source: ``otlp``, ``nim``, ``kong``, ``cloudwatch``, ``dcgm``,
-    ``spans``, ``governance``)."""
+def seed_signals(deployed: DeployedStack) -> None:
+    """Data as every producer of the catalogue sends it, a minute ago: one point per metric (each
+    dimension set, under its current name), GenAI spans, and one governance event through ingest."""
     grail = deployed.dt.grail
     now = time.time() - 60
-    dimensions = {name: "seed" for name in metrics.FIELDS}
     for metric in metrics.ALL_METRICS:
-        if metric.source not in skip:
-            grail.add_metric(metric.key, 1.0, dimensions, timestamp=now)
-    if "spans" not in skip:
-        # Enough spans that a tile sampling 1 in 100 still reads some (Grail samples about 1/ratio).
-        for number in range(SEEDED_SPANS):
-            span: dict[str, Any] = {name: "seed" for name in metrics.FIELDS}
-            span.update(
-                {
-                    "span_id": f"{number:016x}",
-                    metrics.SPAN_STATUS_CODE: "error" if number % 10 == 0 else "ok",
-                    metrics.SPAN_DURATION: 100 + number,
-                    metrics.SPAN_INPUT_TOKENS: 7,
-                    metrics.SPAN_OUTPUT_TOKENS: 11,
-                }
-            )
-            grail.add_span(span, timestamp=now)
-    if "governance" not in skip:
-        send_event(deployed, governance_event(deployed.config.governance.event_type, "seed-event-1"))
+        grail.add_metric(metric.key, 1.0, {field.name: "seed" for field in metric.dimensions}, timestamp=now)
+    # Enough spans that a tile sampling 1 in 100 still reads some (Grail samples about 1/ratio).
+    for number in range(SEEDED_SPANS):
+        span: dict[str, Any] = {field.name: "seed" for field in metrics.SPAN_FIELDS}
+        span.update(
+            {
+                "span_id": f"{number:016x}",
+                metrics.SPAN_STATUS_CODE.name: "error" if number % 10 == 0 else "ok",
+                metrics.SPAN_DURATION.name: 100 + number,
+                metrics.SPAN_INPUT_TOKENS.name: 7,
+                metrics.SPAN_OUTPUT_TOKENS.name: 11,
+            }
+        )
+        grail.add_span(span, timestamp=now)
+    send_event(deployed, governance_event(deployed.config.governance.event_type, "seed-event-1"))

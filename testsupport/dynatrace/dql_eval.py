@@ -18,6 +18,7 @@ Implemented:
   ``interval:``, ``from:``/``to:``;
 - ``makeTimeseries`` with ``count()``, ``countIf(cond)``, ``sum``, ``avg``, ``min``, ``max``,
   ``percentile``; ``by:``, ``interval:``, ``time:``, ``from:``/``to:``;
+- ``fieldsRename new = old``; ``append [subquery]`` (the subquery's records after this query's);
 - ``search "text"`` (a record matches when any of its string values, nested ones included, contains
   the text, ignoring case);
 - ``filter``, ``filterOut``, ``fields``, ``fieldsAdd``, ``fieldsRemove``, ``summarize`` (the same
@@ -58,6 +59,7 @@ from .dql_syntax import (
     Literal,
     Node,
     Query,
+    Subquery,
     Unary,
     Variable,
     source,
@@ -70,14 +72,12 @@ MAX_BUCKETS = 120
 # Commands of the DQL reference this emulator does not evaluate (a query using one is valid DQL).
 KNOWN_UNSUPPORTED_COMMANDS = frozenset(
     {
-        "append",
         "data",
         "dedup",
         "describe",
         "expand",
         "fieldsFlatten",
         "fieldsKeep",
-        "fieldsRename",
         "fieldsSummary",
         "join",
         "joinNested",
@@ -91,7 +91,7 @@ KNOWN_UNSUPPORTED_COMMANDS = frozenset(
 )
 IMPLEMENTED_COMMANDS = frozenset(
     {"fetch", "timeseries", "makeTimeseries", "filter", "filterOut", "fields", "fieldsAdd", "fieldsRemove"}
-    | {"summarize", "sort", "limit", "search"}
+    | {"summarize", "sort", "limit", "search", "fieldsRename", "append"}
 )
 STARTING_COMMANDS = frozenset({"fetch", "timeseries", "data", "describe", "load", "smartscapeNodes", "smartscapeEdges"})
 TIMESERIES_AGGREGATIONS = frozenset({"avg", "sum", "min", "max", "count", "percentile"})
@@ -235,21 +235,36 @@ class Outcome:
     notifications: list[dict[str, Any]] = field(default_factory=list)
 
 
+def _subqueries(commands: Sequence[Command]) -> list[tuple[Command, ...]]:
+    found = []
+    for command in commands:
+        for item in command.items:
+            if isinstance(item.expr, Subquery):
+                found.append(item.expr.commands)
+                found.extend(_subqueries(item.expr.commands))
+    return found
+
+
 def tables_read(query: Query) -> set[str]:
     """The Grail tables a query reads (``metrics`` for ``timeseries``): what its permissions must cover."""
-    first = query.commands[0]
-    if first.name == "timeseries":
-        return {"metrics"}
-    if first.name == "fetch":
-        table = first.positional()[0].expr if first.positional() else None
-        if isinstance(table, FieldRef):
-            return {table.name}
-    return set()
+    tables: set[str] = set()
+    for commands in (query.commands, *_subqueries(query.commands)):
+        first = commands[0]
+        if first.name == "timeseries":
+            tables.add("metrics")
+        elif first.name == "fetch" and first.positional() and isinstance(first.positional()[0].expr, FieldRef):
+            tables.add(first.positional()[0].expr.name)
+    return tables
 
 
 def check(query: Query) -> None:
     """Static checks (names and shapes); raises :class:`QueryError` or :class:`UnsupportedError`."""
-    for index, command in enumerate(query.commands):
+    for commands in (query.commands, *_subqueries(query.commands)):
+        _check_commands(commands)
+
+
+def _check_commands(commands: Sequence[Command]) -> None:
+    for index, command in enumerate(commands):
         name = command.name
         if name not in IMPLEMENTED_COMMANDS and name not in KNOWN_UNSUPPORTED_COMMANDS:
             raise QueryError(f"The command {name} does not exist", command, "UNKNOWN_COMMAND")
@@ -276,10 +291,7 @@ class _Evaluator:
         self.outcome = Outcome([])
 
     def run(self) -> Outcome:
-        rows: list[dict[str, Any]] = []
-        for command in self.query.commands:
-            handler: Callable[[Command, list[dict[str, Any]]], list[dict[str, Any]]] = getattr(self, "_" + command.name)
-            rows = handler(command, rows)
+        rows = self.pipeline(self.query.commands)
         limit = self.ctx.max_records
         if limit is not None and len(rows) > limit:
             rows = rows[:limit]
@@ -288,6 +300,13 @@ class _Evaluator:
             )
         self.outcome.records = rows
         return self.outcome
+
+    def pipeline(self, commands: Sequence[Command]) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        for command in commands:
+            handler: Callable[[Command, list[dict[str, Any]]], list[dict[str, Any]]] = getattr(self, "_" + command.name)
+            rows = handler(command, rows)
+        return rows
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -451,6 +470,27 @@ class _Evaluator:
                 raise QueryError("fieldsRemove takes field names", item)
             names.append(item.expr.name)
         return [{k: v for k, v in row.items() if k not in names} for row in rows]
+
+    def _fieldsRename(self, command: Command, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        pairs = []
+        for item in command.items:
+            if item.name is None or not isinstance(item.expr, FieldRef) or item.expr.iterative or item.param:
+                raise QueryError("fieldsRename takes new = old pairs", item)
+            pairs.append((item.expr.name, item.name))
+        out = []
+        for row in rows:
+            renamed = {}
+            for key, value in row.items():
+                new = next((n for old, n in pairs if old == key), key)
+                renamed[new] = value
+            out.append(renamed)
+        return out
+
+    def _append(self, command: Command, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        items = command.positional()
+        if len(items) != 1 or not isinstance(items[0].expr, Subquery) or command.params():
+            raise QueryError("append takes one subquery in brackets", command)
+        return rows + self.pipeline(items[0].expr.commands)
 
     def _sort(self, command: Command, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if command.params():

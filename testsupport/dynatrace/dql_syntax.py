@@ -286,7 +286,14 @@ class Item(Node):
     """``asc``/``desc`` after a ``sort`` expression."""
 
 
-Expr = Literal | Duration | FieldRef | Variable | Call | Unary | Binary | Braces
+@dataclass(frozen=True)
+class Subquery(Node):
+    """``[fetch … | …]``: a query as an argument (``append``)."""
+
+    commands: tuple[Command, ...] = ()
+
+
+Expr = Literal | Duration | FieldRef | Variable | Call | Unary | Binary | Braces | Subquery
 
 
 @dataclass(frozen=True)
@@ -354,13 +361,23 @@ class _Parser:
 
     # query := command ("|" command)*
     def query(self) -> Query:
+        commands = self.commands()
+        if self.tok.kind != "eof":
+            self.fail("Expected '|' or the end of the query")
+        return Query(self.text, tuple(commands))
+
+    def commands(self) -> list[Command]:
         commands = [self.command(first=True)]
         while self.is_op("|"):
             self.advance()
             commands.append(self.command(first=False))
-        if self.tok.kind != "eof":
-            self.fail("Expected '|' or the end of the query")
-        return Query(self.text, tuple(commands))
+        return commands
+
+    def subquery(self) -> Subquery:
+        start = self.advance().start  # [
+        commands = self.commands()
+        end = self.expect_op("]", "to close the subquery").end
+        return Subquery(start, end, tuple(commands))
 
     def command(self, *, first: bool) -> Command:
         if self.tok.kind != "ident" or "." in self.tok.text or self.tok.text.startswith("`"):
@@ -369,7 +386,7 @@ class _Parser:
             )
         name_token = self.advance()
         items: list[Item] = []
-        if not (self.is_op("|") or self.tok.kind == "eof"):
+        if not (self.is_op("|", "]") or self.tok.kind == "eof"):
             items.append(self.item(command=True))
             while self.is_op(","):
                 self.advance()
@@ -452,6 +469,8 @@ class _Parser:
             return inner
         if self.is_op("{"):
             return self.braces()
+        if self.is_op("["):
+            return self.subquery()
         if token.kind == "ident":
             quoted = token.text.startswith("`")
             lowered = token.text.lower()

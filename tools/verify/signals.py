@@ -27,7 +27,7 @@ from components.dynatrace.grail_query import GrailQueryApi, QueryOptions, QueryR
 from components.dynatrace.signals.dashboards import SAMPLING_VARIABLE
 
 from .inputs import VerifyInputs
-from .producers import attribute
+from .producers import attribute, cause, switched_off
 from .report import Check, Status
 from .settings import VerifySettings
 from .tenant import StackObjects
@@ -230,13 +230,15 @@ def _classify(inputs: VerifyInputs, query: str, result: QueryResult, window_hour
             "pass", "live", f"data in the last {window_hours:g} h ({count} record(s))", scanned=scanned, records=count
         )
     attribution = attribute(query)
-    off = [(p, p.switched_on(inputs.config)) for p in attribution.producers]
+    off = [(p, switched_off(p, inputs.config)) for p in attribution.producers]
     if attribution.producers and all(reason is not None for _, reason in off):
-        reasons = "; ".join(str(reason) for _, reason in off)
+        reasons = "; ".join(dict.fromkeys(str(reason) for _, reason in off))
         return _Run("pass", "silent-expected", f"no data, as expected: {reasons}", scanned=scanned, records=count)
-    names = ", ".join(attribution.names) or "the names this query reads"
-    causes = [p.cause.format(names=names) for p, reason in off if reason is None]
+    causes = [cause(p, attribution.names) for p, reason in off if reason is None]
     summary = f"no data in the last {window_hours:g} h"
+    off_reasons = list(dict.fromkeys(str(reason) for _, reason in off if reason is not None))
+    if off_reasons:
+        summary += f" (the other source is off: {'; '.join(off_reasons)})"
     hint = "; ".join(causes) if causes else "no producer of this query is known; check where its data should come from"
     return _Run("warn", "silent", summary, hint, scanned=scanned, records=count)
 
