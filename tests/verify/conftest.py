@@ -103,3 +103,7 @@ def deployed(dt: DynatraceEmulator) -> DeployedStack:
 @pytest.fixture
 def verify(deployed: DeployedStack, tmp_path: Path) -> Verifier:
     return Verifier(deployed, tmp_path)
+
+
+# Corporate-network fixtures (private CA, HTTPS emulator, CONNECT proxy).
+from testsupport.dynatrace.netfixtures import net_env, private_ca, proxied, tls_tenant  # noqa: E402, F401

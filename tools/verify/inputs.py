@@ -27,6 +27,7 @@ from pydantic.alias_generators import to_camel
 from components.config import SECRET_SPECS, ConfigError, StackConfig, parse_stack_config
 from components.config.errors import redact_text, remember_secret
 from components.dynatrace._provider import base_url
+from components.dynatrace.scopes import VERIFY_CHAIN, VERIFY_GRAIL
 from tools.mock_run import PROJECT
 from tools.plan import PROJECT_ROOT, PlanError, check_stack_name, engine_config, read_stack_file
 from tools.stack_file import StackFileError
@@ -178,9 +179,9 @@ def read_tokens(env: Mapping[str, str], outputs: StackOutputs, sections: Sequenc
         source = "$DT_INGEST_TOKEN" if ingest else ""
     missing = []
     if "governance" in sections and api is None:
-        missing.append("DT_API_TOKEN (classic token with apiTokens.read and settings.read)")
+        missing.append(f"DT_API_TOKEN (classic API token with {', '.join(VERIFY_CHAIN.scopes)})")
     if platform is None and set(sections) & {"governance", "probe", "signals"}:
-        missing.append("DT_PLATFORM_TOKEN (platform token; scopes in docs/operations.md#verify)")
+        missing.append(f"DT_PLATFORM_TOKEN (platform token with {', '.join(VERIFY_GRAIL.scopes)})")
     if missing:
         raise InputError("set " + " and ".join(missing))
     return Tokens(api, platform, ingest, source)

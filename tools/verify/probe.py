@@ -27,6 +27,7 @@ from typing import Any
 from components.dynatrace.client import DynatraceClient
 from components.dynatrace.errors import DynatraceApiError, DynatraceError
 from components.dynatrace.grail_query import GrailQueryApi, QueryOptions
+from components.dynatrace.scopes import VERIFY_GRAIL
 
 from .inputs import VerifyInputs
 from .report import Check
@@ -159,7 +160,7 @@ def _find(
                     state="query-refused",
                     summary=f"the probe was accepted, but Grail refused the lookup: "
                     f"HTTP {error.status} {error.message}",
-                    hint="the platform token needs storage:buckets:read and storage:bizevents:read",
+                    hint=f"the platform token needs {', '.join(VERIFY_GRAIL.scopes)}",
                     details=details,
                 )
             return Check(

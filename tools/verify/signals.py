@@ -24,6 +24,7 @@ from typing import Any
 from components.dynatrace.client import DynatraceClient
 from components.dynatrace.errors import DynatraceApiError, DynatraceError
 from components.dynatrace.grail_query import GrailQueryApi, QueryOptions, QueryResult
+from components.dynatrace.scopes import VERIFY_GRAIL
 from components.dynatrace.signals.dashboards import SAMPLING_VARIABLE
 
 from .inputs import VerifyInputs
@@ -245,10 +246,7 @@ def _classify(inputs: VerifyInputs, query: str, result: QueryResult, window_hour
 
 def _scope_hint(error: DynatraceError) -> str | None:
     if isinstance(error, DynatraceApiError) and error.status in (401, 403):
-        return (
-            "the platform token needs storage:buckets:read and the table scopes storage:bizevents:read, "
-            "storage:metrics:read and storage:spans:read (docs/operations.md#verify)"
-        )
+        return f"the platform token needs {', '.join(VERIFY_GRAIL.scopes)} (docs/operations.md#verify)"
     if isinstance(error, DynatraceApiError) and error.status == 501:
         return "the server does not implement this query shape"
     return None
