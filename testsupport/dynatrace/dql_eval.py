@@ -252,8 +252,10 @@ def tables_read(query: Query) -> set[str]:
         first = commands[0]
         if first.name == "timeseries":
             tables.add("metrics")
-        elif first.name == "fetch" and first.positional() and isinstance(first.positional()[0].expr, FieldRef):
-            tables.add(first.positional()[0].expr.name)
+        elif first.name == "fetch":
+            table = first.positional()[0].expr if first.positional() else None
+            if isinstance(table, FieldRef):
+                tables.add(table.name)
     return tables
 
 
@@ -273,6 +275,20 @@ def _check_commands(commands: Sequence[Command]) -> None:
             raise QueryError(f"The command {name} {where}", command, "INVALID_COMMAND_POSITION")
         if name in KNOWN_UNSUPPORTED_COMMANDS:
             raise UnsupportedError(f"the command {name}", command)
+        if name == "fetch":
+            _table(command)
+
+
+def _table(command: Command) -> str:
+    positional = command.positional()
+    if len(positional) != 1 or not isinstance(positional[0].expr, FieldRef):
+        raise QueryError("fetch needs exactly one table name", command)
+    table = positional[0].expr.name
+    if table not in TABLES:
+        if table in ("metrics", "dt.metrics"):
+            raise QueryError("Metrics are read with timeseries, not fetch", positional[0])
+        raise QueryError(f"The table {table} does not exist", positional[0], "TABLE_NOT_FOUND")
+    return table
 
 
 def evaluate(query: Query, data: DataSource, ctx: Context) -> Outcome:
@@ -375,14 +391,7 @@ class _Evaluator:
 
     def _fetch(self, command: Command, _rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         self.only_params(command, {"from", "to", "samplingRatio", "scanLimitGBytes"})
-        positional = command.positional()
-        if len(positional) != 1 or not isinstance(positional[0].expr, FieldRef):
-            raise QueryError("fetch needs exactly one table name", command)
-        table = positional[0].expr.name
-        if table not in TABLES:
-            if table in ("metrics", "dt.metrics"):
-                raise QueryError("Metrics are read with timeseries, not fetch", positional[0])
-            raise QueryError(f"The table {table} does not exist", positional[0], "TABLE_NOT_FOUND")
+        table = _table(command)
         frame = self.timeframe(command)
         ratio = self.ctx.sampling_ratio
         given = command.param("samplingRatio")
@@ -963,8 +972,9 @@ def _binary(expr: Binary, left: Any, right: Any) -> Any:
         if type(left) is type(right) and isinstance(left, (str, bool, Timestamp, DurationValue)):
             if op not in ("==", "!=") and isinstance(left, bool):
                 return None
-            key = (lambda v: v.nanos) if isinstance(left, (Timestamp, DurationValue)) else (lambda v: v)
-            return bool(_COMPARE[op](key(left), key(right)))
+            if isinstance(left, (Timestamp, DurationValue)):
+                return bool(_COMPARE[op](left.nanos, right.nanos))
+            return bool(_COMPARE[op](left, right))
         return False if op == "==" else (True if op == "!=" else None)
     if isinstance(left, Timestamp) and isinstance(right, DurationValue) and op in ("+", "-"):
         return Timestamp(left.nanos + right.nanos if op == "+" else left.nanos - right.nanos)

@@ -141,8 +141,8 @@ def tokenize(text: str) -> list[Token]:
             continue
         start = i
         if char == '"':
-            value, i = _string(text, i, at)
-            tokens.append(Token("string", text[start:i], value, at[start], at[i]))
+            text_value, i = _string(text, i, at)
+            tokens.append(Token("string", text[start:i], text_value, at[start], at[i]))
             continue
         if char == "`":
             end = text.find("`", i + 1)

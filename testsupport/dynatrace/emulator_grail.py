@@ -275,9 +275,8 @@ class GrailQueries:
 
     def _poll(self, query: dict[str, list[str]]) -> tuple[int, Any]:
         running = self._find(query)
-        timeout = _milliseconds(
-            (query.get("request-timeout-milliseconds") or [None])[0], "request-timeout-milliseconds"
-        )
+        given = query.get("request-timeout-milliseconds")
+        timeout = _milliseconds(given[0] if given else None, "request-timeout-milliseconds")
         self._wait(running, timeout)
         if running.error is not None:
             return 200, {"state": "FAILED", "progress": 100, "ttlSeconds": self._ttl(running)}
