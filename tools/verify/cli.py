@@ -62,6 +62,12 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print the report as JSON (docs/verify-report.schema.json)")
     p.add_argument(
+        "--json-file",
+        type=Path,
+        metavar="FILE",
+        help="also write the JSON report to FILE (e.g. for a CI step after this one)",
+    )
+    p.add_argument(
         "--strict", action="store_true", help="warnings (silent signals, a token inside its rotation window) fail too"
     )
     p.add_argument("--window-hours", type=_positive, help="how far back signal queries look (default 24)")
@@ -179,14 +185,28 @@ def main(
     except Exception as error:
         return _cannot_run(args, f"verify stopped: {type(error).__name__}: {error}", out, err)
     out.write(report.json_text() if args.json else render_table(report))
+    if not _write_json_file(args, report, err):
+        return EXIT_CANNOT_RUN
     return report.exit_code
+
+
+def _write_json_file(args: argparse.Namespace, report: Report, err: IO[str]) -> bool:
+    if args.json_file is None:
+        return True
+    try:
+        args.json_file.write_text(report.json_text(), encoding="utf-8")
+    except OSError as error:
+        err.write(f"error: cannot write --json-file {args.json_file}: {error.strerror or type(error).__name__}\n")
+        return False
+    return True
 
 
 def _cannot_run(args: argparse.Namespace, message: str, out: IO[str], err: IO[str]) -> int:
     text = redact_text(message)
     err.write(f"error: {text}\n")
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    report = Report(stack=args.stack, started_at=stamp, result="error", exit_code=EXIT_CANNOT_RUN, error=text)
     if args.json:
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        report = Report(stack=args.stack, started_at=stamp, result="error", exit_code=EXIT_CANNOT_RUN, error=text)
         out.write(report.json_text())
+    _write_json_file(args, report, err)
     return EXIT_CANNOT_RUN
