@@ -22,9 +22,10 @@ from datetime import timedelta
 from typing import Any
 
 from components.dynatrace.errors import DynatraceError
-from components.dynatrace.grail_query import GrailQueryApi, QueryOptions
+from components.dynatrace.grail_query import GrailQueryApi
 
 from .inputs import VerifyInputs
+from .lookup import lookup_until
 from .probe import new_run_id
 from .report import Check
 from .settings import VerifySettings
@@ -126,32 +127,22 @@ def check_aws_probe(
 def _wait(inputs: VerifyInputs, settings: VerifySettings, run_id: str, tagged: float) -> tuple[float | str | None, int]:
     """(seconds from the tag to the event, or an error text, or None when it never came; lookups made)."""
     bucket = inputs.outputs.governance_bucket_name or inputs.config.governance.bucket.name
-    deadline = tagged + settings.aws_probe_timeout_seconds
-    pause, attempts = settings.probe_pause_initial, 0
     with connect(inputs, settings.client) as connections:
         if connections.platform is None:
             return "no platform token", 0
         api = GrailQueryApi(connections.platform, sleep=settings.sleep, clock=settings.clock)
-        sent = settings.now()
-        while True:
-            attempts += 1
-            options = QueryOptions(
-                timeframe=(sent - timedelta(minutes=30), settings.now() + timedelta(minutes=5)),
-                max_records=10,
-                request_timeout_ms=settings.query_request_timeout_ms,
-                deadline_seconds=settings.query_deadline_seconds,
-                poll_pause=settings.poll_pause,
+        try:
+            found = lookup_until(
+                api,
+                lookup_query(bucket, run_id),
+                settings,
+                since=tagged,
+                timeout=settings.aws_probe_timeout_seconds,
+                earliest=settings.now() - timedelta(minutes=30),
             )
-            try:
-                records = api.execute(lookup_query(bucket, run_id), options).records
-            except DynatraceError as error:
-                return str(error), attempts
-            if records:
-                return settings.clock() - tagged, attempts
-            if settings.clock() + pause > deadline:
-                return None, attempts
-            settings.sleep(pause)
-            pause = min(pause * 2, settings.probe_pause_max)
+        except DynatraceError as error:
+            return str(error), 0
+    return (found.seconds if found.records else None), found.attempts
 
 
 def _delivery_health(

@@ -27,6 +27,18 @@ ROTATION_GRACE_DAYS = 7
 """The scheduled deploy runs weekly: a token more than a week inside its rotation window was missed."""
 
 
+REDEPLOY = "run `pulumi refresh` then `pulumi up`"
+
+
+def _missing(
+    check_id: str, title: str, summary: str, *, hint: str = REDEPLOY, details: dict[str, Any] | None = None
+) -> Check:
+    """A stack-owned object the tenant no longer holds."""
+    return Check(
+        id=check_id, title=title, status="fail", state="missing", summary=summary, hint=hint, details=details or {}
+    )
+
+
 def _guard(check_id: str, title: str, body: Callable[[], Check]) -> Check:
     try:
         return body()
@@ -85,14 +97,11 @@ def _ingest_token(inputs: VerifyInputs, classic: DynatraceClient, now: datetime)
     meta = TokenApi(classic).get(wanted_id)
     details: dict[str, Any] = {"tokenId": wanted_id}
     if meta is None:
-        return Check(
-            id="ingest-token",
-            title=title,
-            status="fail",
-            state="missing",
-            summary="the ingest token the stack minted does not exist (revoked or deleted)",
-            hint="run `pulumi refresh` then `pulumi up`: the stack mints a new token and hands it to EventBridge and "
-            "the collector"
+        return _missing(
+            "ingest-token",
+            title,
+            "the ingest token the stack minted does not exist (revoked or deleted)",
+            hint=f"{REDEPLOY}: the stack mints a new token and hands it to EventBridge and the collector"
             if config.create
             else "create a new ingest token and set ai-observability:dynatraceIngestToken",
             details=details,
@@ -159,13 +168,11 @@ def _bucket(inputs: VerifyInputs, platform: DynatraceClient) -> Check:
     name = inputs.outputs.governance_bucket_name or config.name
     bucket = BucketApi(platform).get(name)
     if bucket is None:
-        return Check(
-            id="bucket",
-            title="Grail bucket",
-            status="fail",
-            state="missing",
-            summary=f"bucket {name} does not exist (deleted?); governance events have nowhere to go",
-            hint="run `pulumi refresh` then `pulumi up` to recreate it (its former records are gone)",
+        return _missing(
+            "bucket",
+            "Grail bucket",
+            f"bucket {name} does not exist (deleted?); governance events have nowhere to go",
+            hint=f"{REDEPLOY} to recreate it (its former records are gone)",
             details={"bucket": name},
         )
     problems = []
@@ -207,14 +214,7 @@ def _pipeline(inputs: VerifyInputs, classic: DynatraceClient, found: list[str | 
         matches = api.list(PIPELINES_SCHEMA, external_ids=[wanted])
         live = matches[0] if matches else None
     if live is None:
-        return Check(
-            id="pipeline",
-            title="pipeline",
-            status="fail",
-            state="missing",
-            summary=f"pipeline {governance.pipeline.custom_id} does not exist",
-            hint="run `pulumi refresh` then `pulumi up`",
-        )
+        return _missing("pipeline", "pipeline", f"pipeline {governance.pipeline.custom_id} does not exist")
     found[0] = live.object_id
     bucket = inputs.outputs.governance_bucket_name or governance.bucket.name
     processors = [p for p in ((live.value.get("storage") or {}).get("processors") or []) if isinstance(p, dict)]
@@ -258,13 +258,11 @@ def _route(inputs: VerifyInputs, classic: DynatraceClient, pipeline_id: str | No
     entries = [e for e in (items[0].value.get("routingEntries") or [] if items else []) if isinstance(e, dict)]
     index = next((i for i, e in enumerate(entries) if e.get("description") == description), None)
     if index is None:
-        return Check(
-            id="route",
-            title="route",
-            status="fail",
-            state="missing",
-            summary=f"no routing entry {description!r}: governance events go to the default pipeline",
-            hint="run `pulumi refresh` then `pulumi up` to put the route back",
+        return _missing(
+            "route",
+            "route",
+            f"no routing entry {description!r}: governance events go to the default pipeline",
+            hint=f"{REDEPLOY} to put the route back",
         )
     entry = entries[index]
     expected = min(governance.route.position, len(entries) - 1)
@@ -329,16 +327,7 @@ def _signal_objects(inputs: VerifyInputs, objects: StackObjects) -> list[Check]:
     for detector in objects.detectors:
         check_id, title = f"detector:{detector.name}", f"detector {detector.name}"
         if detector.value is None:
-            checks.append(
-                Check(
-                    id=check_id,
-                    title=title,
-                    status="fail",
-                    state="missing",
-                    summary="not found in the tenant (deleted?)",
-                    hint="run `pulumi refresh` then `pulumi up`",
-                )
-            )
+            checks.append(_missing(check_id, title, "not found in the tenant (deleted?)"))
             continue
         enabled = bool(detector.value.get("enabled", True))
         details = {"objectId": detector.object_id, "enabled": enabled}
@@ -361,14 +350,7 @@ def _signal_objects(inputs: VerifyInputs, objects: StackObjects) -> list[Check]:
         check_id, title = f"dashboard:{board.name}", f"dashboard {board.name}"
         if board.content is None:
             checks.append(
-                Check(
-                    id=check_id,
-                    title=title,
-                    status="fail",
-                    state="missing",
-                    summary=f"document {board.document_id} not found (deleted or in the trash)",
-                    hint="run `pulumi refresh` then `pulumi up`",
-                )
+                _missing(check_id, title, f"document {board.document_id} not found (deleted or in the trash)")
             )
         elif board.unreadable:
             checks.append(Check(id=check_id, title=title, status="fail", summary=board.unreadable))

@@ -26,10 +26,11 @@ from typing import Any
 
 from components.dynatrace.client import DynatraceClient
 from components.dynatrace.errors import DynatraceApiError, DynatraceError
-from components.dynatrace.grail_query import GrailQueryApi, QueryOptions
+from components.dynatrace.grail_query import GrailQueryApi
 from components.dynatrace.scopes import VERIFY_GRAIL
 
 from .inputs import VerifyInputs
+from .lookup import lookup_until
 from .report import Check
 from .settings import VerifySettings
 from .tenant import Connections
@@ -102,26 +103,14 @@ def check_probe(inputs: VerifyInputs, connections: Connections, settings: Verify
         )
     except DynatraceApiError as error:
         refused = error.status in (401, 403)
-        return [
-            Check(
-                id="probe",
-                title=_TITLE,
-                status="fail",
-                state="token-refused" if refused else "ingest-rejected",
-                summary=f"the ingest API refused the probe: HTTP {error.status} {error.message}",
-                hint=(
-                    "the ingest token the stack wired is revoked, expired or lacks bizevents.ingest: EventBridge and "
-                    "the collector are refused too; run `pulumi refresh` then `pulumi up` to mint a new one"
-                )
-                if refused
-                else None,
-                details=details,
-            )
-        ]
+        hint = (
+            "the ingest token the stack wired is revoked, expired or lacks bizevents.ingest: EventBridge and the "
+            "collector are refused too; run `pulumi refresh` then `pulumi up` to mint a new one"
+        )
+        summary = f"the ingest API refused the probe: HTTP {error.status} {error.message}"
+        return [_fail("token-refused" if refused else "ingest-rejected", summary, hint if refused else None, details)]
     except DynatraceError as error:
-        return [
-            Check(id="probe", title=_TITLE, status="fail", state="ingest-error", summary=str(error), details=details)
-        ]
+        return [_fail("ingest-error", str(error), None, details)]
     accepted = settings.clock()
     return [_find(inputs, connections.platform, run_id, sent_at, accepted, settings, details)]
 
@@ -137,74 +126,49 @@ def _find(
 ) -> Check:
     bucket = inputs.outputs.governance_bucket_name or inputs.config.governance.bucket.name
     api = GrailQueryApi(platform, sleep=settings.sleep, clock=settings.clock)
-    deadline = accepted + settings.probe_timeout_seconds
-    pause = settings.probe_pause_initial
-    attempts = 0
-    while True:
-        attempts += 1
-        options = QueryOptions(
-            timeframe=(sent_at - timedelta(minutes=10), settings.now() + timedelta(minutes=5)),
-            max_records=10,
-            request_timeout_ms=settings.query_request_timeout_ms,
-            deadline_seconds=max(1.0, min(settings.query_deadline_seconds, deadline - settings.clock())),
-            poll_pause=settings.poll_pause,
+    try:
+        found = lookup_until(
+            api,
+            lookup_query(run_id),
+            settings,
+            since=accepted,
+            timeout=settings.probe_timeout_seconds,
+            earliest=sent_at - timedelta(minutes=10),
         )
-        try:
-            records = api.execute(lookup_query(run_id), options).records
-        except DynatraceApiError as error:
-            if error.status in (401, 403):
-                return Check(
-                    id="probe",
-                    title=_TITLE,
-                    status="fail",
-                    state="query-refused",
-                    summary=f"the probe was accepted, but Grail refused the lookup: "
-                    f"HTTP {error.status} {error.message}",
-                    hint=f"the platform token needs {', '.join(VERIFY_GRAIL.scopes)}",
-                    details=details,
-                )
-            return Check(
-                id="probe", title=_TITLE, status="fail", state="query-error", summary=str(error), details=details
+    except DynatraceApiError as error:
+        if error.status in (401, 403):
+            return _fail(
+                "query-refused",
+                f"the probe was accepted, but Grail refused the lookup: HTTP {error.status} {error.message}",
+                f"the platform token needs {', '.join(VERIFY_GRAIL.scopes)}",
+                details,
             )
-        except DynatraceError as error:
-            return Check(
-                id="probe", title=_TITLE, status="fail", state="query-error", summary=str(error), details=details
-            )
-        latency = settings.clock() - accepted
-        details["attempts"] = attempts
-        buckets = sorted({str(r.get("dt.system.bucket")) for r in records if r.get("event.id") == run_id})
-        if bucket in buckets:
-            details.update(bucket=bucket, latencySeconds=round(latency, 3))
-            return Check(
-                id="probe",
-                title=_TITLE,
-                status="pass",
-                state="found",
-                summary=f"found in {bucket} {latency:.1f} s after ingest",
-                details=details,
-            )
-        if buckets:
-            details.update(bucket=buckets[0], latencySeconds=round(latency, 3))
-            return Check(
-                id="probe",
-                title=_TITLE,
-                status="fail",
-                state="misrouted",
-                summary=f"the probe landed in {', '.join(buckets)}, not in {bucket}: route not first or matcher wrong",
-                hint="another routing entry ahead of ours takes governance events, or our matcher does not match "
-                f"event.type {inputs.config.governance.event_type!r}: see the route check, then `pulumi up`",
-                details=details,
-            )
-        if settings.clock() + pause > deadline:
-            return Check(
-                id="probe",
-                title=_TITLE,
-                status="fail",
-                state="not-found",
-                summary=f"not queryable within {settings.probe_timeout_seconds:g} s of ingest ({attempts} lookups)",
-                hint="the ingest API accepted it, so look at the pipeline and bucket checks; Grail may also be slow "
-                "today: raise --probe-timeout",
-                details=details,
-            )
-        settings.sleep(pause)
-        pause = min(pause * 2, settings.probe_pause_max)
+        return _fail("query-error", str(error), None, details)
+    except DynatraceError as error:
+        return _fail("query-error", str(error), None, details)
+    details.update(attempts=found.attempts)
+    buckets = sorted({str(r.get("dt.system.bucket")) for r in found.records if r.get("event.id") == run_id})
+    if buckets:
+        details.update(bucket=bucket if bucket in buckets else buckets[0], latencySeconds=round(found.seconds, 3))
+    if bucket in buckets:
+        summary = f"found in {bucket} {found.seconds:.1f} s after ingest"
+        return Check(id="probe", title=_TITLE, status="pass", state="found", summary=summary, details=details)
+    if buckets:
+        return _fail(
+            "misrouted",
+            f"the probe landed in {', '.join(buckets)}, not in {bucket}: route not first or matcher wrong",
+            "another routing entry ahead of ours takes governance events, or our matcher does not match "
+            f"event.type {inputs.config.governance.event_type!r}: see the route check, then `pulumi up`",
+            details,
+        )
+    return _fail(
+        "not-found",
+        f"not queryable within {settings.probe_timeout_seconds:g} s of ingest ({found.attempts} lookups)",
+        "the ingest API accepted it, so look at the pipeline and bucket checks; Grail may also be slow today: "
+        "raise --probe-timeout",
+        details,
+    )
+
+
+def _fail(state: str, summary: str, hint: str | None, details: dict[str, Any]) -> Check:
+    return Check(id="probe", title=_TITLE, status="fail", state=state, summary=summary, hint=hint, details=details)
