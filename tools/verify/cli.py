@@ -160,7 +160,6 @@ def main(
     stdout: IO[str] | None = None,
     stderr: IO[str] | None = None,
     base_settings: VerifySettings | None = None,
-    runner: inputs_module.Runner | None = None,
 ) -> int:
     out, err = stdout or sys.stdout, stderr or sys.stderr
     args = parser().parse_args(argv)
@@ -176,7 +175,6 @@ def main(
             platform_url=args.platform_url,
             env=env,
             stdin=stdin if stdin is not None else sys.stdin,
-            **({"runner": runner} if runner is not None else {}),
         )
     except InputError as error:
         return _cannot_run(args, str(error), out, err)
