@@ -14,6 +14,7 @@ import copy
 import datetime
 import io
 import json
+from dataclasses import replace
 from typing import Any
 
 import boto3
@@ -29,6 +30,7 @@ from testsupport.aws.eventbridge_sim import render_input_template
 from testsupport.dynatrace.deployed_stack import DeployedStack
 from tools.verify import cli
 from tools.verify.aws_probe import TAG_KEY
+from tools.verify.settings import VerifySettings
 
 REGION = "eu-central-1"
 GUARDRAIL_ARN = f"arn:aws:bedrock:{REGION}:111122223333:guardrail/abcd1234efgh"
@@ -116,13 +118,13 @@ def with_aws_outputs(verify: Verifier) -> Verifier:
     return verify
 
 
-def _aws_probe(verify: Verifier, aws: FakeAws) -> Outcome:
+def _aws_probe(verify: Verifier, aws: FakeAws, settings: VerifySettings = FAST_VERIFY) -> Outcome:
     path = verify.tmp / "outputs.json"
     verify.deployed.write_outputs(path)
     loaded = cli.inputs_module.load(
         "dev", sections=["governance"], outputs_source=str(path), env=verify.deployed.env, stdin=io.StringIO()
     )
-    report = cli.run(loaded, [], FAST_VERIFY, strict=False, aws_probe=True, aws_clients=aws)
+    report = cli.run(loaded, [], settings, strict=False, aws_probe=True, aws_clients=aws)
     return Outcome(report.exit_code, report.json_text(), "")
 
 
@@ -144,7 +146,8 @@ def test_the_tag_arrives_in_the_governance_bucket_with_its_delay_and_delivery_he
 def test_a_tag_that_never_arrives_names_the_failed_invocations_and_the_dead_letter_queue(
     with_aws_outputs: Verifier,
 ) -> None:
-    outcome = _aws_probe(with_aws_outputs, FakeAws(with_aws_outputs.deployed, deliver=False, failed=3, dead=2))
+    aws = FakeAws(with_aws_outputs.deployed, deliver=False, failed=3, dead=2)
+    outcome = _aws_probe(with_aws_outputs, aws, replace(FAST_VERIFY, aws_probe_timeout_seconds=0.3))
     check = outcome.check("aws-probe")
     assert (check["status"], check["state"]) == ("fail", "not-found")
     assert "failedInvocationsLastHour 3, deadLetterQueueDepth 2" in check["summary"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.verify.conftest import Verifier
+from tests.verify.conftest import INSTANT, Verifier
 from testsupport.dynatrace.deployed_stack import deploy, seed_signals
 from testsupport.dynatrace.netfixtures import ProxiedTenant, ca_path
 from testsupport.dynatrace.tls import PrivateCa
@@ -17,6 +17,7 @@ def test_https_with_a_private_ca_through_the_connect_proxy(
     proxied: ProxiedTenant, private_ca: PrivateCa, net_env: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     net_env.setenv("REQUESTS_CA_BUNDLE", ca_path(private_ca))
+    proxied.tenant.dt.timing = INSTANT  # buckets active at once: the deployment never waits
     deployed = deploy(proxied.tenant.dt, "dev")  # directly, with the CA trusted
     seed_signals(deployed)
     # The deployed URL as the stack outputs name it: a host only the proxy can reach.
