@@ -16,6 +16,7 @@ from ._base import NAMESPACE
 # A validator may point below the location pydantic reports by starting its
 # message with "@<relative.key>: " (e.g. "@existingTrailArn: required when ...").
 _SUBKEY_MARK = "@"
+_INDEX = re.compile(r"[0-9]+")
 _MAX_VALUE_CHARS = 80
 
 REDACTED_MARK = "[redacted]"
@@ -241,7 +242,7 @@ def issues_from_validation(
         redirected = message.startswith(_SUBKEY_MARK) and ": " in message
         if redirected:
             sub, message = message[1:].split(": ", 1)
-            loc.extend(int(p) if p.isdigit() else p for p in sub.split("."))
+            loc.extend(int(p) if _INDEX.fullmatch(p) else p for p in sub.split("."))
         kind = err["type"]
         if kind == "extra_forbidden":
             parent = loc[:-1]

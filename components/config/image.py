@@ -1,0 +1,54 @@
+"""Container image keys: one grammar (the distribution reference grammar) for every image the stack runs.
+
+The parser is shared with the policy pack (``policies/rules/_image_reference.py``) so the config and
+``nim-images-pinned`` agree on every reference: NIM images, the collector, the DCGM exporter and the
+NVIDIA device plugin all take a tag, a digest or both, and none may float on ``latest``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator
+
+from policies.rules._image_reference import DIGEST_HEX_LENGTHS, pin_problem, repository_problem
+
+from ._base import Allowed
+
+
+def _pinned(value: str) -> str:
+    if (problem := pin_problem(value)) is not None:
+        raise ValueError(problem)
+    return value
+
+
+def _repository(value: str) -> str:
+    if (problem := repository_problem(value)) is not None:
+        raise ValueError(problem)
+    return value
+
+
+def _digest(value: str) -> str:
+    algorithm, _, hex_digits = value.partition(":")
+    length = DIGEST_HEX_LENGTHS.get(algorithm)
+    if length is None or len(hex_digits) != length or not all(c in "0123456789abcdef" for c in hex_digits):
+        allowed = ", ".join(f"{a}:<{n} lower-case hex digits>" for a, n in DIGEST_HEX_LENGTHS.items())
+        raise ValueError(f"must be an image digest: {allowed}")
+    return value
+
+
+PinnedImage = Annotated[
+    str,
+    AfterValidator(_pinned),
+    Allowed(
+        "image reference (distribution grammar: lower-case repository path) with a version tag (not `latest` in any "
+        "letter case), a digest (`@sha256:…`), or both"
+    ),
+]
+"""``<registry>/<repository>:<tag>``, ``...@sha256:<digest>`` or ``...:<tag>@sha256:<digest>``."""
+ImageRepository = Annotated[
+    str, AfterValidator(_repository), Allowed("image repository (distribution grammar), without tag or digest")
+]
+ImageDigest = Annotated[
+    str, AfterValidator(_digest), Allowed("`sha256:` and 64 lower-case hex digits (or sha384, sha512)")
+]
