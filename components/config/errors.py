@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from ._base import NAMESPACE
+from .text import ERROR_TYPE as TEXT_ERROR
 
 # A validator may point below the location pydantic reports by starting its
 # message with "@<relative.key>: " (e.g. "@existingTrailArn: required when ...").
@@ -256,7 +257,9 @@ def issues_from_validation(
             message = described if secret else f"{described} (got {_show_value(err.get('input'))})"
         elif not secret and (typed := _type_message(kind, err.get("input"), _field_at(model, loc))) is not None:
             message = f"{typed} (got {_show_value(err['input'])})"
-        elif not secret and not redirected and "input" in err and kind not in ("model_type", "dict_type"):
+        elif not secret and not redirected and "input" in err and kind not in ("model_type", "dict_type", TEXT_ERROR):
             message = f"{message} (got {_show_value(err['input'])})"
+        if loc and loc[-1] == _KEY_MARK and not message.startswith("(the key)"):
+            message = f"(the key) {message}"
         issues.append(ConfigIssue(key_path(top_key, loc), message))
     return issues

@@ -71,7 +71,8 @@ def text_problem(value: str) -> str | None:
     core = value.strip(_TRIMMED)
     if core.isprintable():  # fast path: no Cc, Cf, Cs, Co, Cn, Zl, Zp or Zs other than ' '
         return None
-    for index, char in enumerate(core):
+    offset = len(value) - len(value.lstrip(_TRIMMED))
+    for index, char in enumerate(core, start=offset):
         category = unicodedata.category(char)
         kind = _REFUSED.get(category)
         if kind is None:
@@ -126,11 +127,7 @@ def _check(text: str, loc: Loc, found: list[InitErrorDetails], *, key: bool = Fa
     problem = text_problem(text)
     if problem is not None:
         where = (*loc, _KEY) if key else loc
-        found.append(
-            InitErrorDetails(
-                type=PydanticCustomError(ERROR_TYPE, f"the key {problem}" if key else problem), loc=where, input=text
-            )
-        )
+        found.append(InitErrorDetails(type=PydanticCustomError(ERROR_TYPE, problem), loc=where, input=text))
 
 
 def _walk(value: Any, annotation: Any, loc: Loc, found: list[InitErrorDetails]) -> None:
