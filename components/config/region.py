@@ -22,8 +22,8 @@ def region_problem(value: str) -> str | None:
     """Why ``value`` is not a region code the AWS provider knows (None when it is)."""
     if value in REGIONS:
         return None
-    near = difflib.get_close_matches(value, list(REGIONS), n=1, cutoff=0.8) if value.isascii() else []
-    hint = f"; did you mean {near[0]}?" if near else ""
+    near = sorted(difflib.get_close_matches(value, list(REGIONS), n=3, cutoff=0.8)) if value.isascii() else []
+    hint = f"; did you mean {' or '.join(near)}?" if near else ""
     return f"must be an AWS region code such as us-east-1 or eu-central-1 (one the AWS provider knows){hint}"
 
 
