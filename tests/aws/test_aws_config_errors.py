@@ -288,7 +288,9 @@ CASES: list[tuple[str, str, Mutation, str, str]] = [
     (
         "trail-kms-existing",
         "prod",
-        lambda r: forwarding(r)["trail"].update(kmsKeyArn="arn:aws:kms:eu-central-1:111122223333:key/0a1b2c3d-1111-2222-3333-444455556666"),
+        lambda r: forwarding(r)["trail"].update(
+            kmsKeyArn="arn:aws:kms:eu-central-1:111122223333:key/0a1b2c3d-1111-2222-3333-444455556666"
+        ),
         "eventForwarding.trail.kmsKeyArn",
         "create is false",
     ),
