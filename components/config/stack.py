@@ -23,7 +23,7 @@ from .region import region_problem
 from .secrets import SECRET_KEYS, StackSecrets, parse_secrets
 from .signals import SignalsConfig
 from .telemetry import TelemetryConfig
-from .text import ConfigText
+from .text import ConfigText, text_problem
 
 TagKey = Annotated[ConfigText, StringConstraints(min_length=1)]
 
@@ -136,7 +136,8 @@ def _region_issues(raw: Mapping[str, Any], env: Mapping[str, str]) -> list[Confi
     ):
         if value is None or value == "":
             continue
-        problem = region_problem(value.strip() if isinstance(value, str) else "")
+        text = value if isinstance(value, str) else ""
+        problem = text_problem(text) or region_problem(text.strip())
         return [] if problem is None else [ConfigIssue(source, problem)]
     return []
 

@@ -185,3 +185,10 @@ def _subclasses(cls: type) -> list[type]:
         found.append(sub)
         found.extend(_subclasses(sub))
     return found
+
+
+def test_aws_region_follows_the_rule_too() -> None:
+    raw = changed("dev", lambda r: r.__setitem__("aws:region", "eu-central\u200b-1"))
+    (issue,) = issues(raw)
+    assert issue.path == "aws:region"
+    assert "U+200B" in issue.message
