@@ -60,7 +60,9 @@ def test_a_look_alike_letter_in_a_dynatrace_host_is_refused_and_named(data: st.D
 
 
 @SETTINGS
-@given(letter=st.characters(categories=("L", "N", "M", "S")).filter(lambda c: not c.isascii()), at=st.integers(0, 10))
+@given(
+    letter=st.characters(categories=("L", "N", "M", "S", "Zs")).filter(lambda c: not c.isascii()), at=st.integers(0, 10)
+)
 def test_any_non_ascii_character_in_a_host_is_refused(letter: str, at: int) -> None:
     host = "dt.corp.example.com"
     at = min(at, len(host))

@@ -192,3 +192,30 @@ def test_aws_region_follows_the_rule_too() -> None:
     (issue,) = issues(raw)
     assert issue.path == "aws:region"
     assert "U+200B" in issue.message
+
+
+# Keys with a grammar of their own (names, ids, versions, images, URLs): Zs spacing breaks them all.
+GRAMMAR_KEYS = [
+    ("dev", "governance", ("bucket", "name")),
+    ("dev", "governance", ("pipeline", "customId")),
+    ("dev", "collector", ("namespace",)),
+    ("dev", "nims", (0, "image")),
+    ("dev", "nims", (0, "name")),
+    ("dev", "dynatrace", ("environmentUrl",)),
+    ("prod", "eks", ("version",)),
+    ("prod", "eventForwarding", ("alarms", "snsTopicArn")),
+    ("dev", "gpuNodeGroups", (0, "instanceTypes", 0)),
+]
+
+
+@SETTINGS
+@given(space=st.characters(categories=("Zs",)), slot=st.sampled_from(GRAMMAR_KEYS), where=st.floats(0.01, 0.99))
+def test_space_separators_inside_a_grammar_key_are_refused(
+    space: str, slot: tuple[str, str, tuple[str | int, ...]], where: float
+) -> None:
+    """Zs characters are visible spacing, so the text rule lets them be; every grammar refuses them."""
+    stack, key, loc = slot
+    text = next(t for k, lc, t in LEAVES[stack] if (k, lc) == (key, loc))
+    raw = changed(stack, lambda r: set_at(r, key, loc, _poison(text, space, where)))
+    # The key itself, or the list holding it (a list validator names the list).
+    assert [i for i in issues(raw, stack) if i.path in (path_of(key, loc), path_of(key, loc[:-1]))]
