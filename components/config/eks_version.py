@@ -9,11 +9,14 @@ from pydantic import AfterValidator
 from policies.rules import _eks_versions
 
 from ._base import Allowed
+from .text import non_ascii
 
 
 def _supported(value: str) -> str:
     row = _eks_versions.eks_version(value)
     on = _eks_versions.today()
+    if row is None and (where := non_ascii(value)) is not None:
+        raise ValueError(f"{where}: a Kubernetes version is ASCII digits and '.', such as 1.35")
     if row is None:
         known = ", ".join(r.version for r in _eks_versions.EKS_VERSIONS)
         raise ValueError(

@@ -18,7 +18,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from .text import code_point
+from .text import non_ascii
 
 MAX_NAME = 253
 _LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
@@ -47,12 +47,11 @@ def hostname_problem(host: str, *, qualified: bool = True) -> str | None:
         pass
     else:
         return None
-    for index, char in enumerate(name):
-        if not char.isascii():
-            return (
-                f"contains {code_point(char)} at character {index + 1}: host names are ASCII letters, digits and "
-                "hyphens; write an internationalized name in its xn-- (punycode) form"
-            )
+    if (where := non_ascii(name)) is not None:
+        return (
+            f"{where}: host names are ASCII letters, digits and hyphens; write an internationalized name in its "
+            "xn-- (punycode) form"
+        )
     name = name.lower()
     if not name or len(name) > MAX_NAME:
         return f"must be a host name of 1-{MAX_NAME} characters"

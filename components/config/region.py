@@ -9,6 +9,7 @@ from pydantic import AfterValidator
 
 from ._base import Allowed
 from .aws_regions import REGIONS
+from .text import non_ascii
 
 
 class InStackPartition:
@@ -22,6 +23,8 @@ def region_problem(value: str) -> str | None:
     """Why ``value`` is not a region code the AWS provider knows (None when it is)."""
     if value in REGIONS:
         return None
+    if (where := non_ascii(value)) is not None:
+        return f"{where}: an AWS region code is ASCII letters, digits and '-', such as us-east-1 or eu-central-1"
     near = sorted(difflib.get_close_matches(value, list(REGIONS), n=3, cutoff=0.8)) if value.isascii() else []
     hint = f"; did you mean {' or '.join(near)}?" if near else ""
     return f"must be an AWS region code such as us-east-1 or eu-central-1 (one the AWS provider knows){hint}"

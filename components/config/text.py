@@ -66,6 +66,18 @@ def code_point(char: str) -> str:
     return f"U+{number:04X}" + (f" ({name})" if name else "")
 
 
+def non_ascii(value: str) -> str | None:
+    """``contains U+FF11 (FULLWIDTH DIGIT ONE) at character 11`` for the first non-ASCII character, or None.
+
+    For values that are ASCII by definition (region codes, versions): a look-alike digit or letter
+    of another script is named, since it cannot be told apart on screen.
+    """
+    for index, char in enumerate(value):
+        if not char.isascii():
+            return f"contains {code_point(char)} at character {index + 1}"
+    return None
+
+
 def text_problem(value: str) -> str | None:
     """Why ``value`` is not acceptable configuration text (None when it is)."""
     core = value.strip(_TRIMMED)

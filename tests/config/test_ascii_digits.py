@@ -125,6 +125,7 @@ def test_a_non_ascii_digit_in_aws_region_is_refused(digit: str, position: int) -
 
     found = issues(changed("dev", change))
     assert [i.path for i in found] == ["aws:region"]
+    assert f"U+{ord(digit):04X}" in found[0].message
 
 
 @pytest.mark.parametrize(
@@ -140,3 +141,5 @@ def test_a_non_ascii_digit_in_aws_region_is_refused(digit: str, position: int) -
 def test_full_width_and_other_script_digits_are_refused(key: str, loc: tuple[str | int, ...], value: str) -> None:
     found = issues(changed("prod", lambda raw: set_at(raw, key, loc, value)), "prod")
     assert [i.path for i in found] == [path_of(key, loc)], [str(i) for i in found]
+    if loc == ("version",):  # values that are ASCII by definition name the look-alike character
+        assert "U+FF1" in found[0].message
