@@ -134,10 +134,12 @@ class DynatraceConfig(ConfigModel):
     @classmethod
     def _url(cls, value: str) -> str:
         url = parse_base_url(value, managed_path=True)
-        if _saas(url.host, 1) is not None:
+        platform = _saas(url.host, 1)
+        if platform is not None and platform.family is not None:
+            classic = f"https://{platform.environment_id}{SAAS_FAMILIES[platform.family][0]}"
             raise ValueError(
-                f"is a platform host ({url.host}); environmentUrl is the classic one, e.g. "
-                f"https://{url.host.split('.', 1)[0]}.live.dynatrace.com (set platformUrl for the platform host)"
+                f"is a platform host ({url.host}); environmentUrl is the classic one, {classic} "
+                "(set platformUrl for the platform host)"
             )
         if url.path and _saas(url.host, 0) is not None:
             raise ValueError(f"a SaaS environment URL has no /e/<id> path; use https://{url.host}")
