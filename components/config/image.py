@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
-from policies.rules._image_reference import DIGEST_HEX_LENGTHS, pin_problem, repository_problem
+from policies.rules._image_reference import digest_problem, pin_problem, repository_problem
 
 from ._base import Allowed
 
@@ -29,11 +29,8 @@ def _repository(value: str) -> str:
 
 
 def _digest(value: str) -> str:
-    algorithm, _, hex_digits = value.partition(":")
-    length = DIGEST_HEX_LENGTHS.get(algorithm)
-    if length is None or len(hex_digits) != length or not all(c in "0123456789abcdef" for c in hex_digits):
-        allowed = ", ".join(f"{a}:<{n} lower-case hex digits>" for a, n in DIGEST_HEX_LENGTHS.items())
-        raise ValueError(f"must be an image digest: {allowed}")
+    if (problem := digest_problem(value)) is not None:
+        raise ValueError(f"must be an image digest the kubelet can verify; {problem}")
     return value
 
 

@@ -78,6 +78,16 @@ def _looks_like_domain(component: str) -> bool:
     return "." in component or ":" in component or component == "localhost" or component != component.lower()
 
 
+def digest_problem(digest: str) -> str | None:
+    """What digests are allowed, when ``digest`` (``<algorithm>:<hex>``) is not one the kubelet can verify."""
+    algorithm, _, hex_digits = digest.partition(":")
+    length = DIGEST_HEX_LENGTHS.get(algorithm)
+    if length is not None and re.fullmatch(rf"[a-f0-9]{{{length}}}", hex_digits):
+        return None
+    allowed = ", ".join(f"{a} ({n} lower-case hex digits)" for a, n in DIGEST_HEX_LENGTHS.items())
+    return f"allowed: {allowed}"
+
+
 def split_reference(text: str) -> tuple[str, str | None, str | None]:
     """``(name, tag, digest)``: the digest after the ``@``, the tag after the last ``:`` not followed by ``/``."""
     name_tag, at, digest = text.partition("@")
@@ -97,12 +107,8 @@ def parse_image_reference(text: str) -> ImageReference:
         raise ValueError(f"is not an image reference: {_name_problem(name)}; e.g. {EXAMPLE}")
     if tag is not None and not re.fullmatch(_TAG, tag):
         raise ValueError("has a malformed tag: 1-128 of A-Z a-z 0-9 _ . -, not starting with '.' or '-'")
-    if digest is not None:
-        algorithm, _, hex_digits = digest.partition(":")
-        length = DIGEST_HEX_LENGTHS.get(algorithm)
-        if length is None or not re.fullmatch(rf"[a-f0-9]{{{length}}}", hex_digits):
-            allowed = ", ".join(f"{a} ({n} lower-case hex digits)" for a, n in DIGEST_HEX_LENGTHS.items())
-            raise ValueError(f"has a digest the kubelet cannot verify; allowed: {allowed}")
+    if digest is not None and (problem := digest_problem(digest)) is not None:
+        raise ValueError(f"has a digest the kubelet cannot verify; {problem}")
     first, slash, rest = name.partition("/")
     domain, path = (first, rest) if slash and _looks_like_domain(first) else ("", name)
     if len(path) > REPOSITORY_MAX:
