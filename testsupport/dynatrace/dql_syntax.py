@@ -76,7 +76,7 @@ class Token:
 
 
 _IDENT = re.compile(r"[A-Za-z_@][A-Za-z0-9_@]*(?:\.[A-Za-z0-9_@]+)*")
-_NUMBER = re.compile(r"(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?")
+_NUMBER = re.compile(r"(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _UNIT = re.compile(r"[A-Za-z]+")
 _OPERATORS = (
     "==",
@@ -161,7 +161,7 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token("variable", text[start:i], match.group(0), at[start], at[i]))
             continue
         number = _NUMBER.match(text, i)
-        if number is not None and (char.isdigit() or char == "."):
+        if number is not None and char in "0123456789.":
             i = number.end()
             unit = _UNIT.match(text, i)
             if unit is not None:

@@ -83,7 +83,7 @@ def _substitute(query: str, defaults: dict[str, str]) -> str:
 
 
 def _tile_order(key: str) -> tuple[int, str]:
-    return (int(key), "") if key.isdigit() else (1 << 30, key)
+    return (int(key), "") if re.fullmatch("[0-9]+", key) else (1 << 30, key)
 
 
 def _variable_defaults(content: dict[str, Any]) -> dict[str, str]:
