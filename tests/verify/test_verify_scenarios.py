@@ -274,3 +274,31 @@ def test_a_second_environment_deploys_and_verifies_like_the_first(tmp_path: Path
         outcome = Verifier(deployed, tmp_path)()
     assert outcome.code == 0, outcome.stdout
     assert outcome.report["stack"] == "prod"
+
+
+def test_objects_of_shapes_the_apis_do_not_document_fail_their_checks_without_a_traceback(verify: Verifier) -> None:
+    """Someone (or a newer tenant) stored shapes verify does not expect: each check fails, the run ends."""
+    dt = verify.deployed.dt
+    [pipeline] = dt.pipelines()
+    pipeline.value["storage"] = ["not", "an", "object"]
+    [latency] = [o for o in dt.objects(DETECTOR_SCHEMA) if o.value["title"].startswith("LLM p95 latency")]
+    latency.value["analyzer"] = ["no", "inputs"]
+    doc_id = verify.deployed.outputs["signalsDashboardIds"]["llmServices"]
+    dt.documents.edit(doc_id, content=json.dumps({"variables": 7, "tiles": {"0": {"type": "data"}}}).encode())
+    outcome = verify()
+    assert outcome.code == 1
+    assert "assigns nothing to bucket gen_ai_events" in outcome.check("pipeline")["summary"]
+    assert outcome.check("signal:detector:llmLatency")["state"] == "missing"
+    assert outcome.check("signal:tile:llmServices/0")["state"] == "invalid-query"
+    assert "Traceback" not in outcome.stderr
+
+
+def test_the_probe_never_makes_the_forwarding_alert_or_the_audit_dashboard_look_alive(verify: Verifier) -> None:
+    assert verify("--only", "probe").check("probe")["state"] == "found"  # a probe event is in the bucket now
+    outcome = verify("--only", "signals")
+    assert outcome.check("signal:detector:forwarding")["state"] == "silent"
+    governance_tiles = [
+        c for s in outcome.report["sections"] for c in s["checks"] if c["id"].startswith("signal:tile:governanceAudit/")
+    ]
+    assert governance_tiles
+    assert {c["state"] for c in governance_tiles} == {"silent"}

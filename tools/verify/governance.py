@@ -11,6 +11,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ValidationError
+
 from components.config.governance import DEFAULT_ROTATE_BEFORE_DAYS
 from components.dynatrace.api import BucketApi, SettingsApi, TokenApi
 from components.dynatrace.client import DynatraceClient, token_id
@@ -44,6 +46,9 @@ def _guard(check_id: str, title: str, body: Callable[[], Check]) -> Check:
         return body()
     except DynatraceError as error:
         return Check(id=check_id, title=title, status="fail", summary=str(error), state="api-error")
+    except ValidationError as error:  # an answer of a shape the API does not document
+        summary = f"unexpected answer from Dynatrace ({error.error_count()} problem(s) in its shape)"
+        return Check(id=check_id, title=title, status="fail", summary=summary, state="api-error")
 
 
 def check_governance(
@@ -217,16 +222,16 @@ def _pipeline(inputs: VerifyInputs, classic: DynatraceClient, found: list[str | 
         return _missing("pipeline", "pipeline", f"pipeline {governance.pipeline.custom_id} does not exist")
     found[0] = live.object_id
     bucket = inputs.outputs.governance_bucket_name or governance.bucket.name
-    processors = [p for p in ((live.value.get("storage") or {}).get("processors") or []) if isinstance(p, dict)]
+    storage = live.value.get("storage")
+    listed = storage.get("processors") if isinstance(storage, dict) else None
+    processors = [p for p in listed if isinstance(p, dict)] if isinstance(listed, list) else []
     assigning = [p for p in processors if p.get("type") == "bucketAssignment"]
-    ours = [
-        p for p in assigning if p.get("enabled", True) and (p.get("bucketAssignment") or {}).get("bucketName") == bucket
-    ]
+    ours = [p for p in assigning if p.get("enabled", True) is True and _bucket_name(p) == bucket]
     assignments = [
         {
             "id": p.get("id"),
             "enabled": p.get("enabled", True),
-            "bucket": (p.get("bucketAssignment") or {}).get("bucketName"),
+            "bucket": _bucket_name(p),
         }
         for p in assigning
     ]
@@ -251,11 +256,17 @@ def _pipeline(inputs: VerifyInputs, classic: DynatraceClient, found: list[str | 
     )
 
 
+def _bucket_name(processor: dict[str, Any]) -> Any:
+    assignment = processor.get("bucketAssignment")
+    return assignment.get("bucketName") if isinstance(assignment, dict) else None
+
+
 def _route(inputs: VerifyInputs, classic: DynatraceClient, pipeline_id: str | None) -> Check:
     governance = inputs.config.governance
     description = inputs.outputs.governance_route_description or governance.route.description
     items = SettingsApi(classic).list(ROUTING_SCHEMA)
-    entries = [e for e in (items[0].value.get("routingEntries") or [] if items else []) if isinstance(e, dict)]
+    listed = items[0].value.get("routingEntries") if items else None
+    entries = [e for e in listed if isinstance(e, dict)] if isinstance(listed, list) else []
     index = next((i for i, e in enumerate(entries) if e.get("description") == description), None)
     if index is None:
         return _missing(

@@ -140,6 +140,8 @@ def read_outputs(
         document = json.loads(text)
     except json.JSONDecodeError as error:
         raise InputError(f"{where}: not JSON ({error.msg} at line {error.lineno})") from None
+    except RecursionError:
+        raise InputError(f"{where}: nested too deeply to be stack outputs") from None
     if not isinstance(document, dict):
         raise InputError(f"{where}: stack outputs must be a JSON object of output names and values")
     return document

@@ -55,7 +55,9 @@ def collect(objects: StackObjects, overrides: dict[str, str] | None = None) -> l
         if detector.value is None:
             out.append(SignalQuery(f"signal:detector:{detector.name}", title, None, "the detector does not exist"))
         else:
-            out.append(SignalQuery(f"signal:detector:{detector.name}", title, detector.query or ""))
+            query = detector.query
+            problem = None if query else "the detector holds no query (analyzer input 'query')"
+            out.append(SignalQuery(f"signal:detector:{detector.name}", title, query, problem))
     for board in objects.dashboards:
         if board.content is None or board.unreadable:
             out.append(
@@ -88,7 +90,8 @@ def _tile_order(key: str) -> tuple[int, str]:
 
 def _variable_defaults(content: dict[str, Any]) -> dict[str, str]:
     found: dict[str, str] = {}
-    for variable in content.get("variables") or []:
+    variables = content.get("variables")
+    for variable in variables if isinstance(variables, list) else []:
         if (
             isinstance(variable, dict)
             and isinstance(variable.get("key"), str)

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from components.dynatrace._provider import ClassicConnection, PlatformConnection
 from components.dynatrace.api import PLATFORM_SETTINGS_PATH, SettingsApi
@@ -79,7 +79,10 @@ class Detector:
     def query(self) -> str | None:
         if self.value is None:
             return None
-        inputs = (self.value.get("analyzer") or {}).get("input") or []
+        analyzer = self.value.get("analyzer")
+        inputs = analyzer.get("input") if isinstance(analyzer, dict) else None
+        if not isinstance(inputs, list):
+            return None
         found = next((i.get("value") for i in inputs if isinstance(i, dict) and i.get("key") == "query"), None)
         return found if isinstance(found, str) else None
 
@@ -139,4 +142,6 @@ def read_stack_objects(inputs: VerifyInputs, platform: DynatraceClient | None) -
             dashboards.append(Dashboard(board.name, board.title, doc_id, content, unreadable))
     except DynatraceError as error:
         return StackObjects([], [], str(error))
+    except ValidationError as error:  # an answer of a shape the API does not document
+        return StackObjects([], [], f"unexpected answer from Dynatrace ({error.error_count()} problem(s) in its shape)")
     return StackObjects(detectors, dashboards)
