@@ -4,9 +4,7 @@ stack's issue, never the token in a message."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -14,19 +12,13 @@ from typing import Any
 
 import pytest
 
-from tests.delivery.conftest import GITHUB
+from tests.delivery.conftest import GITHUB, load_script
 from tests.delivery.fake_github import FakeGitHub
 
 
 @pytest.fixture(scope="module")
 def stack_issue() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("stack_issue", GITHUB / "scripts" / "stack_issue.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["stack_issue"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script(GITHUB / "scripts" / "stack_issue.py")
 
 
 @pytest.fixture
