@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 
 from ._base import NAMESPACE
@@ -103,14 +105,8 @@ _KEY_MARK = "[key]"
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
-def key_path(top_key: str, loc: Iterable[str | int] = ()) -> str:
-    """``ai-observability:<top>.<a>[0].<b>`` from a top-level key and a pydantic location.
-
-    Map keys that are not plain words are quoted (``tags["team:owner"]``) so the path stays
-    unambiguous; pydantic's ``[key]`` marker (the entry's key is at fault) is dropped, the
-    message says so instead.
-    """
-    text = f"{NAMESPACE}:{top_key}"
+def _loc_text(loc: Iterable[str | int]) -> str:
+    text = ""
     for part in loc:
         if isinstance(part, int):
             text += f"[{part}]"
@@ -121,6 +117,31 @@ def key_path(top_key: str, loc: Iterable[str | int] = ()) -> str:
         else:
             text += f"[{json.dumps(part)}]"
     return text
+
+
+def key_path(top_key: str, loc: Iterable[str | int] = ()) -> str:
+    """``ai-observability:<top>.<a>[0].<b>`` from a top-level key and a pydantic location.
+
+    Map keys that are not plain words are quoted (``tags["team:owner"]``) so the path stays
+    unambiguous; pydantic's ``[key]`` marker (the entry's key is at fault) is dropped, the
+    message says so instead.
+    """
+    return f"{NAMESPACE}:{top_key}{_loc_text(loc)}"
+
+
+def config_path(full_key: str, loc: Iterable[str | int] = ()) -> str:
+    """``key_path`` for a full key of any namespace (``aws:region``, ``ai-observability:tags["a b"]``)."""
+    return f"{full_key}{_loc_text(loc)}"
+
+
+def did_you_mean(key: str, allowed: Iterable[str]) -> str:
+    """`` did you mean retentionDays?`` for a snake_case spelling or a near miss of an allowed key, or ""."""
+    choices = list(allowed)
+    camel = to_camel(key) if "_" in key else key
+    if camel != key and camel in choices:
+        return f" did you mean {camel}? (keys are camelCase; the snake_case spelling is not read)"
+    close = difflib.get_close_matches(key, choices, n=1, cutoff=0.8)
+    return f" did you mean {close[0]}?" if close else ""
 
 
 def _show_value(value: Any) -> str:
@@ -158,7 +179,7 @@ def _allowed_keys(model: type[BaseModel], loc: Sequence[str | int]) -> list[str]
     return None
 
 
-def _field_at(model: type[BaseModel], loc: Sequence[str | int]) -> FieldInfo | None:
+def field_at(model: type[BaseModel], loc: Sequence[str | int]) -> FieldInfo | None:
     """The field definition at ``loc`` (by alias), following nested models and lists."""
     current: Any = model
     found: FieldInfo | None = None
@@ -247,13 +268,14 @@ def issues_from_validation(
             parent = loc[:-1]
             allowed = _allowed_keys(model, parent)
             hint = f"; allowed keys: {', '.join(allowed)}" if allowed else ""
-            message = f"unknown key{hint}"
+            near = did_you_mean(str(loc[-1]), allowed or []) if loc else ""
+            message = f"unknown key;{near}{hint}" if near else f"unknown key{hint}"
         elif kind == "missing":
             message = "is required"
         elif kind == "string_pattern_mismatch" and str(err.get("ctx", {}).get("pattern")) in _PATTERNS:
             described = _PATTERNS[str(err["ctx"]["pattern"])]
             message = described if secret else f"{described} (got {_show_value(err.get('input'))})"
-        elif not secret and (typed := _type_message(kind, err.get("input"), _field_at(model, loc))) is not None:
+        elif not secret and (typed := _type_message(kind, err.get("input"), field_at(model, loc))) is not None:
             message = f"{typed} (got {_show_value(err['input'])})"
         elif not secret and not redirected and "input" in err and kind not in ("model_type", "dict_type"):
             message = f"{message} (got {_show_value(err['input'])})"

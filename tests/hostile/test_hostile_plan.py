@@ -154,8 +154,13 @@ CASES: list[Case] = [
         (FILE, "mapping key 'environment'", "already defined at line"),
         text=dev_text().replace("    environment: dev\n", "    environment: dev\n    environment: prod\n"),
     ),
-    Case("yaml-binary", 2, (FILE, "bytes", "allowed: mappings"), text=dev_with_lines(f"{NS}:x: !!binary aGVsbG8=")),
-    Case("yaml-set", 2, (FILE, "set", "allowed: mappings"), text=dev_with_lines(f"{NS}:x: !!set {{a, b}}")),
+    Case(
+        "yaml-binary-is-text",  # yaml.v3 decodes !!binary into the string it encodes
+        0,
+        ("Offline plan for stack 'hostile'",),
+        text=dev_text().replace("    owner: platform-team\n", "    owner: !!binary cGxhdGZvcm0tdGVhbQ==\n"),
+    ),
+    Case("yaml-set", 2, (FILE, "'!!set' is not plain data"), text=dev_with_lines(f"{NS}:x: !!set {{a, b}}")),
     Case("yaml-unknown-tag", 2, (FILE, "invalid YAML", "!Ref"), text=dev_with_lines(f"{NS}:x: !Ref thing")),
     Case(
         "yaml-python-tag",
@@ -196,10 +201,10 @@ CASES: list[Case] = [
         text=dev_text(_with("ai-obsrvability:dynatraceApiToken", FAKE_TOKEN)),
         secrets=(FAKE_TOKEN, "HOSTILESECRETPART"),
     ),
-    Case(
-        "key-without-namespace",
-        2,
-        ("governance: is not a configuration key", "<namespace>:<name>", f"{NS}:governance"),
+    Case(  # the CLI puts a bare key in the project's namespace
+        "bare-key-is-the-projects",
+        0,
+        ("Offline plan for stack 'hostile'",),
         text=dev_text(_rename(f"{NS}:governance", "governance")),
     ),
     Case("key-empty-name", 2, (f"{NS}:: is not a configuration key",), text=dev_text(_with(f"{NS}:", "x"))),
