@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import difflib
 import json
 import re
@@ -44,10 +45,32 @@ _KNOWN_SECRETS: set[str] = set()
 _MIN_KNOWN_SECRET_CHARS = 8
 
 
+_URL_SAFE = str.maketrans("+/", "-_")
+
+
+def base64_forms(value: str) -> tuple[str, ...]:
+    """The text that base64 of ``value`` contains wherever ``value`` sits in the encoded bytes.
+
+    Base64 turns 3 bytes into 4 characters, so the encoding of a secret inside longer data depends on its
+    offset modulo 3. For each offset the characters that only the secret's bytes determine are kept
+    (no padding, no neighbour bits): a match of any of them, in the standard or the URL-safe alphabet,
+    with or without padding around it, is the secret.
+    """
+    data = value.encode()
+    forms: list[str] = []
+    for offset in range(3):
+        encoded = base64.b64encode(b"\0" * offset + data).decode()
+        core = encoded[-(-4 * offset // 3) : (8 * (offset + len(data))) // 6]
+        forms += [core, core.translate(_URL_SAFE)]
+    return tuple(dict.fromkeys(form for form in forms if len(form) >= _MIN_KNOWN_SECRET_CHARS))
+
+
 def remember_secret(value: str) -> None:
-    """Make ``redact_text`` hide ``value`` wherever it appears (the configured secret values)."""
+    """Make ``redact_text`` hide ``value`` wherever it appears (the configured secret values), as written
+    or base64-encoded."""
     if len(value) >= _MIN_KNOWN_SECRET_CHARS:
         _KNOWN_SECRETS.add(value)
+        _KNOWN_SECRETS.update(base64_forms(value))
 
 
 # Values that are credentials by their shape, named for the message that refuses them in plain config.

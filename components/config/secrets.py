@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 import pulumi
 
-from .errors import ConfigIssue, config_path, key_path, remember_secret
+from .errors import ConfigIssue, base64_forms, config_path, key_path, remember_secret
 
 
 @dataclass(frozen=True)
@@ -115,7 +114,6 @@ def parse_secrets(raw: Mapping[str, object], env: Mapping[str, str]) -> tuple[St
 # A Dynatrace token's last part is its secret; the rest (dt0c01.<public id>) may be shown.
 _TOKEN_SECRET_PART = re.compile(r"^dt0[a-z][0-9]{2}\.[A-Za-z0-9]+\.([A-Za-z0-9]{16,})$")
 _MIN_SECRET_CHARS = 8  # as errors.remember_secret: shorter text would match ordinary values
-_URL_SAFE = str.maketrans("+/", "-_")
 
 
 @dataclass(frozen=True)
@@ -139,23 +137,6 @@ def known_secrets(raw: Mapping[str, object], env: Mapping[str, str]) -> list[Kno
             if part:
                 found.append(KnownSecret(f"the secret part of {source}", part.group(1)))
     return found
-
-
-def base64_forms(value: str) -> tuple[str, ...]:
-    """The text that base64 of ``value`` contains wherever ``value`` sits in the encoded bytes.
-
-    Base64 turns 3 bytes into 4 characters, so the encoding of a secret inside longer data depends on its
-    offset modulo 3. For each offset the characters that only the secret's bytes determine are kept
-    (no padding, no neighbour bits): a match of any of them, in the standard or the URL-safe alphabet,
-    with or without padding around it, is the secret.
-    """
-    data = value.encode()
-    forms: list[str] = []
-    for offset in range(3):
-        encoded = base64.b64encode(b"\0" * offset + data).decode()
-        core = encoded[-(-4 * offset // 3) : (8 * (offset + len(data))) // 6]
-        forms += [core, core.translate(_URL_SAFE)]
-    return tuple(dict.fromkeys(form for form in forms if len(form) >= _MIN_SECRET_CHARS))
 
 
 def _leaves(value: object, loc: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str, bool]]:

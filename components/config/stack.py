@@ -15,7 +15,15 @@ from ._base import NAMESPACE
 from .collector import CollectorConfig, KongConfig
 from .cross_checks import cross_check
 from .dynatrace import DynatraceConfig
-from .errors import ConfigError, ConfigIssue, credential_kind, did_you_mean, issues_from_validation, key_path
+from .errors import (
+    ConfigError,
+    ConfigIssue,
+    credential_kind,
+    did_you_mean,
+    issues_from_validation,
+    key_path,
+    remember_secret,
+)
 from .event_forwarding import EventForwardingConfig
 from .governance import GovernanceConfig
 from .guardrails import GuardrailsConfig
@@ -247,10 +255,13 @@ def parse_stack_config(
         if full_key not in secret_keys and full_key.removeprefix(f"{NAMESPACE}:") not in secret_values
     }
     for key, value in ours.items():
-        if key not in SECRET_KEYS:
+        if key not in SECRET_KEYS and f"{NAMESPACE}:{key}" not in secret_keys:
             issues.extend(_credential_issues(key, value))
     # A value holding a configured secret is reported for that alone: its other problems are moot.
-    exposed = exposed_secret_issues(plain, known_secrets(secret_values, env))
+    known = known_secrets(secret_values, env)
+    for secret in known:
+        remember_secret(secret.value)  # never echoed by any message, whichever issue mentions it
+    exposed = exposed_secret_issues(plain, known)
     if exposed:
         shown_at = {issue.path for issue in exposed}
         issues = exposed + [issue for issue in issues if issue.path not in shown_at]
