@@ -43,6 +43,7 @@ from .stack_config import (
     ConfigKeyError,
     Encrypted,
     StackConfigValues,
+    contains_encrypted,
     engine_text,
     merge_project_config,
     parse_config_key,
@@ -119,16 +120,6 @@ def _replace_encrypted(value: Any, name: str, loc: tuple[str | int, ...], stand_
     return value
 
 
-def _contains(value: Any) -> bool:
-    if isinstance(value, Encrypted):
-        return True
-    if isinstance(value, dict):
-        return any(_contains(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_contains(v) for v in value)
-    return False
-
-
 def _unreadable(
     values: StackConfigValues, issues: list[ConfigIssue]
 ) -> tuple[dict[str, Any], list[str], dict[str, str]]:
@@ -138,7 +129,7 @@ def _unreadable(
     stand_ins: dict[str, str] = {}
     for full_key, value in values.values.items():
         namespace, _, name = full_key.partition(":")
-        if not _contains(value):
+        if not contains_encrypted(value):
             readable[full_key] = value
             continue
         secret_keys.append(full_key)

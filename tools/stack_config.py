@@ -269,13 +269,14 @@ def _assign(values: dict[str, Any], root: str, path: Sequence[PathPart], new: An
         current = child
 
 
-def _contains_encrypted(value: Any) -> bool:
+def contains_encrypted(value: Any) -> bool:
+    """Whether ``value`` is or holds ciphertext (``object.Secure`` in config/object.go)."""
     if isinstance(value, Encrypted):
         return True
     if isinstance(value, dict):
-        return any(_contains_encrypted(v) for v in value.values())
+        return any(contains_encrypted(v) for v in value.values())
     if isinstance(value, list):
-        return any(_contains_encrypted(v) for v in value)
+        return any(contains_encrypted(v) for v in value)
     return False
 
 
@@ -319,7 +320,7 @@ def merge_project_config(config: StackConfigValues, project: Project, stack: str
         found, value = _lookup(config.values, root, path[1:])
         if not found:
             continue
-        if _contains_encrypted(value):
+        if contains_encrypted(value):
             continue  # decrypted only at `pulumi up`; its type is checked there
         if entry.secret:
             issues.append(
