@@ -138,7 +138,7 @@ def _credential_issues(key: str, value: Any, loc: tuple[str | int, ...] = ()) ->
     return []
 
 
-def _region_issues(raw: Mapping[str, Any], env: Mapping[str, str], production: bool) -> list[ConfigIssue]:
+def _region_issues(raw: Mapping[str, Any], env: Mapping[str, str], stack: str, production: bool) -> list[ConfigIssue]:
     """The region names every ARN the stack builds: a malformed one is refused, never shown; a production
     stack names it in its configuration (``components.config.production``)."""
     configured = raw.get("aws:region")
@@ -146,9 +146,9 @@ def _region_issues(raw: Mapping[str, Any], env: Mapping[str, str], production: b
         return [
             ConfigIssue(
                 "aws:region",
-                "is required in a production stack (policies/config/<stack>.json enforces every policy): the region"
+                f"is required in a production stack (policies/config/{stack}.json enforces every policy): the region"
                 " every ARN names may not depend on $AWS_REGION or a default of the machine that deploys; set it with"
-                " `pulumi config set aws:region <region>`",
+                f" `pulumi config set aws:region <region> --stack {stack}`",
             )
         ]
     for source, value in (
@@ -235,6 +235,15 @@ def parse_stack_config(
             if section.required:
                 issues.append(ConfigIssue(key_path(section.key), "is required"))
             continue
+        if ours[section.key] in ("", None):
+            issues.append(
+                ConfigIssue(
+                    key_path(section.key),
+                    "is empty (a key without a value, which Pulumi passes as empty text): give the section, or"
+                    " remove the key to use its defaults",
+                )
+            )
+            continue
         try:
             # Config data is read by alias only: a snake_case spelling is an unknown key, never half accepted.
             values[section.key] = section.adapter.validate_python(ours[section.key], by_alias=True, by_name=False)
@@ -248,7 +257,7 @@ def parse_stack_config(
     secret_values = {k: v for k, v in ours.items() if k in SECRET_KEYS}
     secrets, secret_issues = parse_secrets(secret_values, env)
     issues.extend(secret_issues)
-    issues.extend(_region_issues(raw, env, production))
+    issues.extend(_region_issues(raw, env, stack, production))
     plain = {
         full_key: _decode(value)
         for full_key, value in raw.items()

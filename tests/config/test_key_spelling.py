@@ -78,7 +78,7 @@ def test_each_snake_case_key_among_several_is_named(chosen: set[tuple[str, str, 
     with pytest.raises(ConfigError) as caught:
         parse_stack_config(raw, ENV, "prod")
     paths = {issue.path for issue in caught.value.issues}
-    for key, path, snake in renamed:
+    for key, path, _ in renamed:
         parent = key + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path[:-1])
         assert any(p.startswith(parent) for p in paths), (path, paths)
 
@@ -86,7 +86,8 @@ def test_each_snake_case_key_among_several_is_named(chosen: set[tuple[str, str, 
 def test_a_snake_case_top_level_key_is_refused_with_its_camel_case_name() -> None:
     raw = copy.deepcopy(stack_file("dev"))
     raw[f"{NS}:event_forwarding"] = raw.pop(f"{NS}:eventForwarding")
-    with pytest.raises(ConfigError, match=r"ai-observability:event_forwarding: unknown key; did you mean eventForwarding"):
+    expected = r"ai-observability:event_forwarding: unknown key; did you mean eventForwarding"
+    with pytest.raises(ConfigError, match=expected):
         parse_stack_config(raw, ENV)
 
 
