@@ -459,7 +459,6 @@ def _plan(stack: str, out: Path | None, stack_dir: Path | None) -> int:
     build_root = None if out is not None else PROJECT_ROOT / "build"
     out_dir = out if out is not None else default_out_dir(stack)
     check_out_dir(out_dir, build_root=build_root)  # before any work
-    pack_config(stack)  # a broken policies/config/<stack>.json is named before the stack is read
     result = evaluate_stack(stack, raw_config=read_stack_file(stack, stack_dir))
     violations = policy_violations(result, stack)
     write_artefacts(result, violations, out_dir, build_root=build_root)

@@ -32,6 +32,10 @@ def is_production(stack: str, directory: Path = POLICY_CONFIG_DIR) -> bool:
         return False
     try:
         loaded = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
-        raise ValueError(f"cannot be read to tell whether the stack is production ({type(error).__name__})") from None
+    except json.JSONDecodeError as error:
+        raise ValueError(f"invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}") from None
+    except UnicodeDecodeError as error:
+        raise ValueError(f"not valid UTF-8 text (byte {error.start})") from None
+    except (OSError, RecursionError) as error:
+        raise ValueError(f"cannot be read ({type(error).__name__})") from None
     return isinstance(loaded, Mapping) and enforces_all_policies(loaded)
