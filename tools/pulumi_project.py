@@ -18,6 +18,7 @@ decides for this program:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -122,7 +123,7 @@ def matches_type(kind: str, items: ConfigItems | None, value: Any) -> bool:
             return True
         if isinstance(value, str):
             text = value[1:] if value[:1] in "+-" else value
-            return text.isascii() and text.isdigit()  # strconv.Atoi
+            return re.fullmatch("[0-9]+", text) is not None  # strconv.Atoi
         return False
     if kind == "boolean":
         return isinstance(value, bool) or value in ("true", "false")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -104,7 +105,7 @@ def parse_property_path(path: str) -> list[PathPart]:
                     parts.append("*")
                 else:
                     body = segment[1:] if segment[:1] in "+-" else segment
-                    if not body or not body.isascii() or not body.isdigit():
+                    if re.fullmatch("[0-9]+", body) is None:
                         raise ValueError(f"invalid array index: {segment!r}")
                     parts.append(int(segment))
                 rest = rest[end + 1 :]
@@ -202,7 +203,7 @@ def _coerce(text: str) -> Any:
     if len(text) > 1 and text[0] == "0":
         return text
     body = text[1:] if text[:1] in "+-" else text
-    if body.isascii() and body.isdigit():
+    if re.fullmatch("[0-9]+", body) is not None:
         number = int(text)
         if -(2**63) <= number < 2**64:
             return number

@@ -56,6 +56,15 @@ _DOT_FLOAT = re.compile(r"\.[0-9](_?[0-9])*([eE][-+]?[0-9](_?[0-9])*)?")
 _INT64_MIN, _INT64_MAX, _UINT64_MAX = -(2**63), 2**63 - 1, 2**64 - 1
 
 
+def _digit(text: str, pos: int) -> bool:
+    """An ASCII digit at ``pos`` (Go's time parser counts only 0-9)."""
+    return pos < len(text) and "0" <= text[pos] <= "9"
+
+
+def _digits(text: str) -> bool:
+    return re.fullmatch("[0-9]+", text) is not None
+
+
 class YamlTypeError(ValueError):
     """A scalar whose explicit tag yaml.v3 cannot honour (``cannot decode !!str `abc` as a !!int``)."""
 
@@ -137,9 +146,9 @@ def _parse_int_base(digits: str, base: int, negative: bool) -> int | None:
 
 def _number(text: str, pos: int, maximum: int) -> tuple[int, int] | None:
     """Go ``getnum(value, false)``: one or two digits; the value must not exceed ``maximum``."""
-    if pos >= len(text) or not text[pos].isdigit() or not text[pos].isascii():
+    if not _digit(text, pos):
         return None
-    end = pos + 2 if pos + 1 < len(text) and text[pos + 1].isascii() and text[pos + 1].isdigit() else pos + 1
+    end = pos + 2 if _digit(text, pos + 1) else pos + 1
     value = int(text[pos:end])
     return (value, end) if value <= maximum else None
 
@@ -160,7 +169,7 @@ def _go_time_string(year: int, month: int, day: int, clock: tuple[int, int, int,
 def parse_timestamp(text: str) -> GoTimestamp | None:
     """yaml.v3 ``parseTimestamp``: ``time.Parse`` with the layouts ``2006-1-2T15:4:5.999999999Z07:00`` (also
     with ``t``), ``2006-1-2 15:4:5.999999999`` and ``2006-1-2``; ranges checked as ``time.Parse`` does."""
-    if len(text) < 5 or not text[:4].isascii() or not text[:4].isdigit() or text[4] != "-":
+    if len(text) < 5 or not _digits(text[:4]) or text[4] != "-":
         return None
     year = int(text[:4])
     month = _number(text, 5, 12)
@@ -190,9 +199,9 @@ def parse_timestamp(text: str) -> GoTimestamp | None:
     if second is None:
         return None
     pos, nanos = second[1], 0
-    if pos + 1 < len(text) and text[pos] in ".," and text[pos + 1].isascii() and text[pos + 1].isdigit():
+    if pos + 1 < len(text) and text[pos] in ".," and _digit(text, pos + 1):
         end = pos + 1
-        while end < len(text) and text[end].isascii() and text[end].isdigit():
+        while _digit(text, end):
             end += 1
         nanos = int(text[pos + 1 : min(end, pos + 10)].ljust(9, "0"))
         pos = end
@@ -204,9 +213,8 @@ def parse_timestamp(text: str) -> GoTimestamp | None:
             len(text) - pos >= 6
             and text[pos] in "+-"
             and text[pos + 3] == ":"
-            and text[pos + 1 : pos + 3].isdigit()
-            and text[pos + 4 : pos + 6].isdigit()
-            and text[pos + 1 : pos + 6].isascii()
+            and _digits(text[pos + 1 : pos + 3])
+            and _digits(text[pos + 4 : pos + 6])
         ):
             hours, minutes = int(text[pos + 1 : pos + 3]), int(text[pos + 4 : pos + 6])
             if hours > 24 or minutes > 60:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import unicodedata
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -28,11 +27,13 @@ from .event_forwarding import EventForwardingConfig
 from .governance import GovernanceConfig
 from .guardrails import GuardrailsConfig
 from .kubernetes import EksConfig, GpuNodeGroupConfig, NimConfig
+from .region import region_problem
 from .secrets import SECRET_KEYS, StackSecrets, exposed_secret_issues, known_secrets, parse_secrets
 from .signals import SignalsConfig
 from .telemetry import TelemetryConfig
+from .text import ConfigText, text_problem
 
-TagKey = Annotated[str, StringConstraints(min_length=1)]
+TagKey = Annotated[ConfigText, StringConstraints(min_length=1)]
 
 # Keys the stack adds to every taggable AWS resource (``components.aws.tagging``); configured tags
 # may not use them.
@@ -65,7 +66,7 @@ SECTIONS: tuple[Section, ...] = (
     _section("kong", KongConfig, KongConfig),
     _section("signals", SignalsConfig, SignalsConfig),
     _section("telemetry", TelemetryConfig, TelemetryConfig),
-    _section("tags", dict[TagKey, str], None),
+    _section("tags", dict[TagKey, ConfigText], None),
 )
 ALLOWED_KEYS: tuple[str, ...] = tuple(sorted([s.key for s in SECTIONS] + list(SECRET_KEYS)))
 
@@ -104,10 +105,6 @@ def _decode(value: Any) -> Any:
         except json.JSONDecodeError:
             return value
     return value
-
-
-# AWS region codes ("Regions and Zones"): us-east-1, eu-central-2, us-gov-west-1, cn-north-1, ...
-_AWS_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 
 
 def _aws_region(raw: Mapping[str, Any], env: Mapping[str, str]) -> str | None:
@@ -158,9 +155,9 @@ def _region_issues(raw: Mapping[str, Any], env: Mapping[str, str], stack: str, p
     ):
         if value is None or value == "":
             continue
-        if not isinstance(value, str) or not _AWS_REGION.fullmatch(value.strip()):
-            return [ConfigIssue(source, "must be an AWS region code such as us-east-1 or eu-central-1")]
-        return []
+        text = value if isinstance(value, str) else ""
+        problem = text_problem(text) or region_problem(text.strip())
+        return [] if problem is None else [ConfigIssue(source, problem)]
     return []
 
 
