@@ -111,6 +111,31 @@ section is present; every other key may be left out and takes the default shown.
 `a–b` is an inclusive range, `[]` after a key means "each entry of the list", and
 `<name>` stands for a map key.
 
+## How the stack file is read
+
+As the Pulumi CLI reads it ([the offline plan](development.md#the-offline-plan) has the details):
+
+- YAML 1.2: only `true` and `false` (also `True`, `TRUE`, `False`, `FALSE`) are booleans. `yes`, `no`,
+  `on` and `off` are text, so `enabled: yes` is refused and a tag `backup: yes` has the value `yes`.
+  `1_000`, `0x1F` and `0o17` are numbers, `1:30` is text, and an unquoted date such as `2024-01-01`
+  reaches the program as `2024-01-01 00:00:00 +0000 UTC` (quote it to keep the text). `.inf` and
+  `.nan` are refused: Pulumi cannot store them.
+- Keys are camelCase: `retentionDays`, never `retention_days`, which is refused as an unknown key
+  naming the camelCase one. A key without a namespace (`governance:`) is this project's
+  (`{NAMESPACE}:governance`), and so is the old form `{NAMESPACE}:config:governance`; one key written
+  twice is refused.
+- Encrypted values: `pulumi config set --secret --path 'tags.owner' <value>` encrypts one value of a
+  section. A decrypted value reaches the program as text, so only text keys can be encrypted this way.
+  A section encrypted as a whole, and an empty or non-text `secure:` value, are refused.
+- A plain value or map key that holds a configured secret (the value of a secret key below or of its
+  environment variable), as written or base64-encoded, is refused at its key path; it is not shown.
+- `Pulumi.yaml` is part of every stack: its `name` must stay `{NAMESPACE}` and its `runtime` `python`;
+  its `config:` values and defaults apply to every stack that does not set the key (a `signals.enabled:
+  false` there turns the detectors off), and the keys it declares as required or typed are checked.
+- `aws:region` is required in a production stack: one whose `policies/config/<stack>.json` makes every
+  policy mandatory (`"all": "mandatory"`, as for `prod`). Elsewhere an unset region follows
+  `$AWS_REGION`, as the AWS provider does.
+
 ## Rules for every key
 
 - **Text.** No string (value, list item or map key, tags included) may contain a control character

@@ -16,6 +16,10 @@ from tests.conftest import FAKE_API_TOKEN, FAKE_NGC_KEY, FAKE_PLATFORM_TOKEN, st
 NS = "ai-observability"
 ENV = {"DT_API_TOKEN": FAKE_API_TOKEN, "DT_PLATFORM_TOKEN": FAKE_PLATFORM_TOKEN, "NGC_API_KEY": FAKE_NGC_KEY}
 SECRETS = (FAKE_API_TOKEN, FAKE_PLATFORM_TOKEN, FAKE_NGC_KEY)
+# Credential-shaped values that are not the configured secrets (those are refused as copies, see
+# tests/config/test_config_reading.py): the shape alone must be refused.
+OTHER_TOKEN = "dt0c01." + "OTHERTOKENPUBLIC00000000" + "." + "C" * 64
+OTHER_NGC_KEY = "nvapi-other-000000000000000000000000000"
 Raw = dict[str, Any]
 
 
@@ -367,7 +371,7 @@ def test_committed_stacks_parse(stack: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "region", [FAKE_API_TOKEN, "us-east-1; rm -rf /", "US-EAST-1", "us_east_1", "", 1, ["us-east-1"]], ids=str
+    "region", [OTHER_TOKEN, "us-east-1; rm -rf /", "US-EAST-1", "us_east_1", "", 1, ["us-east-1"]], ids=str
 )
 def test_aws_region_must_be_a_region_code(region: Any) -> None:
     """The region names every ARN: anything else is refused, and never echoed."""
@@ -382,7 +386,7 @@ def test_aws_region_must_be_a_region_code(region: Any) -> None:
         parse(change)
     (issue,) = [i for i in caught.value.issues if i.path == "aws:region"]
     assert "AWS region code such as us-east-1" in issue.message
-    assert FAKE_API_TOKEN[8:24] not in str(caught.value)
+    assert OTHER_TOKEN[8:24] not in str(caught.value)
 
 
 @pytest.mark.parametrize("region", ["us-east-1", "eu-central-2", "ap-southeast-4", "us-gov-west-1", "cn-north-1"])
@@ -399,8 +403,8 @@ def test_aws_region_codes_are_accepted(region: str) -> None:
 @pytest.mark.parametrize(
     ("change", "path", "kind"),
     [
-        (at("tags", "environment", value=FAKE_API_TOKEN), "tags.environment", "a Dynatrace token"),
-        (at("nims", 0, "image", value=f"nvcr.io/nim/x:{FAKE_NGC_KEY}"), "nims[0].image", "an NGC API key"),
+        (at("tags", "environment", value=OTHER_TOKEN), "tags.environment", "a Dynatrace token"),
+        (at("nims", 0, "image", value=f"nvcr.io/nim/x:{OTHER_NGC_KEY}"), "nims[0].image", "an NGC API key"),
         (
             at("dynatrace", "environmentUrl", value="https://admin:hunter2hunter2@abc12345.live.dynatrace.com"),
             "dynatrace.environmentUrl",
@@ -416,5 +420,5 @@ def test_credentials_in_plain_config_are_refused_unshown(change: Callable[[Raw],
     text = str(caught.value)
     assert any(i.path == f"{NS}:{path}" and f"looks like {kind}" in i.message for i in caught.value.issues), text
     assert "pulumi config set --secret" in text
-    for secret in (*SECRETS, "hunter2hunter2", "AKIAABCDEFGHIJKLMNOP"):
+    for secret in (*SECRETS, OTHER_TOKEN, OTHER_NGC_KEY, "hunter2hunter2", "AKIAABCDEFGHIJKLMNOP"):
         assert secret[4:20] not in text
