@@ -32,7 +32,11 @@ Outputs = dict[str, Any]
 
 def build(config: StackConfig) -> Outputs:
     """Register every resource the configuration asks for; return the stack outputs."""
-    outputs: Outputs = {"stack": config.stack, "dynatraceEnvironmentUrl": config.dynatrace.environment_url}
+    outputs: Outputs = {
+        "stack": config.stack,
+        "dynatraceEnvironmentUrl": config.dynatrace.environment_url,
+        "dynatracePlatformUrl": config.dynatrace.platform,
+    }
     minted_token = _governance(config, outputs)
     _event_forwarding(config, minted_token, outputs)
     _guardrails(config, outputs)
@@ -70,6 +74,8 @@ def _governance(config: StackConfig, outputs: Outputs) -> pulumi.Output[str] | N
     outputs["governancePipelineId"] = governance.pipeline_id
     outputs["governanceRouteDescription"] = governance.route_description
     if governance.ingest_token is not None:
+        # A secret output, so `pulumi stack output --show-secrets` hands verify's probe the token the stack wired.
+        outputs["dynatraceIngestToken"] = governance.ingest_token
         outputs["dynatraceIngestTokenId"] = governance.ingest_token_id
         outputs["dynatraceIngestTokenExpiresAt"] = governance.ingest_token_expires_at
     return governance.ingest_token
@@ -203,6 +209,7 @@ def _kubernetes(
             dcgm_exporter=config.telemetry.dcgm_exporter,
             collector_namespace=config.collector.namespace,
             collector=collector,
+            device_plugin_image=eks.device_plugin_image,
         ),
     )
     outputs["eksClusterName"] = cluster.name

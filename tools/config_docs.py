@@ -32,13 +32,15 @@ from pydantic.functional_validators import AfterValidator
 from pydantic_core import PydanticUndefined
 
 from components.config import NAMESPACE, SECRET_SPECS
-from components.config._base import AWS_NAME_PATTERN, DURATION_PATTERN, K8S_NAME_PATTERN
+from components.config._base import AWS_NAME_PATTERN, DURATION_PATTERN, K8S_NAME_PATTERN, Allowed
 from components.config.kubernetes import NIM_NAME_PATTERN
 from components.config.quantity import CpuQuantity, MemoryQuantity
 from components.config.signals import ALERT_DEFAULTS
 from components.config.stack import MAX_TAGS_PER_RESOURCE, NODE_GROUP_TAG_KEY, RESERVED_TAG_KEYS, SECTIONS
+from components.dynatrace.scopes import CREDENTIALS, FEATURES, Credential, scopes_for
 from policies.rules._gpu_nodes import GPU_FAMILIES
 from tools.generated_file import sync
+from tools.scope_docs import inline as scope_list
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = PROJECT_ROOT / "docs" / "configuration.md"
@@ -109,6 +111,57 @@ section is present; every other key may be left out and takes the default shown.
 `a–b` is an inclusive range, `[]` after a key means "each entry of the list", and
 `<name>` stands for a map key.
 
+## How the stack file is read
+
+As the Pulumi CLI reads it ([the offline plan](development.md#the-offline-plan) has the details):
+
+- YAML 1.2: only `true` and `false` (also `True`, `TRUE`, `False`, `FALSE`) are booleans. `yes`, `no`,
+  `on` and `off` are text, so `enabled: yes` is refused and a tag `backup: yes` has the value `yes`.
+  `1_000`, `0x1F` and `0o17` are numbers, `1:30` is text, and an unquoted date such as `2024-01-01`
+  reaches the program as `2024-01-01 00:00:00 +0000 UTC` (quote it to keep the text). `.inf` and
+  `.nan` are refused: Pulumi cannot store them.
+- Keys are camelCase: `retentionDays`, never `retention_days`, which is refused as an unknown key
+  naming the camelCase one. A key without a namespace (`governance:`) is this project's
+  (`{NAMESPACE}:governance`), and so is the old form `{NAMESPACE}:config:governance`; one key written
+  twice is refused.
+- Encrypted values: `pulumi config set --secret --path 'tags.owner' <value>` encrypts one value of a
+  section. A decrypted value reaches the program as text, so only text keys can be encrypted this way.
+  A section encrypted as a whole, and an empty or non-text `secure:` value, are refused.
+- A plain value or map key that holds a configured secret (the value of a secret key below or of its
+  environment variable), as written or base64-encoded, is refused at its key path; it is not shown.
+- `Pulumi.yaml` is part of every stack: its `name` must stay `{NAMESPACE}` and its `runtime` `python`;
+  its `config:` values and defaults apply to every stack that does not set the key (a `signals.enabled:
+  false` there turns the detectors off), and the keys it declares as required or typed are checked.
+- `aws:region` is required in a production stack: one whose `policies/config/<stack>.json` makes every
+  policy mandatory (`"all": "mandatory"`, as for `prod`). Elsewhere an unset region follows
+  `$AWS_REGION`, as the AWS provider does.
+
+## Rules for every key
+
+- **Text.** No string (value, list item or map key, tags included) may contain a control character
+  (NUL, escape, tab, a line break inside the value), an invisible format character (bidi controls
+  such as U+202E, zero-width spaces and joiners, the byte-order mark, the soft hyphen), a lone
+  surrogate, or a line or paragraph separator: the value would differ from what the reviewer read.
+  The error names the code point, e.g. `contains U+202E (RIGHT-TO-LEFT OVERRIDE) at character 4`.
+  Leading and trailing whitespace is trimmed first (a YAML folded block's final line break is
+  fine); visible spacing such as U+00A0 stays allowed in free text.
+- **Numbers.** NaN and ±infinity (YAML `.nan`, `.inf`) are refused everywhere; every number has
+  the range shown in its row, and the row says where the range comes from.
+- **Digits.** Every pattern counts ASCII digits `0-9` only, so full-width or other script digits
+  (`eu-central-１`, `１.33`, `１２３４５６７８９０１２`) are refused in regions, versions and account ids.
+- **Host names** (`dynatrace.environmentUrl`, `platformUrl`): ASCII letters, digits and hyphens
+  per label; an internationalized name only in its `xn--` punycode form (so a Cyrillic `а` in
+  `dynatrace.com` is refused, with its code point); a trailing dot is accepted and dropped.
+- **Images** (`nims[].image`, `collector.imageRepository`, `telemetry.dcgmExporter.image`,
+  `eks.devicePluginImage`): the distribution reference grammar (lower-case repository path, no
+  `//`, `..` or trailing `/`), pinned by a tag other than `latest` in any letter case, a digest
+  (`@sha256:` and 64 lower-case hex digits), or both; the policy `nim-images-pinned` applies the
+  same rule to the deployed pods.
+- **AWS.** `aws:region` (or `AWS_REGION`/`AWS_DEFAULT_REGION`) must be a region the pinned AWS
+  provider knows (`components/config/aws_regions.py`, generated by `python -m tools.aws_regions`);
+  every ARN names a known partition, a region of that partition and a 12-digit account, and must
+  lie in the stack's own partition and region (see the checks across sections).
+
 ## Secrets
 
 Set them with `pulumi config set --secret <key>`, or leave them out of the stack file and export the
@@ -121,17 +174,26 @@ the value itself is never shown.
 |---|---|---|---|
 """
 
+
+def _credential_needs(credential: Credential) -> str:
+    """When a Dynatrace admin credential is needed and its scopes, from ``components.dynatrace.scopes``."""
+    by_switch: dict[str, list[str]] = {}
+    for feature in FEATURES:
+        if feature.credential == credential:
+            by_switch.setdefault(feature.enabled_by, []).append(feature.title)
+    when = " or ".join(f"{switch} ({', '.join(titles)})" for switch, titles in by_switch.items())
+    return f"{when}; scopes ([per feature](dynatrace.md#token-scopes)): {scope_list(scopes_for(credential))}"
+
+
 _SECRET_NEEDS: dict[str, str] = {
-    "dynatraceApiToken": "`governance.enabled` (manages the token, pipeline and route); needs the scopes "
-    "`settings.read`, `settings.write`, `apiTokens.read`, `apiTokens.write`",
-    "dynatracePlatformToken": "`governance.enabled` (Grail bucket: `storage:bucket-definitions:read`, `write`, "
-    "`delete`) or `signals.enabled` (anomaly detectors: `settings:objects:read`, `settings:objects:write`)",
+    **{c.config_key: _credential_needs(c) for c in CREDENTIALS},
     "dynatraceIngestToken": "the stack does not mint the ingest token (`governance.enabled: false` or "
     "`governance.ingestToken.create: false`) and event forwarding or the collector is enabled; "
     "never rotated by the stack",
     "ngcApiKey": "a NIM has `ngcCredentials: true` (gated NVIDIA NGC images)",
 }
 
+_TAG_BUDGET = MAX_TAGS_PER_RESOURCE - len(RESERVED_TAG_KEYS)
 _TAGS = f"""\
 ## {NAMESPACE}:tags
 
@@ -140,9 +202,8 @@ A map of tag key to value, added to every taggable AWS resource together with th
 groups). Tags follow AWS: keys of 1–128 and values of 0–256 characters of letters, digits, spaces and
 `_ . : / = + - @`; no `aws:` prefix (in any letter case). Keys are compared ignoring letter case,
 because the tags land on IAM roles and IAM tag keys are case-insensitive: `Owner` beside `owner`, or
-`Managed-By` (the stack's own key in another case), is refused. At most
-{MAX_TAGS_PER_RESOURCE - len(RESERVED_TAG_KEYS)} tags (AWS allows {MAX_TAGS_PER_RESOURCE} per resource
-and the stack adds up to {len(RESERVED_TAG_KEYS)}). The policy pack's
+`Managed-By` (the stack's own key in another case), is refused. At most {_TAG_BUDGET} tags
+(AWS allows {MAX_TAGS_PER_RESOURCE} per resource and the stack adds up to {len(RESERVED_TAG_KEYS)}). The policy pack's
 `taggable-aws-resources-have-required-tags` rule expects `environment` and `owner` by default.
 """
 
@@ -179,6 +240,12 @@ The models check each section on its own; these checks look at the whole configu
   namespace or an app namespace; `kong.namespace` is not a `kube-*` system namespace.
 - `kong.scrapeInterval` (with `discovery: service`) is shorter than `collector.maxStaleness`.
 - The secrets each enabled part needs are set (table above).
+- ARNs and regions lie where the stack deploys: every ARN (KMS keys, the SNS topic, the trail, IAM roles and
+  principals) and every `telemetry.bedrockMetrics.regions` entry is in the partition of `aws:region` (partitions
+  share nothing); KMS keys, the SNS topic and the trail are in `aws:region` itself: a KMS key is used only in its own
+  region (give a multi-Region key by its replica's ARN there), an alarm publishes to a topic of its own region, and
+  CloudTrail delivers to the EventBridge of the region where a call happened. The one exception is a trail declared
+  multi-region with `eventForwarding.trail.existingTrailMultiRegion: true`, whose ARN names its home region.
 """
 
 
@@ -235,8 +302,8 @@ def _constraints(metadata: Sequence[Any], *, of_list: bool) -> list[str]:
             max_len = item.max_length
         elif isinstance(item, AfterValidator) and id(item) in _QUANTITY_VALIDATORS:
             texts.append(_QUANTITY_VALIDATORS[id(item)])
-        elif isinstance(item, AfterValidator) and hasattr(item.func, "rule_text"):
-            texts.append(str(item.func.rule_text))
+        elif isinstance(item, Allowed):
+            texts.append(item.text)
         elif hasattr(item, "pattern") and hasattr(item, "max_length"):  # StringConstraints
             min_len = item.min_length if item.min_length is not None else min_len
             max_len = item.max_length if item.max_length is not None else max_len

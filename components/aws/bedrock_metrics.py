@@ -28,6 +28,7 @@ from components.dynatrace.aws_monitoring import (
     AwsMonitoringConfigurationArgs,
     connection_create_value,
     connection_value,
+    pairing_identity,
 )
 from components.dynatrace.settings_object import SettingsObject, SettingsObjectArgs
 
@@ -103,8 +104,7 @@ CONNECTION_TYPE_TOKEN: Final = "ai-observability:dynatrace:AwsMonitoringConnecti
 class DynatraceAwsConnectionArgs:
     platform_url: pulumi.Input[str]
     platform_token: pulumi.Input[str]
-    """Platform token (a secret): ``settings:objects:read|write`` and ``extensions:definitions:read``,
-    ``extensions:configurations:read|write``."""
+    """Platform token (a secret) with the scopes of :data:`~components.dynatrace.scopes.AWS_MONITORING`."""
     owner: str
     config: BedrockMetricsConfig
     connection_name: str
@@ -141,6 +141,8 @@ class DynatraceAwsConnection(pulumi.ComponentResource):
                 key="bedrock-metrics",
                 value=connection_value(args.connection_name),
                 create_value=connection_create_value(),
+                # Replaced together with what cannot change in place on it or its configuration.
+                replacement_trigger=pairing_identity(config.role_name),
             ),
             opts=child,
         )

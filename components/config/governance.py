@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
-from ._base import ConfigModel
-from .described import described
+from ._base import Allowed, ConfigModel
 from .dql import matcher_problem
 
 BucketTable = Literal["logs", "events", "bizevents", "spans", "security.events", "user.sessions", "user.events"]
@@ -51,7 +50,8 @@ def _one_condition(value: str) -> str:
 Matcher = Annotated[
     str,
     StringConstraints(min_length=1, max_length=4096),
-    described(_one_condition, "one DQL condition: no `|` outside strings and comments"),
+    AfterValidator(_one_condition),
+    Allowed("one DQL condition: no `|` outside strings and comments"),
 ]
 
 
@@ -68,7 +68,8 @@ class BucketConfig(ConfigModel):
     table: BucketTable = "bizevents"
     """Table the bucket stores. A change replaces the bucket (delete first)."""
     retention_days: Annotated[int, Field(ge=1, le=3657)] = 1825
-    """Days Grail keeps the events. Shortening it deletes older data irreversibly."""
+    """Days Grail keeps the events: 1-3657 (Dynatrace Storage Management API, bucket definitions: ``retentionDays``
+    1-3657). Shortening it deletes older data irreversibly."""
     display_name: Annotated[str, StringConstraints(min_length=1, max_length=200)] = "GenAI audit events"
 
     @field_validator("name")
@@ -105,7 +106,8 @@ class RouteConfig(ConfigModel):
     """DQL condition; defaults to ``matchesValue(event.type,"<governance.eventType>")``. A single condition: a ``|``
     outside strings and comments is refused."""
     position: Annotated[int, Field(ge=0, le=2999)] = 0
-    """Index in the routing table (0 = first, so the route wins over later ones); clamped to the table's end."""
+    """Index in the routing table (0 = first, so the route wins over later ones); clamped to the table's end. 0-2999:
+    the table holds at most 3000 entries (OpenPipeline routing settings schema)."""
 
     @field_validator("description")
     @classmethod
@@ -123,10 +125,12 @@ class IngestTokenConfig(ConfigModel):
     token's consumers: ``bizevents.ingest`` for event forwarding, and ``metrics.ingest``,
     ``openTelemetryTrace.ingest`` and ``logs.ingest`` for the collector (its metrics, traces and logs pipelines)."""
     expires_in_days: Annotated[int, Field(ge=1, le=3650)] | None = 365
-    """Token lifetime; null for a token that never expires (and is never rotated). A change mints a new token."""
+    """Token lifetime; null for a token that never expires (and is never rotated). A change mints a new token.
+    1-3650: at least a day (Dynatrace refuses an ``expirationDate`` that is not in the future); at most ten years, the
+    stack's own bound (Dynatrace sets none; a longer lifetime is better expressed as null)."""
     rotate_before_days: Annotated[int, Field(ge=1, le=3649)] | None = None
     """Days before expiry from which a ``pulumi up`` mints a replacement token (then revokes the old
-    one); unset = 30, or a third of a token lifetime shorter than 90 days."""
+    one); unset = 30, or a third of a token lifetime shorter than 90 days. 1-3649, and below ``expiresInDays``."""
 
     @field_validator("scopes", mode="before")
     @classmethod

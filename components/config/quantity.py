@@ -14,7 +14,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
-from .described import within
+from ._base import Within, within
 
 _QUANTITY = re.compile(
     r"^\+?(?P<number>[0-9]+(\.[0-9]*)?|\.[0-9]+)(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?$"
@@ -75,7 +75,7 @@ def _memory(text: str) -> str:
     return text
 
 
-def memory_range(minimum: str, maximum: str, reason: str) -> AfterValidator:
+def memory_range(minimum: str, maximum: str, reason: str) -> Within:
     """Validator for ``Annotated[MemoryQuantity, ...]``: ``minimum`` to ``maximum`` inclusive; ``reason`` says why."""
     return within(parse_quantity, minimum, maximum, reason)
 

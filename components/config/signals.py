@@ -14,7 +14,7 @@ what it needs, per alert::
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
@@ -46,7 +46,18 @@ ALERT_NAMES: tuple[AlertName, ...] = (
     "kongLatency",
     "forwarding",
 )
+# One-minute samples of the analyzer's window: 1-60 (Dynatrace "Anomaly Detection" analyzer inputs slidingWindow,
+# violatingSamples and dealertingSamples count minutes of a one-hour window).
 Samples = Annotated[int, Field(ge=1, le=60)]
+# Every signal the alerts watch is a rate, a ratio, a duration or a count: never negative. The largest value a
+# JSON number carries exactly is 2**53 (RFC 7493, I-JSON, section 2.2); the analyzer receives it as text.
+MAX_THRESHOLD: Final = 2**53
+Threshold = Annotated[float, Field(ge=0, le=MAX_THRESHOLD)]
+# How many signal fluctuations above the learned baseline alert: more than 0, at most 10 (the stack's bound; Dynatrace
+# documents no range for the auto-adaptive analyzer's numberOfSignalFluctuations).
+Fluctuations = Annotated[float, Field(gt=0, le=10)]
+QueryOffset = Annotated[int, Field(ge=1, le=60)]
+"""``executionSettings.queryOffset`` of builtin:davis.anomaly-detectors (schema 1.0.16: integer, 1-60 minutes)."""
 Title = Annotated[str, StringConstraints(min_length=2, max_length=500)]
 
 
@@ -55,18 +66,20 @@ class AlertSettings(ConfigModel):
 
     enabled: bool = True
     analyzer: Analyzer = "static"
-    threshold: float | None = None
+    threshold: Threshold | None = None
     """Static analyzer only: the value the signal must cross."""
     alert_condition: AlertCondition = "ABOVE"
     sliding_window: Samples = 5
     violating_samples: Samples = 3
     dealerting_samples: Samples = 5
-    signal_fluctuations: Annotated[float, Field(gt=0, le=10)] = 1.0
+    signal_fluctuations: Fluctuations = 1.0
     """Auto-adaptive analyzer only: how many signal fluctuations above the baseline alert."""
     alert_on_missing_data: bool = False
+    query_offset: QueryOffset | None = None
+    """Minutes the evaluation window lags behind now, for data that arrives late (CloudWatch)."""
     event_type: EventType = "CUSTOM_ALERT"
     title: Title
-    """Event title; may use ``{dims:<dimension>}`` placeholders (e.g. ``{dims:gen_ai.request.model}``)."""
+    """Event title; may use ``{dims:<dimension>}`` placeholders (e.g. ``{dims:gen_ai.response.model}``)."""
 
 
 class AlertOverride(ConfigModel):
@@ -75,19 +88,25 @@ class AlertOverride(ConfigModel):
     enabled: bool | None = None
     analyzer: Analyzer | None = None
     """``static`` (a threshold) or ``autoAdaptive`` (a learned baseline)."""
-    threshold: float | None = None
-    """Static analyzer: the value the signal must cross (required for ``static``)."""
+    threshold: Threshold | None = None
+    """Static analyzer: the value the signal must cross (required for ``static``); 0 to 2^53: every signal is a rate,
+    ratio, duration or count, and 2^53 is the largest number JSON carries exactly (RFC 7493)."""
     alert_condition: AlertCondition | None = None
     """``OUTSIDE`` only with the ``autoAdaptive`` analyzer."""
     sliding_window: Samples | None = None
-    """One-minute samples the analyzer looks at; at least ``violatingSamples``."""
+    """One-minute samples the analyzer looks at (1-60, Dynatrace anomaly detection); at least ``violatingSamples``."""
     violating_samples: Samples | None = None
-    """Samples in the window that must violate to raise the event."""
+    """Samples in the window that must violate to raise the event (1-60)."""
     dealerting_samples: Samples | None = None
-    """Good samples in a row that close the event."""
-    signal_fluctuations: Annotated[float, Field(gt=0, le=10)] | None = None
-    """Auto-adaptive analyzer: how many signal fluctuations above the baseline alert."""
+    """Good samples in a row that close the event (1-60)."""
+    signal_fluctuations: Fluctuations | None = None
+    """Auto-adaptive analyzer: how many signal fluctuations above the baseline alert (above 0, at most 10: the stack's
+    bound, as Dynatrace documents no range)."""
     alert_on_missing_data: bool | None = None
+    query_offset: QueryOffset | None = None
+    """Minutes (1-60) the detector's evaluation window lags behind now, so metrics that arrive late
+    (CloudWatch through Dynatrace AWS monitoring) are complete when evaluated; ``guardrailActivations``
+    defaults to 10."""
     event_type: EventType | None = None
     title: Title | None = None
     """Event title; may use ``{dims:<dimension>}`` placeholders."""
@@ -99,12 +118,12 @@ def _alert(**values: object) -> AlertSettings:
 
 ALERT_DEFAULTS: dict[AlertName, AlertSettings] = {
     "llmErrorRate": _alert(
-        threshold=5, event_type="ERROR_EVENT", title="LLM invocation error rate above 5% ({dims:gen_ai.system})"
+        threshold=5, event_type="ERROR_EVENT", title="LLM invocation error rate above 5% ({dims:provider})"
     ),
     "llmLatency": _alert(
         threshold=10,
         event_type="SLOWDOWN_EVENT",
-        title="LLM p95 latency above 10 s ({dims:gen_ai.request.model})",
+        title="LLM p95 latency above 10 s ({dims:gen_ai.response.model})",
     ),
     "tokenUsage": _alert(
         analyzer="autoAdaptive",
@@ -113,15 +132,16 @@ ALERT_DEFAULTS: dict[AlertName, AlertSettings] = {
         dealerting_samples=15,
         signal_fluctuations=3,
         event_type="CUSTOM_ALERT",
-        title="Token usage spike ({dims:gen_ai.request.model})",
+        title="Token usage spike ({dims:gen_ai.response.model})",
     ),
     "guardrailActivations": _alert(
         threshold=20,
         sliding_window=10,
         violating_samples=3,
         dealerting_samples=10,
+        query_offset=10,
         event_type="CUSTOM_ALERT",
-        title="Bedrock guardrail interventions above 20/min ({dims:guardrailarn})",
+        title="Bedrock guardrail interventions above 20/min ({dims:guardrail})",
     ),
     "nimQueue": _alert(
         threshold=10,
@@ -185,8 +205,8 @@ class DashboardsConfig(ConfigModel):
 
 class SignalsConfig(ConfigModel):
     enabled: bool = True
-    """Create the detectors (needs ``dynatracePlatformToken`` with ``settings:objects:read`` and
-    ``settings:objects:write``)."""
+    """Create the detectors (needs ``dynatracePlatformToken`` with the detectors' scopes, see
+    [token scopes](dynatrace.md#token-scopes))."""
     label: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,100}$")] = "ai-observability"
     """Value of the ``ai-observability.signal`` event property every detector sets: alerting
     profiles match on it to route these problems (notifications are configured there)."""

@@ -215,7 +215,7 @@ class GrailBucketProvider(DynatraceProvider[BucketInputs]):
 class GrailBucketArgs:
     platform_url: pulumi.Input[str]
     platform_token: pulumi.Input[str]
-    """Bearer token with ``storage:bucket-definitions:read|write|delete`` (pass a secret)."""
+    """Bearer token with the scopes of :data:`~components.dynatrace.scopes.GRAIL_BUCKET` (pass a secret)."""
     bucket_name: pulumi.Input[str]
     table: pulumi.Input[str] = "bizevents"
     retention_days: pulumi.Input[int] = 1825

@@ -17,8 +17,7 @@ service API (``/platform/document/v1``).
 - Delete: the document with this resource's id only (``DELETE`` with its version, moving it to the
   trash), then purged from the trash so the id is free again.
 
-Needs a platform token with ``document:documents:read|write|delete`` and
-``document:trash.documents:read|delete|restore``.
+Needs a platform token with the scopes of :data:`~components.dynatrace.scopes.DASHBOARDS`.
 """
 
 from __future__ import annotations
@@ -114,7 +113,11 @@ class DocumentsApi:
         self.client = client
 
     def get(self, document_id: str) -> LiveDocument | None:
-        response = self.client.request("GET", f"{DOCUMENTS_PATH}/{document_id}", allow=(404,))
+        # The documented answer is multipart/form-data only (OpenAPI ``getDocument`` → ``FullDocument``),
+        # so no JSON Accept header: Dynatrace's own clients send none on this call
+        # (dynatrace-configuration-as-code-core ``clients/documents/documents.go`` ``get``: ``GET`` with
+        # empty ``rest.RequestOptions``; dtctl ``sdk/api/document/document.go`` ``Get``: a bare ``R().Get``).
+        response = self.client.request("GET", f"{DOCUMENTS_PATH}/{document_id}", allow=(404,), accept=None)
         if response.status == 404:
             return None
         body = response.body
@@ -323,7 +326,7 @@ class DocumentProvider(DynatraceProvider[DocumentInputs]):
 class DocumentArgs:
     platform_url: pulumi.Input[str]
     platform_token: pulumi.Input[str]
-    """Bearer token with the ``document:`` scopes listed in the module docstring (pass a secret)."""
+    """Bearer token with the scopes of :data:`~components.dynatrace.scopes.DASHBOARDS` (pass a secret)."""
     document_id: pulumi.Input[str]
     name: pulumi.Input[str]
     content: pulumi.Input[str]

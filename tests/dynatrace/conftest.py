@@ -17,13 +17,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from components.dynatrace import ClientSettings  # noqa: E402
-from testsupport.dynatrace.emulator import (  # noqa: E402
-    CLASSIC_ADMIN_SCOPES,
-    PLATFORM_ADMIN_SCOPES,
-    DynatraceEmulator,
-    Timing,
-)
-from testsupport.dynatrace.emulator_documents import DOCUMENT_SCOPES  # noqa: E402
+from components.dynatrace.scopes import CLASSIC, PLATFORM, scopes_for  # noqa: E402
+from testsupport.dynatrace.emulator import DynatraceEmulator, Timing  # noqa: E402
 
 # Canary tokens: if any of this text shows up in a log line, exception or message, a test fails.
 CANARY_API_TOKEN = "dt0c01.CANARYAPITOKEN0000000001." + "CANARYAPISECRET" + "A" * 49
@@ -114,10 +109,9 @@ def dt() -> Iterator[DynatraceEmulator]:
 
 @pytest.fixture
 def env(dt: DynatraceEmulator) -> Env:
-    api = dt.add_token(CANARY_API_TOKEN, kind="api", scopes=CLASSIC_ADMIN_SCOPES, name="admin")
-    platform = dt.add_token(
-        CANARY_PLATFORM_TOKEN, kind="platform", scopes=PLATFORM_ADMIN_SCOPES + DOCUMENT_SCOPES, name="platform"
-    )
+    # Exactly the scopes the docs tell users to grant: every scenario proves they suffice.
+    api = dt.add_token(CANARY_API_TOKEN, kind="api", scopes=scopes_for(CLASSIC), name="admin")
+    platform = dt.add_token(CANARY_PLATFORM_TOKEN, kind="platform", scopes=scopes_for(PLATFORM), name="platform")
     return Env(dt, api, platform)
 
 

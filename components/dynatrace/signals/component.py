@@ -24,8 +24,8 @@ class DynatraceSignalsArgs:
     platform_url: str
     """Platform URL (``https://{env}.apps.dynatrace.com``): settings are written there (OAuth/platform token)."""
     platform_token: pulumi.Input[str]
-    """Platform token (secret): ``settings:objects:read|write`` for the detectors, and for the
-    dashboards ``document:documents:read|write|delete`` plus ``document:trash.documents:read|delete|restore``."""
+    """Platform token (secret) with the scopes of :data:`~components.dynatrace.scopes.DETECTORS` and,
+    for the dashboards, :data:`~components.dynatrace.scopes.DASHBOARDS`."""
     owner: str
     """``<project>/<stack>``: makes each detector's externalId stack-specific."""
     config: SignalsConfig = field(default_factory=SignalsConfig)
