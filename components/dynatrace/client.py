@@ -440,6 +440,7 @@ class DynatraceClient:
         json_body: Any = None,
         form: Mapping[str, str] | None = None,
         files: Mapping[str, FilePart] | None = None,
+        headers: Mapping[str, str] | None = None,
         ok: Iterable[int] = (200,),
         allow: Iterable[int] = (),
         accept: str | None = JSON,
@@ -448,6 +449,8 @@ class DynatraceClient:
 
         ``form``/``files`` send ``multipart/form-data`` (text fields, then file parts) instead of
         ``json_body``. ``accept`` is the ``Accept`` header; None sends none (any media type).
+        ``headers`` are added to (or replace) the others, e.g. a ``Content-Type`` other than JSON for a
+        JSON body (``application/cloudevent+json``).
         """
         if (form or files) and json_body is not None:
             raise ValueError("send either json_body or form/files, not both")
@@ -473,7 +476,7 @@ class DynatraceClient:
                     params=params,
                     json=json_body,
                     files=multipart,
-                    headers={"Accept": accept} if accept is not None else None,
+                    headers={**({"Accept": accept} if accept is not None else {}), **(headers or {})} or None,
                     timeout=(self.settings.connect_timeout, self.settings.read_timeout),
                     allow_redirects=False,
                 )

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from components.config import ConfigError, parse_stack_config
+from policies.rules._bedrock_operations import CONTROL_PLANE_OPERATIONS
 from tests.conftest import FAKE_API_TOKEN, FAKE_NGC_KEY, FAKE_PLATFORM_TOKEN, stack_file
 
 NS = "ai-observability"
@@ -251,9 +252,8 @@ CASES: list[tuple[str, str, Mutation, str, str]] = [
     (
         "forwarding-pattern-too-long",
         "dev",
-        lambda r: forwarding(r).update(
-            operations=[f"Create{'X' * 70}{chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(30)]
-        ),
+        # Every control-plane operation of the service models: far over the pattern quota.
+        lambda r: forwarding(r).update(operations=list(CONTROL_PLANE_OPERATIONS)),
         "eventForwarding.operations",
         "2048",
     ),
@@ -288,7 +288,9 @@ CASES: list[tuple[str, str, Mutation, str, str]] = [
     (
         "trail-kms-existing",
         "prod",
-        lambda r: forwarding(r)["trail"].update(kmsKeyArn="arn:aws:kms:eu-central-1:111122223333:key/abc"),
+        lambda r: forwarding(r)["trail"].update(
+            kmsKeyArn="arn:aws:kms:eu-central-1:111122223333:key/0a1b2c3d-1111-2222-3333-444455556666"
+        ),
         "eventForwarding.trail.kmsKeyArn",
         "create is false",
     ),
@@ -360,7 +362,7 @@ def test_region_comes_from_aws_region_then_environment() -> None:
     raw = stack_file("prod")
     assert parse_stack_config(raw, ENV, "prod").aws_region == "eu-central-1"
     del raw["aws:region"]
-    assert parse_stack_config(raw, {**ENV, "AWS_REGION": "eu-west-1"}, "prod").aws_region == "eu-west-1"
+    assert parse_stack_config(raw, {**ENV, "AWS_DEFAULT_REGION": "eu-central-1"}, "prod").aws_region == "eu-central-1"
     assert parse_stack_config(raw, ENV, "prod").aws_region is None  # unknown region: the profile is not checked
 
 

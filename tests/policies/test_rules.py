@@ -219,6 +219,31 @@ CASES: list[Case] = [
         NON_COMPLIANT,
         "matches 'true'",
     ),
+    Case(
+        # A custom governance.eventType: the route is right, the pack's expectation is what to change.
+        "genai-route-first-matches-auditing",
+        "custom-event-type",
+        r(DT + "OpenPipelineRoute", with_(ROUTE, "matcher", 'matchesValue(event.type,"acme.ai.audit")')),
+        NON_COMPLIANT,
+        "set this policy's eventType to 'acme.ai.audit' in the policy pack configuration",
+    ),
+    Case(
+        "genai-route-first-matches-auditing",
+        "custom-event-type-configured",
+        r(
+            DT + "OpenPipelineRoute",
+            with_(ROUTE, "matcher", 'event.type == "acme.ai.audit"'),
+            config={"eventType": "acme.ai.audit"},
+        ),
+        COMPLIANT,
+    ),
+    Case(
+        "genai-route-first-matches-auditing",
+        "broad-matcher-fix",
+        r(DT + "OpenPipelineRoute", with_(ROUTE, "matcher", 'startsWith(event.type, "gen_ai")')),
+        NON_COMPLIANT,
+        "remove ai-observability:governance.route.matcher",
+    ),
     Case("genai-route-first-matches-auditing", "bucket", r(DT + "GrailBucket", GRAIL_BUCKET), NOT_APPLICABLE),
     # governance-pipeline-stores-to-bucket (stack)
     Case(
@@ -478,10 +503,25 @@ CASES: list[Case] = [
         "Converse",
     ),
     Case(
+        # Bedrock Agent Runtime's CreateSession / CreateInvocation are inference calls too.
         "bedrock-rule-excludes-inference",
         "prefix-create",
         r(RULE, pattern({"source": ["aws.bedrock"], "detail": {"eventName": [{"prefix": "Create"}]}})),
+        NON_COMPLIANT,
+        "CreateSession",
+    ),
+    Case(
+        "bedrock-rule-excludes-inference",
+        "prefix-create-guardrail",
+        r(RULE, pattern({"source": ["aws.bedrock"], "detail": {"eventName": [{"prefix": "CreateGuardrail"}]}})),
         COMPLIANT,
+    ),
+    Case(
+        "bedrock-rule-excludes-inference",
+        "agent-runtime",
+        r(RULE, pattern({"source": ["aws.bedrock"], "detail": {"eventName": ["CreateAgent", "InvokeAgent"]}})),
+        NON_COMPLIANT,
+        "InvokeAgent",
     ),
     Case(
         "bedrock-rule-excludes-inference",
@@ -909,6 +949,20 @@ CASES: list[Case] = [
         r(DEPLOYMENT, with_(NIM_DEPLOYMENT, f"{NIM_CONTAINER}.image", "nvcr.io/nim/meta/llama-3.1-8b-instruct")),
         NON_COMPLIANT,
         "unpinned image",
+    ),
+    Case(
+        "nim-images-pinned",
+        "latest-any-case-with-digest",
+        r(DEPLOYMENT, with_(NIM_DEPLOYMENT, f"{NIM_CONTAINER}.image", "nvcr.io/nim/llama:Latest@sha256:" + "a" * 64)),
+        NON_COMPLIANT,
+        "tag 'Latest'",
+    ),
+    Case(
+        "nim-images-pinned",
+        "upper-case-path",
+        r(DEPLOYMENT, with_(NIM_DEPLOYMENT, f"{NIM_CONTAINER}.image", "nvcr.io/nim/Meta/llama:1.8.6")),
+        NON_COMPLIANT,
+        "upper case",
     ),
     Case("nim-images-pinned", "collector", r(DAEMONSET, COLLECTOR_DAEMONSET), NOT_APPLICABLE),
     Case("nim-credentials-from-secret-refs", "secret-ref", r(DEPLOYMENT, NIM_DEPLOYMENT), COMPLIANT),
