@@ -198,6 +198,13 @@ def _declared(fields: tuple[Field, ...], name: str) -> str:
     return "no producer in the catalogue declares"
 
 
+def _metric_scope(keys: list[str], dimensions: Mapping[str, set[str]]) -> tuple[set[str], tuple[Field, ...]]:
+    """The dimensions every emitted metric of ``keys`` carries, and the catalogue's dimensions of ``keys``."""
+    present = [k for k in keys if k in dimensions]
+    emitted = set.intersection(*(dimensions[k] for k in present)) if present else set()
+    return emitted, tuple(d for k in keys if k in METRICS_BY_KEY for d in METRICS_BY_KEY[k].dimensions)
+
+
 def check_query(query: str, where: str, observed: Observed) -> list[Problem]:
     problems: list[Problem] = []
     for segment in segments(query):
@@ -217,9 +224,7 @@ def check_query(query: str, where: str, observed: Observed) -> list[Problem]:
                     else "no producer emits (not in the catalogue)"
                 )
                 problems.append(Problem(where, key, expected, query))
-            present = [k for k in segment.metrics if k in observed.metric_dimensions]
-            emitted = set.intersection(*(observed.metric_dimensions[k] for k in present)) if present else set()
-            fields = tuple(d for k in segment.metrics if k in METRICS_BY_KEY for d in METRICS_BY_KEY[k].dimensions)
+            emitted, fields = _metric_scope(segment.metrics, observed.metric_dimensions)
             if missing:
                 continue
         else:
@@ -270,8 +275,7 @@ def check_producer(query: str, where: str, spans: set[str], metrics: Mapping[str
             missing = [key for key in segment.metrics if key not in metrics]
             problems += [Problem(where, key, "this producer does not emit", query) for key in missing]
             if not missing:
-                emitted = set.intersection(*(metrics[k] for k in segment.metrics)) if segment.metrics else set()
-                fields = tuple(d for k in segment.metrics if k in METRICS_BY_KEY for d in METRICS_BY_KEY[k].dimensions)
+                emitted, fields = _metric_scope(segment.metrics, metrics)
                 problems += _check_reads(segment, emitted, fields, where, query, any_name=True)
         else:
             problems.append(Problem(where, segment.source or "?", "is no table of this producer", query))

@@ -185,9 +185,9 @@ VERIFY_PROBE: Final = Producer(
 GENAI_PROVIDER: Final = Field(
     "gen_ai.provider.name", OPENLLMETRY, (Field("gen_ai.system", GEN_AI_SYSTEM),), alias="provider"
 )
-"""Its values differ between producers for the same Bedrock call: ``anthropic`` (OpenLLMetry 0.40),
-``AWS`` (0.47-0.54), ``aws.bedrock`` (0.55+ and contrib botocore); OpenAI is ``OpenAI`` in 0.40,
-``openai`` after (recordings)."""
+"""Its values differ between producers for the same Bedrock call: ``anthropic`` (OpenLLMetry 0.40.14),
+``AWS`` (0.47.5, 0.54.0), ``aws.bedrock`` (0.62.4 and contrib botocore 0.66b2); OpenAI is ``OpenAI`` in
+0.40.14, ``openai`` in the later ones (recordings and the pinned run)."""
 SPAN_MODEL: Final = Field(
     "gen_ai.response.model", OPENLLMETRY, (Field("gen_ai.request.model", OPENLLMETRY),), alias="model"
 )
