@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 
 import pulumi
 from pulumi.runtime import mocks, rpc, settings
-from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.proto import alias_pb2
 
 from components.secret_wire import is_secret_wrapper as is_secret_wrapper
 
@@ -98,6 +98,44 @@ def wire(value: Any) -> Any:
     if isinstance(value, str | int | float | bool) or value is None:
         return value
     return str(value)
+
+
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def create_urn(name: str, type_: str, parent: str, *, project: str, stack: str) -> str:
+    """The URN the engine gives ``name`` of ``type_`` under ``parent`` (a URN, or "" for none).
+
+    A child's type is qualified by its parent's whole qualified type, except directly under the root
+    stack (``resource.CreateURN`` in ``sdk/go/common/resource/alias.go`` of pulumi/pulumi; Pulumi's
+    mock monitor differs).
+    """
+    if parent and parent.split("::")[2] != ROOT_STACK_TYPE:
+        return f"{parent[: parent.rindex('::')]}${type_}::{name}"
+    return f"urn:pulumi:{stack}::{project}::{type_}::{name}"
+
+
+def alias_urn(alias: alias_pb2.Alias, request: Any, *, project: str, stack: str) -> str:
+    """The old URN one alias of a registration stands for, resolved as the engine resolves it.
+
+    The monitor supports alias specs, as the engine does (the SDK then sends a spec rather than
+    computing every URN itself). What a spec leaves empty is the resource's own name, type,
+    parent, project and stack; ``noParent`` or a root-stack parent means no parent
+    (``stepGenerator.collapseAliasToUrn`` in ``pkg/resource/deploy/step_generator.go`` of
+    pulumi/pulumi). The aliases the engine derives from an aliased parent are not included:
+    ``tools.urn_snapshot`` derives them.
+    """
+    if alias.WhichOneof("alias") != "spec":
+        return str(alias.urn)
+    spec = alias.spec
+    parent = "" if spec.noParent else (spec.parentUrn or request.parent)
+    return create_urn(
+        spec.name or request.name,
+        spec.type or request.type,
+        parent,
+        project=spec.project or project,
+        stack=spec.stack or stack,
+    )
 
 
 @dataclass
@@ -193,27 +231,16 @@ def run_under_mocks(
 
     class Monitor(mocks.MockMonitor):
         def make_urn(self, parent: str, type_: str, name: str) -> str:
-            # The engine's rule (the mock monitor's differs): a child's type is qualified by its
-            # parent's whole qualified type, except directly under the root stack.
-            if parent:
-                qualified = parent.split("::")[2]
-                if qualified != "pulumi:pulumi:Stack":
-                    type_ = f"{qualified}${type_}"
-            return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
-
-        def GetDeploymentInfo(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-            # Without alias specs the SDK sends every alias as the full URN it stands for, which
-            # is what the URN snapshot compares against.
-            info = super().GetDeploymentInfo(request)  # type: ignore[no-untyped-call]
-            features = [f for f in info.supportedFeatures if f != resource_pb2.RESOURCE_MONITOR_FEATURE_ALIAS_SPECS]
-            return resource_pb2.DeploymentInfo(supportedFeatures=features)
+            return create_urn(name, type_, parent, project=pulumi.get_project(), stack=pulumi.get_stack())
 
         def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
             response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
             if response.urn in registered_urns:
                 raise DuplicateUrnError(response.urn)
             registered_urns.add(response.urn)
-            if request.type != "pulumi:pulumi:Stack":
+            if request.type != ROOT_STACK_TYPE:
+                project, stack_name = pulumi.get_project(), pulumi.get_stack()
+                aliases = [alias_urn(a, request, project=project, stack=stack_name) for a in request.aliases]
                 inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
                 resource = resource_class(
                     urn=response.urn,
@@ -224,7 +251,7 @@ def run_under_mocks(
                     inputs=wire(inputs),
                     provider=request.provider,
                     dependencies=list(request.dependencies),
-                    aliases=[*request.aliasURNs, *(alias.urn for alias in request.aliases if alias.urn)],
+                    aliases=[*request.aliasURNs, *aliases],
                 )
                 result.resources.append(resource)
                 if on_register is not None:

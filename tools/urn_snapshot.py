@@ -76,9 +76,11 @@ def of_resources(resources: Sequence[RegisteredResource]) -> Registered:
     """The URNs of ``resources`` and every alias the engine will honour for them.
 
     Besides a resource's own ``aliases=``, the engine derives aliases for the children of an
-    aliased parent: the child's type under each of the parent's old identities, and its name
-    with the parent's name prefix swapped for the old one (``cache-child`` under a parent once
-    called ``cache`` and now ``model-cache`` answers for ``cache-child`` as ``model-cache-child``).
+    aliased parent: under each of the parent's old identities, the child's type (and the type of
+    each of the child's own aliases), with its name's parent prefix swapped for the old one
+    (``cache-child`` under a parent once called ``cache`` and now ``model-cache`` answers for
+    ``cache-child`` as ``model-cache-child``): ``stepGenerator.generateAliases`` in
+    ``pkg/resource/deploy/step_generator.go`` of pulumi/pulumi.
     """
     by_urn = {r.urn: r for r in resources}
     derived: dict[str, list[str]] = {}
@@ -88,7 +90,12 @@ def of_resources(resources: Sequence[RegisteredResource]) -> Registered:
             found = list(resource.aliases)
             parent = by_urn.get(resource.parent)
             if parent is not None:
-                found += [_child_alias(old, parent.name, resource) for old in aliases_of(parent)]
+                identities = [(resource.type, resource.name), *(_type_and_name(own) for own in resource.aliases)]
+                found += [
+                    _child_alias(old, parent.name, type_, name)
+                    for old in aliases_of(parent)
+                    for type_, name in identities
+                ]
             derived[resource.urn] = found
         return derived[resource.urn]
 
@@ -96,12 +103,17 @@ def of_resources(resources: Sequence[RegisteredResource]) -> Registered:
     return Registered(urns=frozenset(by_urn), aliases=aliases)
 
 
-def _child_alias(parent_alias: str, parent_name: str, child: RegisteredResource) -> str:
+def _type_and_name(urn: str) -> tuple[str, str]:
+    """The (unqualified) type and the name of a URN."""
+    _, qualified_type, name = urn.rsplit("::", 2)
+    return qualified_type.rsplit("$", 1)[-1], name
+
+
+def _child_alias(parent_alias: str, parent_name: str, child_type: str, child_name: str) -> str:
     prefix, qualified_type, old_parent_name = parent_alias.rsplit("::", 2)
-    name = child.name
-    if name.startswith(parent_name):
-        name = old_parent_name + name[len(parent_name) :]
-    return f"{prefix}::{qualified_type}${child.type}::{name}"
+    if child_name.startswith(parent_name):
+        child_name = old_parent_name + child_name[len(parent_name) :]
+    return f"{prefix}::{qualified_type}${child_type}::{child_name}"
 
 
 def snapshot_path(stack: str, directory: Path = SNAPSHOT_DIR) -> Path:

@@ -74,3 +74,54 @@ def test_urns_follow_the_engine_rule_for_parent_types() -> None:
         "urn:pulumi:dev::ai-observability::ai-observability:test:Part::cache",
         "urn:pulumi:dev::ai-observability::ai-observability:test:Part$ai-observability:test:Child::cache-child",
     }
+
+
+def _moved_child_urns(child_opts: pulumi.ResourceOptions) -> Registered:
+    """A component with one child registered with ``child_opts`` (plus ``parent=`` the component)."""
+
+    def program() -> None:
+        part = pulumi.ComponentResource("ai-observability:test:Part", "part", None)
+        pulumi.ComponentResource(
+            "ai-observability:test:Child",
+            "part-child",
+            None,
+            pulumi.ResourceOptions.merge(child_opts, pulumi.ResourceOptions(parent=part)),
+        )
+
+    run = run_under_mocks(program, stack="dev", region="us-east-1", resource_class=RegisteredResource)
+    return of_resources(run.resources)
+
+
+def test_a_resource_moved_under_a_component_answers_for_its_root_urn() -> None:
+    """``Alias(parent=ROOT_STACK_RESOURCE)``: the monitor resolves the alias spec as the engine does."""
+    moved = _moved_child_urns(pulumi.ResourceOptions(aliases=[pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)]))
+    result = compare(["urn:pulumi:dev::ai-observability::ai-observability:test:Child::part-child"], moved)
+    assert result.lost == ()
+    assert result.moved == (
+        (
+            "urn:pulumi:dev::ai-observability::ai-observability:test:Child::part-child",
+            "urn:pulumi:dev::ai-observability::ai-observability:test:Part$ai-observability:test:Child::part-child",
+        ),
+    )
+
+
+def test_a_childs_own_aliases_also_hold_under_its_parents_old_identity() -> None:
+    """The engine multiplies a renamed parent's old URN by each of the child's own aliases."""
+
+    def program() -> None:
+        renamed = pulumi.ResourceOptions(aliases=[pulumi.Alias(name="cache")])
+        part = pulumi.ComponentResource("ai-observability:test:Part", "model-cache", None, renamed)
+        pulumi.ComponentResource(
+            "ai-observability:test:Child",
+            "model-cache-child",
+            None,
+            pulumi.ResourceOptions(parent=part, aliases=[pulumi.Alias(type_="ai-observability:test:OldChild")]),
+        )
+
+    registered_now = of_resources(
+        run_under_mocks(program, stack="dev", region="us-east-1", resource_class=RegisteredResource).resources
+    )
+    old = "urn:pulumi:dev::ai-observability::ai-observability:test:Part$ai-observability:test:OldChild::cache-child"
+    assert registered_now.aliases[old] == (
+        "urn:pulumi:dev::ai-observability::ai-observability:test:Part$ai-observability:test:Child::model-cache-child"
+    )
