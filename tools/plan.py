@@ -54,7 +54,7 @@ PlannedResource = RegisteredResource  # one resource the program registered
 # names files and the folder build/<stack>/, so those two are refused as well.
 STACK_NAME_MAX = 100
 _STACK_NAME_CHARS = re.compile(r"[A-Za-z0-9_.-]*")
-_PLAN_MARKER = ".offline-plan"  # marks a folder this tool wrote, so it may replace it
+PLAN_MARKER = ".offline-plan"  # marks a folder this tool wrote, so it may replace it
 
 
 class PlanError(Exception):
@@ -309,7 +309,7 @@ def check_out_dir(out_dir: Path, *, build_root: Path | None = None) -> None:
         return
     if not out_dir.is_dir():
         raise PlanError(f"output folder {out_dir} exists and is not a folder; not replacing it")
-    ours = (out_dir / _PLAN_MARKER).is_file() or build_root is not None
+    ours = (out_dir / PLAN_MARKER).is_file() or build_root is not None
     if not ours and any(out_dir.iterdir()):
         raise PlanError(
             f"output folder {out_dir} is not empty and was not written by this tool; not deleting it"
@@ -340,7 +340,7 @@ def write_artefacts(
 ) -> None:
     prepare_out_dir(out_dir, build_root=build_root)
     (out_dir / "manifests").mkdir(parents=True)
-    (out_dir / _PLAN_MARKER).write_text("written by python -m tools.plan; replaced on the next run\n")
+    (out_dir / PLAN_MARKER).write_text("written by python -m tools.plan; replaced on the next run\n")
     (out_dir / "plan.json").write_text(json.dumps(plan_document(result), indent=2, sort_keys=False) + "\n")
     for resource in result.resources:
         manifest = kubernetes_manifest(resource)
