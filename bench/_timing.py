@@ -8,7 +8,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,7 +33,7 @@ def time_command(argv: Sequence[str], env: dict[str, str] | None = None, cwd: Pa
 
 
 def interleaved(
-    commands: dict[str, Sequence[str]], runs: int, env: dict[str, str] | None = None
+    commands: Mapping[str, Sequence[str]], runs: int, env: dict[str, str] | None = None
 ) -> dict[str, list[float]]:
     """Run every command ``runs`` times, interleaved (so machine noise hits all alike)."""
     samples: dict[str, list[float]] = {name: [] for name in commands}
@@ -59,3 +59,8 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 
 def machine() -> str:
     return f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}"
+
+
+def load() -> str:
+    """The 1, 5 and 15 minute load averages (other work on this machine skews every figure)."""
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())

@@ -1,7 +1,9 @@
 """The fair floor for the offline plan: import the same SDK submodules and register the same
 number of inert resources under the same mocks — nothing else.
 
-Usage: python bench/floor_program.py <spec.json>   (spec: {"modules": [...], "resources": N})
+Usage: python bench/floor_program.py <spec.json> [--gc-policy]
+  spec: {"modules": [...], "resources": N}
+  --gc-policy: run under the garbage-collector policy of the plan's command line (tools.batch_gc)
 """
 
 from __future__ import annotations
@@ -39,4 +41,12 @@ def main(spec_path: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if "--gc-policy" in sys.argv[2:]:
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        from tools import batch_gc
+
+        batch_gc.for_batch_run()
+        main(sys.argv[1])
+        batch_gc.before_exit()
+    else:
+        main(sys.argv[1])

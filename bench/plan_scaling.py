@@ -1,5 +1,9 @@
 """Plan scaling: plan time with 1, 16 and 64 NIM services (each with its own GPU node group),
-generated from the dev stack; reports t(N)/t(1) and resources registered per second.
+generated from the dev stack, each against its own fair floor (the same SDK modules, as many inert
+resources; see bench/_floor.py), all measured in one interleaved run.
+
+Reports per size the plan, both floors, plan / floor, and t(N)/t(first size) for the plan and the
+floor.
 
 Usage: python -m bench.plan_scaling [--runs 3] [--sizes 1,16,64]
 """
@@ -15,7 +19,8 @@ from typing import Any
 
 import yaml
 
-from ._timing import PYTHON, ROOT, interleaved, machine, median, table
+from ._floor import FLOORS, floor_commands, plan_command
+from ._timing import ROOT, interleaved, load, machine, median, table
 
 NS = "ai-observability"
 
@@ -41,24 +46,54 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
 
     with tempfile.TemporaryDirectory() as tmp:
-        commands = {}
+        stacks = Path(tmp)
+        commands: dict[str, list[str]] = {}
         for size in sizes:
             name = f"scale{size}"
-            (Path(tmp) / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump({"config": scaled_config(size)}))
-            commands[name] = [PYTHON, "-m", "tools.plan", name, "--stack-dir", tmp, "--out", f"{tmp}/build/{name}"]
+            (stacks / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump({"config": scaled_config(size)}))
+            commands[f"{name} plan"] = plan_command(name, stacks / "build" / name, stacks)
+            floors, _ = floor_commands(name, stacks, stacks)
+            commands.update({f"{name} {floor}": argv for floor, argv in floors.items()})
+        load_before = load()
         samples = interleaved(commands, args.runs)
         counts = {
-            name: len(json.loads((Path(tmp) / "build" / name / "plan.json").read_text())["resources"])
-            for name in commands
+            size: len(json.loads((stacks / "build" / f"scale{size}" / "plan.json").read_text())["resources"])
+            for size in sizes
         }
-    base = median(samples[f"scale{sizes[0]}"])
-    rows = []
-    for size in sizes:
-        name = f"scale{size}"
-        t = median(samples[name])
-        rows.append([size, counts[name], f"{t:.3f}", f"{t / base:.2f}", f"{counts[name] / t:.0f}"])
+
+    def t(size: int, what: str) -> float:
+        return median(samples[f"scale{size} {what}"])
+
+    fair, strict = FLOORS
+    first = sizes[0]
+    rows = [
+        [
+            size,
+            counts[size],
+            f"{t(size, 'plan'):.3f}",
+            f"{t(size, fair):.3f}",
+            f"{t(size, 'plan') / t(size, fair):.2f}",
+            f"{t(size, strict):.3f}",
+            f"{t(size, 'plan') / t(size, strict):.2f}",
+            f"{t(size, 'plan') / t(first, 'plan'):.2f}",
+            f"{t(size, fair) / t(first, fair):.2f}",
+        ]
+        for size in sizes
+    ]
     print(f"Plan scaling — {args.runs} interleaved runs each, {machine()}")
-    print(table(["NIMs (+groups)", "resources", "median s", f"t/t({sizes[0]})", "resources/s (incl. start-up)"], rows))
+    print(f"load average before {load_before}, after {load()}")
+    headers = [
+        "NIMs (+groups)",
+        "resources",
+        "plan s",
+        "fair floor s",
+        "plan / floor",
+        "floor, GC policy s",
+        "plan / it",
+        f"plan t/t({first})",
+        f"floor t/t({first})",
+    ]
+    print(table(headers, rows))
 
 
 if __name__ == "__main__":

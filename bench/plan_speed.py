@@ -1,9 +1,10 @@
-"""Plan speed: `python -m tools.plan dev` against two floors, median of N interleaved runs.
+"""Plan speed: `python -m tools.plan <stack>` against its floors, median of N interleaved runs.
 
 - import floor: `python -c "import pulumi, pulumi_aws, pulumi_kubernetes"` (the bare SDK import line;
   pulumi_aws loads submodules lazily, so this floor excludes the submodules any program needs);
 - fair floor: import the same SDK submodules the plan imports and register the same number of
-  inert resources under mocks (bench/floor_program.py).
+  inert resources under mocks (bench/floor_program.py), with the interpreter's defaults and under
+  the plan's garbage-collector policy (see bench/_floor.py).
 
 Usage: python -m bench.plan_speed [--runs 5] [--stack dev]
 """
@@ -11,28 +12,11 @@ Usage: python -m bench.plan_speed [--runs 5] [--stack dev]
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import tempfile
 from pathlib import Path
 
-from ._timing import PYTHON, ROOT, clean_env, interleaved, machine, median, table
-
-PROBE = """
-import json, sys
-from tools.plan import evaluate_stack
-result = evaluate_stack(sys.argv[1])
-mods = sorted(m for m in sys.modules if m.startswith(("pulumi_aws.", "pulumi_kubernetes.", "pulumi_policy")))
-print(json.dumps({"modules": mods, "resources": len(result.resources)}))
-"""
-
-
-def probe(stack: str) -> dict[str, object]:
-    proc = subprocess.run(
-        [PYTHON, "-c", PROBE, stack], cwd=ROOT, env=clean_env(), capture_output=True, text=True, check=True
-    )
-    spec: dict[str, object] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return spec
+from ._floor import floor_commands, plan_command
+from ._timing import PYTHON, interleaved, load, machine, median, table
 
 
 def main() -> None:
@@ -41,15 +25,14 @@ def main() -> None:
     parser.add_argument("--stack", default="dev")
     args = parser.parse_args()
 
-    spec = probe(args.stack)
     with tempfile.TemporaryDirectory() as tmp:
-        spec_path = Path(tmp) / "spec.json"
-        spec_path.write_text(json.dumps(spec))
+        floors, spec = floor_commands(args.stack, Path(tmp))
+        load_before = load()
         samples = interleaved(
             {
-                "plan": [PYTHON, "-m", "tools.plan", args.stack, "--out", str(Path(tmp) / "build")],
+                "plan": plan_command(args.stack, Path(tmp) / "build"),
                 "import floor": [PYTHON, "-c", "import pulumi, pulumi_aws, pulumi_kubernetes"],
-                "fair floor": [PYTHON, str(ROOT / "bench" / "floor_program.py"), str(spec_path)],
+                **floors,
             },
             args.runs,
         )
@@ -59,7 +42,8 @@ def main() -> None:
         for name, values in samples.items()
     ]
     print(f"Plan speed — stack {args.stack}, {args.runs} interleaved runs each, {machine()}")
-    print(f"{spec['resources']} resources registered; {len(spec['modules'])} SDK submodules imported")  # type: ignore[arg-type]
+    print(f"load average before {load_before}, after {load()}")
+    print(f"{spec['resources']} resources registered; {len(spec['modules'])} SDK modules imported")  # type: ignore[arg-type]
     print(table(["command", "median s", "min s", "max s", "plan / this"], rows))
 
 

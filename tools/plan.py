@@ -34,6 +34,8 @@ from typing import Any
 
 import yaml
 
+from . import batch_gc
+
 # Re-exported: the one mock mechanism's helpers are part of this module's interface too.
 from .mock_run import REDACTED as REDACTED
 from .mock_run import DuplicateUrnError, RegisteredResource, integral, run_under_mocks
@@ -469,4 +471,7 @@ def _plan(stack: str, out: Path | None, stack_dir: Path | None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    batch_gc.for_batch_run()
+    exit_code = main()
+    batch_gc.before_exit()
+    sys.exit(exit_code)
