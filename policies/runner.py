@@ -240,29 +240,39 @@ def wrapped_secret_paths(value: Any, path: PropPath = ()) -> frozenset[PropPath]
     return frozenset(found)
 
 
-def _props(resource: Resource) -> Any:
+@dataclass(frozen=True)
+class _Prepared:
+    """What every policy sees of one resource, built once (props are read-only, so sharing is pure)."""
+
+    props: Any
+    options: PolicyResourceOptions
+    secret_paths: frozenset[PropPath]
+
+
+def _prepare(resource: Resource) -> _Prepared:
     # Exactly what the analyzer hands a validation: secrets unwrapped, unknown-checking proxies.
-    return unknown_checking_proxy(deserialize_properties(resource.inputs))
+    return _Prepared(
+        props=unknown_checking_proxy(deserialize_properties(resource.inputs)),
+        options=PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], resource.parent or None),
+        secret_paths=wrapped_secret_paths(resource.inputs),
+    )
 
 
-def _options(resource: Resource) -> PolicyResourceOptions:
-    return PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], resource.parent or None)
-
-
-def _policy_resources(resources: Sequence[Resource]) -> list[PolicyResource]:
+def _policy_resources(resources: Sequence[Resource], prepared: Mapping[str, _Prepared]) -> list[PolicyResource]:
     built: dict[str, PolicyResource] = {}
     for r in resources:
+        seen = prepared[r.urn]
         built[r.urn] = PlanPolicyResource(
             r.type,
-            _props(r),
+            seen.props,
             r.urn,
             r.name,
-            _options(r),
+            seen.options,
             None,
             None,
             [],
             {},
-            secret_paths=wrapped_secret_paths(r.inputs),
+            secret_paths=seen.secret_paths,
         )
     for r in resources:
         if r.parent and r.parent in built:
@@ -278,8 +288,10 @@ def evaluate_policies(resources: Sequence[Resource], pack_config: Mapping[str, A
         raise ValueError("invalid policy pack config: " + "; ".join(problems))
     report = PackReport()
     custom = [r for r in resources if r.custom]
+    # Like the analyzer, which deserialises a resource once and hands the same read-only props to
+    # every policy: build them once per resource, not once per policy (nor once more for stack policies).
+    prepared = {r.urn: _prepare(r) for r in resources}
     stack_resources: list[PolicyResource] | None = None
-    prepared: dict[str, tuple[Any, PolicyResourceOptions, frozenset[PropPath]]] = {}
     for policy in all_policies():
         level, settings = resolve(policy, pack_config)
         if level == EnforcementLevel.DISABLED:
@@ -288,30 +300,22 @@ def evaluate_policies(resources: Sequence[Resource], pack_config: Mapping[str, A
             level = EnforcementLevel.MANDATORY
         if isinstance(policy, ResourceValidationPolicy):
             for resource in custom:
-                # Like the analyzer, which deserialises a resource once and hands the same read-only
-                # props to every policy: build them once per resource, not once per policy.
-                if resource.urn not in prepared:
-                    prepared[resource.urn] = (
-                        _props(resource),
-                        _options(resource),
-                        wrapped_secret_paths(resource.inputs),
-                    )
-                props, options, secret_paths = prepared[resource.urn]
+                seen = prepared[resource.urn]
                 args = PlanResourceValidationArgs(
                     resource.type,
-                    props,
+                    seen.props,
                     resource.urn,
                     resource.name,
-                    options,
+                    seen.options,
                     None,
                     settings,
-                    secret_paths=secret_paths,
+                    secret_paths=seen.secret_paths,
                 )
                 with _Reporting(report, policy.name, level, resource.urn) as report_violation:
                     policy.validate(args, report_violation)
         elif isinstance(policy, StackValidationPolicy):
             if stack_resources is None:
-                stack_resources = _policy_resources(resources)
+                stack_resources = _policy_resources(resources, prepared)
             stack_args = PlanStackValidationArgs(stack_resources, settings)
             with _Reporting(report, policy.name, level, "") as report_violation:
                 policy.validate(stack_args, report_violation)
