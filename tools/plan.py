@@ -19,11 +19,12 @@ output folder, and no message shows a secret.
 from __future__ import annotations
 
 import argparse
+import builtins
 import contextlib
+import functools
 import json
 import os
 import re
-import runpy
 import shutil
 import sys
 from collections import Counter
@@ -182,12 +183,13 @@ def _run_program(
 ) -> PlanResult:
     """Run ``__main__.py`` under mocks; every registration lands in ``recorded`` as it happens."""
     registry: dict[str, PlannedResource] = {} if recorded is None else recorded
-
-    def program() -> None:
-        runpy.run_path(str(PROJECT_ROOT / "__main__.py"), run_name="__pulumi__")
-
+    path = PROJECT_ROOT / "__main__.py"
+    code = compile(path.read_text(encoding="utf-8"), str(path), "exec")
+    namespace: dict[str, Any] = {"__name__": "__pulumi__", "__file__": str(path), "__builtins__": builtins}
+    # exec itself rather than runpy.run_path: the SDK records the whole Python stack of every
+    # registration, so each frame between here and the program costs once per resource.
     run = run_under_mocks(
-        program,
+        functools.partial(exec, code, namespace),
         stack=stack,
         region=region,
         config=config,
