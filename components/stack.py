@@ -23,6 +23,7 @@ from components.dynatrace.governance import DynatraceGovernance, DynatraceGovern
 from components.dynatrace.signals.component import DynatraceSignals, DynatraceSignalsArgs
 from components.kubernetes.collector import CollectorDaemonSetArgs
 from components.kubernetes.workloads import KubernetesWorkloads, KubernetesWorkloadsArgs
+from components.secret_inputs import keep_secret
 
 from .config import StackConfig
 
@@ -30,7 +31,11 @@ Outputs = dict[str, Any]
 
 
 def build(config: StackConfig) -> Outputs:
-    """Register every resource the configuration asks for; return the stack outputs."""
+    """Register every resource the configuration asks for; return the stack outputs.
+
+    Values encrypted inside a section stay secret in every resource input and output that holds them.
+    """
+    marker = keep_secret(config.encrypted_values)
     outputs: Outputs = {
         "stack": config.stack,
         "dynatraceEnvironmentUrl": config.dynatrace.environment_url,
@@ -42,7 +47,7 @@ def build(config: StackConfig) -> Outputs:
     _bedrock_metrics(config, outputs)
     _kubernetes(config, minted_token, outputs)
     _signals(config, outputs)
-    return outputs
+    return outputs if marker is None else {name: marker.mark(value) for name, value in outputs.items()}
 
 
 def _ingest_token(config: StackConfig, minted: pulumi.Output[str] | None) -> pulumi.Output[str]:

@@ -126,7 +126,11 @@ As the Pulumi CLI reads it ([the offline plan](development.md#the-offline-plan) 
   twice is refused.
 - Encrypted values: `pulumi config set --secret --path 'tags.owner' <value>` encrypts one value of a
   section. A decrypted value reaches the program as text, so only text keys can be encrypted this way.
-  A section encrypted as a whole, and an empty or non-text `secure:` value, are refused.
+  A section encrypted as a whole, and an empty or non-text `secure:` value, are refused. The decrypted
+  value stays secret in every resource input and stack output that holds it (inside a longer text
+  too), so the state encrypts it and previews show `[secret]`. It must have at least 8 characters
+  (shorter text is guessable and occurs in unrelated values by chance), and no resource may be named
+  from it (a name is part of the URN, never encrypted): both are refused at `pulumi up` naming the key.
 - A plain value or map key that holds a configured secret (the value of a secret key below or of its
   environment variable), as written or base64-encoded, is refused at its key path; it is not shown.
 - `Pulumi.yaml` is part of every stack: its `name` must stay `{NAMESPACE}` and its `runtime` `python`;

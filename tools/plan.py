@@ -209,6 +209,8 @@ def evaluate_stack(
     ``env`` to ``os.environ`` (only the secret fallbacks such as ``DT_API_TOKEN`` and the AWS region
     variables are read from it). A duplicate URN is a ``PlanError`` naming the config keys behind it.
     """
+    from components.config.encrypted_leaves import encrypted_leaves_given
+
     from .config_sources import config_sources_hint
     from .plan_config import prepare
 
@@ -216,7 +218,7 @@ def evaluate_stack(
     raw = dict(read_stack_file(stack) if raw_config is None else raw_config)
     environment = dict(os.environ if env is None else env)
     prepared = prepare(stack, raw, environment)
-    with _environment(environment):
+    with _environment(environment), encrypted_leaves_given(prepared.encrypted):
         prepared.validate(environment)  # fail fast, before any registration
         try:
             result = _run_program(stack, prepared.config, prepared.secret_keys, prepared.region)

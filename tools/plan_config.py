@@ -32,6 +32,7 @@ from components.config import (
     key_path,
     parse_stack_config,
 )
+from components.config.encrypted_leaves import EncryptedLeaves
 from components.config.errors import field_at
 from components.config.production import is_production
 from components.config.pulumi_source import config_key_issues, plaintext_secret_issues
@@ -44,6 +45,7 @@ from .stack_config import (
     Encrypted,
     StackConfigValues,
     contains_encrypted,
+    encrypted_locations,
     engine_text,
     merge_project_config,
     parse_config_key,
@@ -76,6 +78,7 @@ class PlanConfig:
     values: dict[str, Any] = field(default_factory=dict)  # full key → value (stand-ins in place)
     placeholders: list[str] = field(default_factory=list)  # shown in the summary
     stand_ins: dict[str, str] = field(default_factory=dict)  # key path of an encrypted value → its stand-in
+    encrypted: EncryptedLeaves = field(default_factory=lambda: EncryptedLeaves({}, stand_ins=True))
     notes: list[str] = field(default_factory=list)
 
     def validate(self, env: Mapping[str, str]) -> StackConfig:
@@ -216,6 +219,11 @@ def prepare(stack: str, raw: Mapping[Any, Any], env: Mapping[str, str], project:
         values=readable,
         placeholders=[path.removeprefix(f"{NAMESPACE}:") + " (encrypted)" for path in stand_ins],
         stand_ins=stand_ins,
+        encrypted=EncryptedLeaves(
+            {key: found for key in readable if (found := tuple(encrypted_locations(values.values[key])))},
+            stand_ins=True,
+            source="the offline plan",
+        ),
         notes=[note] if note else [],
     )
     try:

@@ -91,6 +91,10 @@ class StackConfig:
     """``aws:region`` (or ``$AWS_REGION``/``$AWS_DEFAULT_REGION``, as the AWS provider reads them)."""
     signals: SignalsConfig = field(default_factory=SignalsConfig)
     telemetry: TelemetryConfig = field(default_factory=TelemetryConfig)
+    encrypted_values: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """The decrypted text of values encrypted inside a section → its key path
+    (``components.config.encrypted_leaves``): kept secret in every resource input that carries it
+    (``components.secret_inputs``)."""
 
     @property
     def kubernetes_enabled(self) -> bool:
