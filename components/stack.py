@@ -26,6 +26,7 @@ from components.kubernetes.workloads import KubernetesWorkloads, KubernetesWorkl
 from components.secret_inputs import keep_secret
 
 from .config import StackConfig
+from .config.aws_names import InvocationLoggingNames
 
 Outputs = dict[str, Any]
 
@@ -91,7 +92,7 @@ def _event_forwarding(config: StackConfig, minted_token: pulumi.Output[str] | No
     if not forwarding.enabled:
         return
     forwarder = BedrockEventForwarder(
-        forwarding.name_prefix,
+        forwarding.component_name,
         BedrockEventForwarderArgs(
             config=forwarding,
             ingest_url=config.dynatrace.bizevents_ingest_url,
@@ -131,7 +132,7 @@ def _guardrails(config: StackConfig, outputs: Outputs) -> None:
         )
     if section.invocation_logging.enabled:
         logging = BedrockInvocationLogging(
-            f"{section.name_prefix}-invocation-logging",
+            InvocationLoggingNames(section.name_prefix).component,
             BedrockInvocationLoggingArgs(
                 config=section.invocation_logging,
                 name_prefix=section.name_prefix,

@@ -21,6 +21,20 @@ FAKE_PLATFORM_TOKEN = "dt0s16." + "TESTPLATFORMTOKEN0000000" + "." + "TESTPLATFO
 FAKE_NGC_KEY = "nvapi-test-0000000000000000000000000000"
 
 
+FAKE_ENV = {"DT_API_TOKEN": FAKE_API_TOKEN, "DT_PLATFORM_TOKEN": FAKE_PLATFORM_TOKEN, "NGC_API_KEY": FAKE_NGC_KEY}
+
+
+def config_issues(raw: dict[str, Any], stack: str = "dev") -> dict[str, str]:
+    """``{full key path: message}`` of every problem ``parse_stack_config`` reports (empty: accepted)."""
+    from components.config import ConfigError, parse_stack_config
+
+    try:
+        parse_stack_config(raw, FAKE_ENV, stack)
+    except ConfigError as error:
+        return {issue.path: issue.message for issue in error.issues}
+    return {}
+
+
 def stack_file(stack: str) -> dict[str, Any]:
     """The ``config:`` map of a committed stack file (a fresh copy)."""
     loaded = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]

@@ -36,7 +36,7 @@ from components.config._base import AWS_NAME_PATTERN, DURATION_PATTERN, K8S_NAME
 from components.config.kubernetes import NIM_NAME_PATTERN
 from components.config.quantity import CpuQuantity, MemoryQuantity
 from components.config.signals import ALERT_DEFAULTS
-from components.config.stack import SECTIONS
+from components.config.stack import MAX_TAGS_PER_RESOURCE, NODE_GROUP_TAG_KEY, RESERVED_TAG_KEYS, SECTIONS
 from components.dynatrace.scopes import CREDENTIALS, FEATURES, Credential, scopes_for
 from policies.rules._gpu_nodes import GPU_FAMILIES
 from tools.generated_file import sync
@@ -197,15 +197,18 @@ _SECRET_NEEDS: dict[str, str] = {
     "ngcApiKey": "a NIM has `ngcCredentials: true` (gated NVIDIA NGC images)",
 }
 
+_TAG_BUDGET = MAX_TAGS_PER_RESOURCE - len(RESERVED_TAG_KEYS)
 _TAGS = f"""\
 ## {NAMESPACE}:tags
 
 A map of tag key to value, added to every taggable AWS resource together with the stack's own
-`managed-by`, `{NAMESPACE}:stack` and `{NAMESPACE}:component`. Tags follow AWS: keys of 1–128 and
-values of 0–256 characters of letters, digits, spaces and `_ . : / = + - @`; no `aws:` prefix (in
-any letter case); none of the stack's own keys; at most 47 tags (AWS allows 50 per resource and the
-stack adds 3). The policy pack's `taggable-aws-resources-have-required-tags` rule expects
-`environment` and `owner` by default.
+`managed-by`, `{NAMESPACE}:stack` and `{NAMESPACE}:component` (and `{NODE_GROUP_TAG_KEY}` on GPU node
+groups). Tags follow AWS: keys of 1–128 and values of 0–256 characters of letters, digits, spaces and
+`_ . : / = + - @`; no `aws:` prefix (in any letter case). Keys are compared ignoring letter case,
+because the tags land on IAM roles and IAM tag keys are case-insensitive: `Owner` beside `owner`, or
+`Managed-By` (the stack's own key in another case), is refused. At most {_TAG_BUDGET} tags
+(AWS allows {MAX_TAGS_PER_RESOURCE} per resource and the stack adds up to {len(RESERVED_TAG_KEYS)}). The policy pack's
+`taggable-aws-resources-have-required-tags` rule expects `environment` and `owner` by default.
 """
 
 _CROSS_CHECKS = """\
@@ -219,9 +222,21 @@ The models check each section on its own; these checks look at the whole configu
   `nodeGroup` names one of `gpuNodeGroups`.
 - Capacity, at plan time: each NIM's `gpus`, `minGpuMemoryGib`, `cpuRequest` and `memoryLimit` must fit every
   instance type of its node group (the node's capacity minus a 10 % memory and 0.5 vCPU reserve), a NIM without
-  `nodeGroup` must fit at least one group, and pinned NIMs' `replicas × gpus` must fit `maxSize` nodes. Errors
-  name both keys, e.g. `ai-observability:nims[0].gpus: 4 GPU(s) per pod do not fit node group 'gpu-a10g'
-  (ai-observability:gpuNodeGroups[0].instanceTypes): …`.
+  `nodeGroup` must fit at least one group that runs nodes, and pinned NIMs' `replicas × gpus` must fit
+  `desiredSize` nodes (no autoscaler is installed, so `desiredSize` is what runs: a NIM pinned to a group with
+  `desiredSize: 0` is refused). Errors name both keys, e.g. `ai-observability:nims[0].gpus: 4 GPU(s) per pod do
+  not fit node group 'gpu-a10g' (ai-observability:gpuNodeGroups[0].instanceTypes): …`.
+- Model caches on EBS (the stack's `gp3` class, EKS's `gp2` class or an unset `storageClass`): no
+  `cacheAccessMode: ReadWriteMany` (EBS volumes attach to one node) and `cacheSize` at most 16Ti (the largest
+  gp2/gp3 volume).
+- AWS name budgets: every name the stack derives from `eventForwarding.namePrefix`, `guardrails.namePrefix`,
+  `guardrails.guardrails[*].name`, `gpuNodeGroups[*].name` and a created cluster's `eks.clusterName` must fit its
+  service's limit (IAM roles, EventBridge rules, connections, API destinations and target ids 64, SQS queues 80,
+  inline policies 128, CloudTrail trails 128, alarms 255, SNS topics 256, log groups 512, guardrails 50, node
+  groups 63), counting the `-` and 7 random characters Pulumi appends to auto-named resources; the error names
+  the key, the tightest name and by how many characters to shorten the key.
+- A minted ingest token (`governance.ingestToken.create`) carries the scopes of its consumers: `bizevents.ingest`
+  for event forwarding, `metrics.ingest`, `openTelemetryTrace.ingest` and `logs.ingest` for the collector.
 - A STANDARD guardrail's `crossRegionProfile` family must match `aws:region` (`us-*` → `us`, `eu-*` → `eu`,
   `ap-*` → `apac`, `us-gov-*` → `us-gov`; other regions are refused).
 - Namespaces: a NIM namespace is neither the collector's nor Kong's; `collector.appNamespaces` lists no NIM

@@ -35,10 +35,13 @@ from .text import ConfigText, text_problem
 
 TagKey = Annotated[ConfigText, StringConstraints(min_length=1)]
 
-# Keys the stack adds to every taggable AWS resource (``components.aws.tagging``); configured tags
-# may not use them.
+# Keys the stack adds to every taggable AWS resource (``components.aws.tagging``), and the one it
+# adds to GPU node groups; configured tags may not use them, in any letter case.
 STACK_TAG_KEYS: tuple[str, ...] = ("managed-by", "ai-observability:stack", "ai-observability:component")
-# AWS allows 50 user tags per resource ("Tagging AWS resources", tag naming limits and requirements).
+NODE_GROUP_TAG_KEY = "ai-observability:node-group"
+RESERVED_TAG_KEYS: tuple[str, ...] = (*STACK_TAG_KEYS, NODE_GROUP_TAG_KEY)
+# AWS allows 50 user tags per resource ("Tagging AWS resources", tag naming limits and requirements;
+# botocore eks/CreateNodegroup tags: max 50).
 MAX_TAGS_PER_RESOURCE = 50
 
 
@@ -175,27 +178,48 @@ def _tag_text_ok(text: str) -> bool:
 
 
 def _tag_issues(tags: Mapping[str, str]) -> list[ConfigIssue]:
-    """AWS tag rules ("Tagging AWS resources": naming limits and requirements) plus the stack's own keys."""
+    """AWS tag rules ("Tagging AWS resources": naming limits and requirements) plus the stack's own keys.
+
+    Keys are compared without regard to letter case: the tags land on IAM roles too, and IAM treats
+    tag keys case-insensitively (IAM User Guide, "Tags for AWS Identity and Access Management
+    resources", case sensitivity: ``CostCenter`` and ``costcenter`` cannot both be on one role).
+    """
     issues = []
+    reserved = {key.casefold(): key for key in RESERVED_TAG_KEYS}
+    first_seen: dict[str, str] = {}
     for key, value in tags.items():
         path = key_path("tags", [key])
+        folded = key.casefold()
         if len(key) > 128 or not _tag_text_ok(key):
             issues.append(ConfigIssue(path, f"(the key) must be 1-128 characters of {_TAG_CHARS}"))
-        elif key.lower().startswith("aws:"):
+        elif folded.startswith("aws:"):
             issues.append(ConfigIssue(path, "(the key) the 'aws:' prefix is reserved for AWS; choose another key"))
-        elif key in STACK_TAG_KEYS:
+        elif folded in reserved:
             issues.append(
-                ConfigIssue(path, f"(the key) is set by the stack itself ({', '.join(STACK_TAG_KEYS)}); remove it")
+                ConfigIssue(
+                    path,
+                    f"(the key) is {reserved[folded]!r}, set by the stack itself in that letter case "
+                    f"({', '.join(RESERVED_TAG_KEYS)}); IAM tag keys ignore letter case; remove it",
+                )
             )
+        elif folded in first_seen:
+            issues.append(
+                ConfigIssue(
+                    path,
+                    f"(the key) differs from tag {first_seen[folded]!r} only in letter case; IAM tag keys ignore "
+                    "letter case, so AWS refuses both on one role: keep one",
+                )
+            )
+        first_seen.setdefault(folded, key)
         if len(value) > 256 or not _tag_text_ok(value):
             issues.append(ConfigIssue(path, f"the value must be 0-256 characters of {_TAG_CHARS}"))
-    budget = MAX_TAGS_PER_RESOURCE - len(STACK_TAG_KEYS)
+    budget = MAX_TAGS_PER_RESOURCE - len(RESERVED_TAG_KEYS)
     if len(tags) > budget:
         issues.append(
             ConfigIssue(
                 key_path("tags"),
                 f"has {len(tags)} tags; at most {budget} allowed (AWS allows {MAX_TAGS_PER_RESOURCE} per resource "
-                f"and the stack adds {len(STACK_TAG_KEYS)}: {', '.join(STACK_TAG_KEYS)})",
+                f"and the stack adds up to {len(RESERVED_TAG_KEYS)}: {', '.join(RESERVED_TAG_KEYS)})",
             )
         )
     return issues

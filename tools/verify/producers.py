@@ -69,9 +69,9 @@ class Switchable:
 # silence and are not listed: a query is attributed to the producers of its other names.
 SWITCHES: dict[Producer, Switchable] = {
     metrics.OPENLLMETRY: Switchable(_always, "docs/collector.md"),
-    metrics.OPENLLMETRY_BEFORE_0_55: Switchable(_always, "docs/collector.md"),
+    metrics.GEN_AI_SYSTEM: Switchable(_always, "docs/collector.md"),
     metrics.OPENLLMETRY_BEFORE_0_48: Switchable(_always, "docs/collector.md"),
-    metrics.GENAI_SEMCONV: Switchable(_always, "docs/collector.md"),
+    metrics.OTEL_CONTRIB: Switchable(_always, "docs/collector.md"),
     metrics.NIM: Switchable(_nim, "docs/kubernetes.md", "check that the NIM pods run and carry the scrape annotations"),
     metrics.KONG: Switchable(_kong, "docs/collector.md"),
     metrics.DCGM: Switchable(_dcgm, "docs/telemetry.md", "check the DCGM exporter pods on the GPU nodes"),
