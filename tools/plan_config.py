@@ -36,6 +36,7 @@ from components.config.encrypted_leaves import EncryptedLeaves
 from components.config.errors import field_at
 from components.config.production import is_production
 from components.config.pulumi_source import config_key_issues, plaintext_secret_issues
+from components.config.region import region_issues
 from components.config.secrets import SECRET_KEYS
 from components.config.stack import SECTIONS
 
@@ -190,6 +191,20 @@ def region_of(values: Mapping[str, Any], env: Mapping[str, str]) -> tuple[str, s
         DEFAULT_REGION,
         f"aws:region is not set: planned for {DEFAULT_REGION}; `pulumi up` uses the deploying machine's region",
     )
+
+
+def deploy_region(
+    stack: str, raw: Mapping[Any, Any], env: Mapping[str, str], project: Project | None = None
+) -> tuple[str, str | None]:
+    """The region ``stack`` deploys to, read as the plan reads it (``raw``: the stack file's ``config:``
+    as written, merged with Pulumi.yaml), under the program's rule (``region_issues``): a production
+    stack must set ``aws:region``, elsewhere ``region_of`` (and its note). ``ConfigError`` when the
+    configuration cannot be read or its region is refused."""
+    prepared = prepare(stack, raw, env, project)
+    issues = region_issues(prepared.config, env, stack, prepared.production)
+    if issues:
+        raise ConfigError(issues)
+    return region_of(prepared.values, env)
 
 
 def prepare(stack: str, raw: Mapping[Any, Any], env: Mapping[str, str], project: Project | None = None) -> PlanConfig:

@@ -27,11 +27,11 @@ from .event_forwarding import EventForwardingConfig
 from .governance import GovernanceConfig
 from .guardrails import GuardrailsConfig
 from .kubernetes import EksConfig, GpuNodeGroupConfig, NimConfig
-from .region import region_problem
+from .region import region_issues
 from .secrets import SECRET_KEYS, StackSecrets, exposed_secret_issues, known_secrets, parse_secrets
 from .signals import SignalsConfig
 from .telemetry import TelemetryConfig
-from .text import ConfigText, text_problem
+from .text import ConfigText
 
 TagKey = Annotated[ConfigText, StringConstraints(min_length=1)]
 
@@ -139,32 +139,6 @@ def _credential_issues(key: str, value: Any, loc: tuple[str | int, ...] = ()) ->
         return [i for k, v in value.items() for i in _credential_issues(key, v, (*loc, str(k)))]
     if isinstance(value, list):
         return [i for n, v in enumerate(value) for i in _credential_issues(key, v, (*loc, n))]
-    return []
-
-
-def _region_issues(raw: Mapping[str, Any], env: Mapping[str, str], stack: str, production: bool) -> list[ConfigIssue]:
-    """The region names every ARN the stack builds: a malformed one is refused, never shown; a production
-    stack names it in its configuration (``components.config.production``)."""
-    configured = raw.get("aws:region")
-    if production and not (isinstance(configured, str) and configured.strip()):
-        return [
-            ConfigIssue(
-                "aws:region",
-                f"is required in a production stack (policies/config/{stack}.json enforces every policy): the region"
-                " every ARN names may not depend on $AWS_REGION or a default of the machine that deploys; set it with"
-                f" `pulumi config set aws:region <region> --stack {stack}`",
-            )
-        ]
-    for source, value in (
-        ("aws:region", raw.get("aws:region")),
-        ("AWS_REGION", env.get("AWS_REGION")),
-        ("AWS_DEFAULT_REGION", env.get("AWS_DEFAULT_REGION")),
-    ):
-        if value is None or value == "":
-            continue
-        text = value if isinstance(value, str) else ""
-        problem = text_problem(text) or region_problem(text.strip())
-        return [] if problem is None else [ConfigIssue(source, problem)]
     return []
 
 
@@ -282,7 +256,7 @@ def parse_stack_config(
     secret_values = {k: v for k, v in ours.items() if k in SECRET_KEYS}
     secrets, secret_issues = parse_secrets(secret_values, env)
     issues.extend(secret_issues)
-    issues.extend(_region_issues(raw, env, stack, production))
+    issues.extend(region_issues(raw, env, stack, production))
     plain = {
         full_key: _decode(value)
         for full_key, value in raw.items()
