@@ -17,8 +17,9 @@ values, so the engine encrypts it in the state and previews show ``[secret]``; c
   the mocks of the offline plan. The newer ``register_resource_transform`` is run by the engine through
   a callback server, and the SDK's mock monitor records it without running it
   (``pulumi/runtime/mocks.py``, ``MockMonitor.RegisterStackTransform``): the plan would not show it.
-- A resource whose name holds one is refused, naming the key: the name is part of the URN, which is
-  never encrypted. ``components.stack.build`` marks the stack outputs with the same rule.
+- A resource whose name holds one the stack file shows encrypted is refused, naming the key: the
+  name is part of the URN, which is never encrypted. ``components.stack.build`` marks the stack
+  outputs with the same rule.
 - Nothing is registered when no value is encrypted inside a section: the common stack pays nothing.
 - Outputs the providers compute are theirs: the engine marks an output secret when the input of the
   same name is (see the ``additionalSecretOutputs`` resource option), and pulumi-aws keeps ``tagsAll``
@@ -36,7 +37,7 @@ from typing import Any
 import pulumi
 from pulumi import _types
 
-from components.config.encrypted_leaves import MIN_SECRET_CHARS
+from components.config.encrypted_leaves import MIN_SECRET_CHARS, EncryptedValue
 from components.config.errors import ConfigError, ConfigIssue
 
 # The pickled provider of a dynamic resource (``pulumi.dynamic``): never configuration text.
@@ -44,16 +45,16 @@ _DYNAMIC_PROVIDER_KEY = "__provider"
 
 
 class SecretMarker:
-    """Marks as secret the parts of a value that hold one of ``texts`` (text → the key path it came from)."""
+    """Marks as secret the parts of a value that hold one of ``texts`` (text → where it was configured)."""
 
-    def __init__(self, texts: Mapping[str, str]) -> None:
+    def __init__(self, texts: Mapping[str, EncryptedValue]) -> None:
         self._sources = dict(texts)
         longer = sorted((t for t in texts if len(t) >= MIN_SECRET_CHARS), key=len, reverse=True)
         self._inside = re.compile("|".join(re.escape(t) for t in longer)) if longer else None
         self._exact = frozenset(t for t in texts if 0 < len(t) < MIN_SECRET_CHARS)
 
-    def source(self, text: str) -> str | None:
-        """The key path of the secret text ``text`` holds, or None when it holds none."""
+    def source(self, text: str) -> EncryptedValue | None:
+        """Where the secret text ``text`` holds was configured, or None when it holds none."""
         if text in self._exact:
             return self._sources[text]
         found = self._inside.search(text) if self._inside is not None else None
@@ -107,14 +108,14 @@ class SecretMarker:
         preview and every log show in clear.
         """
         source = self.source(args.name)
-        if source is not None:
+        if source is not None and source.leaf_known:  # else a value beside the secret may be in names
             raise pulumi.RunError(
                 str(
                     ConfigError(
                         [
                             ConfigIssue(
-                                source,
-                                f"is encrypted, but a resource's name is derived from it ({args.type_}): a name is part"
+                                source.path,
+                                f"is encrypted, but a resource's name holds its value ({args.type_}): a name is part"
                                 " of the resource's URN, which the state and every preview show in clear, so it cannot"
                                 " be secret; store this value in plain text (value not shown)",
                             )
@@ -131,7 +132,7 @@ class SecretMarker:
         return pulumi.ResourceTransformationResult(props=marked, opts=args.opts)
 
 
-def keep_secret(texts: Mapping[str, str]) -> SecretMarker | None:
+def keep_secret(texts: Mapping[str, EncryptedValue]) -> SecretMarker | None:
     """Mark, in every resource registered from now on, each input that holds one of ``texts`` secret.
 
     Returns the marker (to apply to the stack outputs too), or None when there is nothing to keep

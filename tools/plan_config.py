@@ -6,7 +6,9 @@ the plan stands in for because it cannot know it — always visibly.
 - a secret key (``dynatraceApiToken``, ...) that is encrypted, or absent with no environment fallback,
   gets a shape-valid placeholder when the stack needs it (named in the summary);
 - an encrypted value inside a section (what ``pulumi config set --secret --path`` writes) gets a
-  stand-in text: the field's default when that is text, else ``plan-placeholder``. A decrypted value
+  stand-in text: ``plan-placeholder`` where the field accepts it (so the plan shows where the value
+  flows: what the program keeps secret, which names derive from it), else the field's text default,
+  and the program is told where those leaves are (``PlanConfig.encrypted``). A decrypted value
   always reaches the program as text, so a stand-in where a number or a boolean belongs is refused,
   as ``pulumi up`` would refuse the decrypted text. The key is marked secret, as the CLI marks it;
 - a section encrypted as a whole is refused: the plan cannot read it, and never plans a section
@@ -21,7 +23,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import TypeAdapter, ValidationError
 
 from components.config import (
     NAMESPACE,
@@ -106,10 +110,19 @@ class PlanConfig:
 
 
 def _stand_in(name: str, loc: tuple[str | int, ...]) -> str:
+    """``STAND_IN`` where the field accepts it, else the field's text default: a distinctive stand-in
+    shows exactly where the value flows (what the program keeps secret, which names derive from it)."""
     section = next((s for s in SECTIONS if s.key == name), None)
     found = field_at(section.model, loc) if section is not None and section.model is not None else None
-    default = found.default if found is not None else None
-    return default if isinstance(default, str) and default else STAND_IN
+    if found is None:
+        return STAND_IN
+    annotation: Any = Annotated[(found.annotation, *found.metadata)] if found.metadata else found.annotation
+    try:
+        TypeAdapter(annotation).validate_python(STAND_IN)
+    except ValidationError:
+        default = found.default
+        return default if isinstance(default, str) and default else STAND_IN
+    return STAND_IN
 
 
 def _replace_encrypted(value: Any, name: str, loc: tuple[str | int, ...], stand_ins: dict[str, str]) -> Any:

@@ -54,11 +54,20 @@ class EncryptedLeaves:
 
 
 @dataclass(frozen=True)
+class EncryptedValue:
+    """Where a decrypted text was configured."""
+
+    path: str
+    """The key path of the encrypted leaf; the key alone when its encrypted leaves are unknown."""
+    leaf_known: bool = True
+    """False: a value of a secret key whose encrypted leaves the stack file does not show."""
+
+
+@dataclass(frozen=True)
 class SecretTexts:
     """The text the stack keeps secret wherever it lands, and what configuring it raised."""
 
-    texts: Mapping[str, str] = field(default_factory=dict, repr=False)
-    """Decrypted text → the key path it was configured at (the key alone where the leaf is unknown)."""
+    texts: Mapping[str, EncryptedValue] = field(default_factory=dict, repr=False)
     issues: tuple[ConfigIssue, ...] = ()
     warnings: tuple[str, ...] = ()
 
@@ -109,10 +118,11 @@ def _text_leaves(value: Any) -> Iterator[str]:
             yield from _text_leaves(item)
 
 
-def _keep(text: str, where: str, texts: dict[str, str], *, remember: bool) -> None:
+def _keep(text: str, where: EncryptedValue, texts: dict[str, EncryptedValue], *, remember: bool) -> None:
     if not text:
         return
-    texts.setdefault(text, where)
+    if where.leaf_known or text not in texts:
+        texts[text] = where
     if remember:
         remember_secret(text)  # never echoed by any message from here on
 
@@ -131,7 +141,7 @@ def secret_texts(
     if not keys:
         return SecretTexts()
     leaves = _GIVEN.get() or _stack_file_leaves(stack)
-    texts: dict[str, str] = {}
+    texts: dict[str, EncryptedValue] = {}
     issues: list[ConfigIssue] = []
     warnings: list[str] = []
     for key in keys:
@@ -144,12 +154,12 @@ def secret_texts(
                 " secret in the resources"
             )
             for text in _text_leaves(value):
-                _keep(text.strip(), key, texts, remember=True)
+                _keep(text.strip(), EncryptedValue(key, leaf_known=False), texts, remember=True)
             continue
         for loc, text in found:
             plain = str(text).strip()
             if leaves.stand_ins:  # a stand-in is no secret: messages may name it
-                _keep(plain, config_path(key, loc), texts, remember=False)
+                _keep(plain, EncryptedValue(config_path(key, loc)), texts, remember=False)
             elif len(plain) < MIN_SECRET_CHARS:
                 issues.append(
                     ConfigIssue(
@@ -161,5 +171,5 @@ def secret_texts(
                     )
                 )
             else:
-                _keep(plain, config_path(key, loc), texts, remember=True)
+                _keep(plain, EncryptedValue(config_path(key, loc)), texts, remember=True)
     return SecretTexts(texts, tuple(issues), tuple(warnings))

@@ -6,7 +6,7 @@ import json
 import unicodedata
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, StringConstraints, TypeAdapter, ValidationError
 
@@ -32,6 +32,9 @@ from .secrets import SECRET_KEYS, StackSecrets, exposed_secret_issues, known_sec
 from .signals import SignalsConfig
 from .telemetry import TelemetryConfig
 from .text import ConfigText
+
+if TYPE_CHECKING:  # encrypted_leaves reads values as this module decodes them
+    from .encrypted_leaves import EncryptedValue
 
 TagKey = Annotated[ConfigText, StringConstraints(min_length=1)]
 
@@ -94,8 +97,8 @@ class StackConfig:
     """``aws:region`` (or ``$AWS_REGION``/``$AWS_DEFAULT_REGION``, as the AWS provider reads them)."""
     signals: SignalsConfig = field(default_factory=SignalsConfig)
     telemetry: TelemetryConfig = field(default_factory=TelemetryConfig)
-    encrypted_values: Mapping[str, str] = field(default_factory=dict, repr=False)
-    """The decrypted text of values encrypted inside a section → its key path
+    encrypted_values: Mapping[str, EncryptedValue] = field(default_factory=dict, repr=False)
+    """The decrypted text of values encrypted inside a section → where it was configured
     (``components.config.encrypted_leaves``): kept secret in every resource input that carries it
     (``components.secret_inputs``)."""
 

@@ -26,6 +26,7 @@ from components.config import ConfigError, StackConfig, load_from_pulumi
 from components.config.encrypted_leaves import (
     MIN_SECRET_CHARS,
     EncryptedLeaves,
+    EncryptedValue,
     encrypted_leaves_given,
     secret_texts,
 )
@@ -192,10 +193,21 @@ def test_without_a_readable_stack_file_every_value_of_the_key_is_kept_secret(
     decrypted[TAGS]["owner"] = OWNER
     config, warnings = config_as_up_loads_it(monkeypatch, tmp_path, None, decrypted)
     assert set(config.encrypted_values) == {OWNER, "dev", "0000"}
+    assert {value.path for value in config.encrypted_values.values()} == {TAGS}
+    assert not any(value.leaf_known for value in config.encrypted_values.values())  # names are not refused
     (warning,) = warnings
     assert TAGS in warning
     assert "cannot be read" in warning
     assert OWNER not in warning
+
+
+def test_the_fallback_keeps_values_secret_but_refuses_no_name(up: Any) -> None:
+    """A secret key the stack file shows no encrypted leaf of: its guardrail's name (a neighbour of the
+    secret, maybe) names resources; they are registered, and every input holding it is secret."""
+    result, warnings = up(dev(), dev(), [f"{NS}:guardrails"])
+    assert any(f"{NS}:guardrails" in warning and "does not show" in warning for warning in warnings)
+    assert any("genai-default-dev" in r.urn for r in result.resources)
+    assert_kept_secret(result, "Recommendations about buying or selling")
 
 
 @pytest.mark.parametrize(
@@ -224,7 +236,7 @@ def test_the_stack_file_names_exactly_the_encrypted_leaves(monkeypatch: pytest.M
     written[TAGS]["owner"] = SECURE
     decrypted[TAGS]["owner"] = OWNER
     config, warnings = config_as_up_loads_it(monkeypatch, tmp_path, written, decrypted)
-    assert dict(config.encrypted_values) == {OWNER: f"{TAGS}.owner"}
+    assert dict(config.encrypted_values) == {OWNER: EncryptedValue(f"{TAGS}.owner")}
     assert warnings == []
     assert "encrypted_values" not in repr(config)
 
@@ -247,7 +259,7 @@ def test_a_decrypted_value_too_short_to_be_a_secret_is_refused(value: str) -> No
         assert not found.texts
     else:
         assert not found.issues
-        assert dict(found.texts) == {value: f"{TAGS}.owner"}
+        assert dict(found.texts) == {value: EncryptedValue(f"{TAGS}.owner")}
         assert value not in redact_text(f"the value {value} leaked")
 
 
@@ -337,12 +349,13 @@ def test_the_marking_rule_under_mocks() -> None:
     """Text holding a value (at any depth, in an Output, an input type, a tuple) is secret; a short
     value only where an input is exactly it; a mapping with such a key is secret whole; the rest stays
     plain; nothing is rebuilt when nothing holds a value."""
-    marker = SecretMarker({"long-secret-text": "k.a", "dev": "k.b"})
+    texts = {"long-secret-text": EncryptedValue("k.a"), "dev": EncryptedValue("k.b")}
+    marker = SecretMarker(texts)
     plain = {"a": ["x", ("y",)], "b": {"c": "develop"}}
     assert marker.mark(plain) is plain
 
     def program() -> dict[str, Any]:
-        keep_secret({"long-secret-text": "k.a", "dev": "k.b"})
+        keep_secret(texts)
         pulumi.CustomResource(
             "test:index:Thing",
             "thing",
@@ -402,8 +415,42 @@ def test_the_offline_plan_refuses_a_name_derived_from_an_encrypted_value(tmp_pat
     (tmp_path / "Pulumi.canary.yaml").write_text(yaml.safe_dump({"config": raw}))
     proc = run_plan("canary", tmp_path / "build", env=ENV, stack_dir=tmp_path)
     assert proc.returncode == 2
-    assert f"{NS}:eventForwarding.namePrefix: is encrypted, but a resource's name is derived from it" in proc.stderr
+    assert f"{NS}:eventForwarding.namePrefix: is encrypted, but a resource's name holds its value" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("key", "path", "stand_in"),
+    [
+        (TAGS, ("owner",), STAND_IN),
+        (f"{NS}:collector", ("namespace",), STAND_IN),  # its default, dynatrace, is in unrelated names
+        (f"{NS}:eventForwarding", ("namePrefix",), STAND_IN),
+        (f"{NS}:guardrails", ("guardrails", 0, "tier"), "CLASSIC"),  # an enumeration: its default
+    ],
+)
+def test_the_stand_in_is_distinctive_where_the_field_accepts_it(
+    key: str, path: tuple[str | int, ...], stand_in: str
+) -> None:
+    """Rule: the plan stands in ``plan-placeholder`` where the field accepts it (so what holds it was
+    derived from the value), else the field's text default; the program is told where it is."""
+    raw = dev()
+    _set(raw, key, path, SECURE)
+    prepared = prepare("dev", raw, ENV)
+    assert list(prepared.stand_ins.values()) == [stand_in]
+    assert prepared.encrypted.locations == {key: (path,)}
+    assert prepared.encrypted.stand_ins
+
+
+def test_an_encrypted_value_no_name_holds_plans(tmp_path: Path) -> None:
+    """The collector's namespace is encrypted: no resource name holds the stand-in, so the stack plans
+    (its default, ``dynatrace``, would have matched unrelated names by chance)."""
+    raw = dev()
+    raw[f"{NS}:collector"]["namespace"] = SECURE
+    result = plan.evaluate_stack("dev", raw_config=raw, env=ENV)
+    assert "collector.namespace (encrypted)" in result.placeholders
+    assert all(STAND_IN not in r.urn for r in result.resources)
+    assert STAND_IN not in json.dumps([r.redacted_inputs for r in result.resources])
+    assert any(STAND_IN in json.dumps(r.plain_inputs) for r in result.resources)
 
 
 def test_nothing_is_registered_when_no_value_is_encrypted_inside_a_section(monkeypatch: pytest.MonkeyPatch) -> None:
