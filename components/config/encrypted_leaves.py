@@ -34,7 +34,7 @@ from typing import Any
 
 from ._base import NAMESPACE
 from .errors import ConfigIssue, config_path, remember_secret
-from .secrets import SECRET_KEYS
+from .secrets import SECRET_KEYS, _leaves
 from .stack import _decode
 
 Location = tuple[str | int, ...]
@@ -107,17 +107,6 @@ def _at(value: Any, loc: Location) -> Any:
     return value
 
 
-def _text_leaves(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _text_leaves(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _text_leaves(item)
-
-
 def _keep(text: str, where: EncryptedValue, texts: dict[str, EncryptedValue], *, remember: bool) -> None:
     if not text:
         return
@@ -153,7 +142,9 @@ def secret_texts(
                 f"{key} holds a secret, but {where} which of its values are encrypted: every text value in it is kept"
                 " secret in the resources"
             )
-            for text in _text_leaves(value):
+            for _, text, is_key in _leaves(value):
+                if is_key:
+                    continue
                 _keep(text.strip(), EncryptedValue(key, leaf_known=False), texts, remember=True)
             continue
         for loc, text in found:

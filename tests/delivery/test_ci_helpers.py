@@ -191,30 +191,32 @@ def test_no_region_without_a_readable_stack_file(helpers: ModuleType, tmp_path: 
         helpers.stack_region(stack, tmp_path, env={})
 
 
-def test_the_region_subcommand_runs_as_the_workflows_run_it(tmp_path: Path) -> None:
-    """``python .github/scripts/ci_helpers.py region <stack>`` from the project root, as the workflow
-    step runs it after setup-project: the output line, and a notice when the stack sets no region."""
+def _region_step(outputs: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python .github/scripts/ci_helpers.py region ...`` from the project root, as the workflow step runs
+    it after setup-project (no AWS variables, outputs to ``$GITHUB_OUTPUT``)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "GITHUB_"))}
-    outputs = tmp_path / "github-output"
-    done = subprocess.run(
-        [sys.executable, str(HELPERS_PATH), "region", "prod"],
+    return subprocess.run(
+        [sys.executable, str(HELPERS_PATH), "region", *args],
         cwd=ROOT,
         env={**clean, "GITHUB_OUTPUT": str(outputs)},
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def test_the_region_subcommand_runs_as_the_workflows_run_it(tmp_path: Path) -> None:
+    """The output line, and a notice when the stack sets no region."""
+    outputs = tmp_path / "github-output"
+    done = _region_step(outputs, "prod")
     assert done.returncode == 0, done.stdout + done.stderr
     assert _outputs(outputs) == {"region": "eu-central-1"}
     _write_stack(tmp_path, "staging", "")
-    done = subprocess.run(
-        [sys.executable, str(HELPERS_PATH), "region", "staging", "--root", str(tmp_path)],
-        cwd=ROOT,
-        env={**clean, "GITHUB_OUTPUT": str(outputs)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = _region_step(outputs, "staging", "--root", str(tmp_path))
     assert done.returncode == 0, done.stdout + done.stderr
     assert _outputs(outputs)["region"] == "us-east-1"
     assert "::notice title=AWS region of staging::aws:region is not set" in done.stdout
+    _write_stack(tmp_path, "prod", "")
+    done = _region_step(outputs, "prod", "--root", str(tmp_path))
+    assert done.returncode == 2
+    assert done.stdout.startswith("::error::aws:region: is required in a production stack")
