@@ -407,6 +407,7 @@ def test_the_offline_plan_keeps_a_stand_in_secret_and_never_shows_it(tmp_path: P
         assert CIPHERTEXT not in text, path
     assert STAND_IN not in proc.stdout + proc.stderr
     assert CIPHERTEXT not in proc.stdout + proc.stderr
+    assert "holds a secret, but" not in proc.stderr  # the program got the plan's leaves: no fallback
 
 
 def test_the_offline_plan_refuses_a_name_derived_from_an_encrypted_value(tmp_path: Path) -> None:
