@@ -12,17 +12,18 @@ from __future__ import annotations
 import json
 import runpy
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pulumi
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import components.config.encrypted_leaves as encrypted_leaves
-from components.config import ConfigError, StackConfig, load_from_pulumi
+from components.config import ConfigError, StackConfig, errors, load_from_pulumi
 from components.config.encrypted_leaves import (
     MIN_SECRET_CHARS,
     EncryptedLeaves,
@@ -46,7 +47,23 @@ ENV = {"DT_API_TOKEN": FAKE_API_TOKEN, "DT_PLATFORM_TOKEN": FAKE_PLATFORM_TOKEN,
 CIPHERTEXT = "v1:c2FsdHNhbHQ=:ZW5jcnlwdGVkLXZhbHVl"
 SECURE = {"secure": CIPHERTEXT}
 OWNER = "canary-owner-7f3e9a1c"  # what `pulumi up` decrypts tags.owner to
-GENERATED = settings(max_examples=25, deadline=None, derandomize=True, database=None)
+GENERATED = settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],  # forget_remembered_secrets runs once
+)
+
+
+@pytest.fixture(autouse=True)
+def forget_remembered_secrets() -> Iterator[None]:
+    """The decrypted values a test configures are remembered process-wide (every message redacts them);
+    forget them after the test, so generated text (any word) is not redacted in later tests' output."""
+    remembered = set(errors._KNOWN_SECRETS)
+    yield
+    errors._KNOWN_SECRETS.clear()
+    errors._KNOWN_SECRETS.update(remembered)
 
 
 def dev() -> dict[str, Any]:
