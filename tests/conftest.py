@@ -17,6 +17,16 @@ if str(ROOT) not in sys.path:
 FAKE_API_TOKEN = "dt0c01." + "TESTAPITOKEN000000000000" + "." + "A" * 64
 FAKE_PLATFORM_TOKEN = "dt0s16." + "TESTPLATFORMTOKEN0000000" + "." + "B" * 64
 FAKE_NGC_KEY = "nvapi-test-0000000000000000000000000000"
+FAKE_OAUTH_CLIENT_ID = "dt0s02.TESTOAUT"
+FAKE_OAUTH_CLIENT_SECRET = FAKE_OAUTH_CLIENT_ID + "." + "C" * 64
+FAKE_ENV: dict[str, str] = {
+    "DT_API_TOKEN": FAKE_API_TOKEN,
+    "DT_PLATFORM_TOKEN": FAKE_PLATFORM_TOKEN,
+    "NGC_API_KEY": FAKE_NGC_KEY,
+    "DT_CLIENT_ID": FAKE_OAUTH_CLIENT_ID,
+    "DT_CLIENT_SECRET": FAKE_OAUTH_CLIENT_SECRET,
+}
+"""Environment fallbacks for every secret a committed stack needs."""
 
 
 def stack_file(stack: str) -> dict[str, Any]:
@@ -28,4 +38,4 @@ def stack_file(stack: str) -> dict[str, Any]:
 @pytest.fixture
 def fake_env() -> dict[str, str]:
     """Environment fallbacks for every secret a committed stack needs."""
-    return {"DT_API_TOKEN": FAKE_API_TOKEN, "DT_PLATFORM_TOKEN": FAKE_PLATFORM_TOKEN, "NGC_API_KEY": FAKE_NGC_KEY}
+    return dict(FAKE_ENV)

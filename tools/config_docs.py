@@ -78,6 +78,9 @@ _SECTION_NOTES: dict[str, str] = {
     "When the section is absent, the collector is on exactly when `eks` is set.",
     "kong": "Scraping the Kong AI gateway's metrics ([collector](collector.md)).",
     "signals": "Davis anomaly detectors for the AI signals ([alerts](alerts.md)).",
+    "access": "Who may use the AI Observability app and read the governance bucket: IAM policies, groups and "
+    "bindings through the Account Management API ([Dynatrace side](dynatrace.md#access)). Off by default; needs "
+    "an OAuth client and `dynatraceAccountUuid`.",
 }
 
 _INTRO = f"""\
@@ -125,7 +128,12 @@ _SECRET_NEEDS: dict[str, str] = {
     "dynatraceApiToken": "`governance.enabled` (manages the token, pipeline and route); needs the scopes "
     "`settings.read`, `settings.write`, `apiTokens.read`, `apiTokens.write`",
     "dynatracePlatformToken": "`governance.enabled` (Grail bucket: `storage:bucket-definitions:read`, `write`, "
-    "`delete`) or `signals.enabled` (anomaly detectors: `settings:objects:read`, `settings:objects:write`)",
+    "`delete`) or `signals.enabled` (anomaly detectors: `settings:objects:read`, `settings:objects:write`), "
+    "unless an OAuth client is configured (it then serves every platform call instead)",
+    "dynatraceOAuthClientId": "`access.enabled` (the Account Management API accepts only OAuth clients); optional "
+    "otherwise. When set with its secret, every platform call authenticates with the OAuth client instead of "
+    "`dynatracePlatformToken` (the offline plan's summary says which credential each host gets)",
+    "dynatraceOAuthClientSecret": "with `dynatraceOAuthClientId` (the secret starts with the client id)",
     "dynatraceIngestToken": "the stack does not mint the ingest token (`governance.enabled: false` or "
     "`governance.ingestToken.create: false`) and event forwarding or the collector is enabled; "
     "never rotated by the stack",
@@ -141,6 +149,15 @@ values of 0–256 characters of letters, digits, spaces and `_ . : / = + - @`; n
 any letter case); none of the stack's own keys; at most 47 tags (AWS allows 50 per resource and the
 stack adds 3). The policy pack's `taggable-aws-resources-have-required-tags` rule expects
 `environment` and `owner` by default.
+"""
+
+_ACCOUNT_UUID = f"""\
+## {NAMESPACE}:dynatraceAccountUuid
+
+The UUID of the Dynatrace account (`2b794097-8ad2-4b32-b923-0131da2eeddf`; the form
+`urn:dtaccount:<uuid>` is accepted too), as **Account Management > Identity & access management >
+OAuth clients** shows it. Required by `access.enabled`: the OAuth client's access tokens for the
+Account Management API name this account, and so do its paths. Plain configuration (not a secret).
 """
 
 _CROSS_CHECKS = """\
@@ -164,6 +181,11 @@ The models check each section on its own; these checks look at the whole configu
   namespace or an app namespace; `kong.namespace` is not a `kube-*` system namespace.
 - `kong.scrapeInterval` (with `discovery: service`) is shorter than `collector.maxStaleness`.
 - The secrets each enabled part needs are set (table above).
+- `access.enabled` needs `dynatraceAccountUuid`, a SaaS `dynatrace.environmentUrl` (its first host label is
+  the environment ID the policies and bindings use) and an OAuth client. A group in
+  `access.forbiddenGovernanceReaders` may not be one of the auditors' groups; no `access.users.readBucketPrefixes`
+  entry may be a prefix of `governance.bucket.name`; a group listed for both policies is either created by the
+  stack or `existing` in both places, and two group names may not differ only in punctuation, spacing or case.
 """
 
 
@@ -307,7 +329,10 @@ def _attribute_docstrings(model: type[BaseModel]) -> dict[str, str]:
 
 
 def _description(model: type[BaseModel], name: str, field: FieldInfo) -> str:
-    text = field.description or _attribute_docstrings(model).get(name, "")
+    """The field's description, else its docstring in the nearest class (base classes included)."""
+    classes = [c for c in model.__mro__ if isinstance(c, type) and issubclass(c, BaseModel) and c is not BaseModel]
+    docs = (_attribute_docstrings(c).get(name, "") for c in classes)
+    text = field.description or next((d for d in docs if d), "")
     return " ".join(text.replace("``", "`").split())
 
 
@@ -402,7 +427,7 @@ def render() -> str:
         parts.append(_table(rows))
         if section.key == "signals":
             parts.append("\n" + _alert_defaults())
-    parts.append("\n" + _TAGS + "\n" + _CROSS_CHECKS)
+    parts.append("\n" + _TAGS + "\n" + _ACCOUNT_UUID + "\n" + _CROSS_CHECKS)
     return "".join(parts)
 
 

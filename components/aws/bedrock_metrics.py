@@ -29,6 +29,7 @@ from components.dynatrace.aws_monitoring import (
     connection_create_value,
     connection_value,
 )
+from components.dynatrace.credentials import PlatformAuth
 from components.dynatrace.settings_object import SettingsObject, SettingsObjectArgs
 
 TYPE_TOKEN: Final = "ai-observability:aws:DynatraceMonitoringRole"  # noqa: S105 (a type token, not a secret)
@@ -102,8 +103,8 @@ CONNECTION_TYPE_TOKEN: Final = "ai-observability:dynatrace:AwsMonitoringConnecti
 @dataclass(frozen=True)
 class DynatraceAwsConnectionArgs:
     platform_url: pulumi.Input[str]
-    platform_token: pulumi.Input[str]
-    """Platform token (a secret): ``settings:objects:read|write`` and ``extensions:definitions:read``,
+    platform_auth: PlatformAuth
+    """Platform token or OAuth client (secrets): ``settings:objects:read|write`` and ``extensions:definitions:read``,
     ``extensions:configurations:read|write``."""
     owner: str
     config: BedrockMetricsConfig
@@ -135,7 +136,7 @@ class DynatraceAwsConnection(pulumi.ComponentResource):
             f"{name}-connection",
             SettingsObjectArgs(
                 platform_url=args.platform_url,
-                platform_token=args.platform_token,
+                platform_auth=args.platform_auth,
                 owner=args.owner,
                 schema_id=AWS_CONNECTION_SCHEMA,
                 key="bedrock-metrics",
@@ -157,7 +158,7 @@ class DynatraceAwsConnection(pulumi.ComponentResource):
             f"{name}-role-arn",
             AwsConnectionRoleArnArgs(
                 platform_url=args.platform_url,
-                platform_token=args.platform_token,
+                platform_auth=args.platform_auth,
                 connection_id=connection.object_id,
                 role_arn=role.role_arn,
             ),
@@ -167,7 +168,7 @@ class DynatraceAwsConnection(pulumi.ComponentResource):
             f"{name}-monitoring-configuration",
             AwsMonitoringConfigurationArgs(
                 platform_url=args.platform_url,
-                platform_token=args.platform_token,
+                platform_auth=args.platform_auth,
                 description=args.connection_name,
                 connection_id=arn.connection_id,
                 account_id=role.role_arn.apply(lambda a: a.split(":")[4]),

@@ -72,6 +72,18 @@ class DynatraceConfig(ConfigModel):
         return self.environment_url.replace(".live.", ".apps.", 1)
 
     @property
+    def environment_id(self) -> str | None:
+        """The environment's ID (``abc12345``): a SaaS URL's first host label (``<id>.live.`` or
+        ``<id>.apps.``), or a Managed URL's ``/e/<id>``; None when neither applies. IAM policies and
+        bindings at the environment level name the environment by this ID."""
+        parts = urlsplit(self.environment_url)
+        if parts.path.startswith("/e/"):
+            return parts.path.split("/")[2]
+        host = parts.hostname or ""
+        label, _, rest = host.partition(".")
+        return label if rest.startswith(("live.", "apps.")) and label else None
+
+    @property
     def bizevents_ingest_url(self) -> str:
         return f"{self.environment_url}/api/v2/bizevents/ingest"
 

@@ -38,9 +38,10 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import Field, field_validator
 
-from ._provider import DynatraceProvider, DynatraceResource, PlatformConnection, Poller, platform_connection
-from .api import PLATFORM_SETTINGS_PATH, SettingsApi
+from ._provider import PLATFORM_SECRETS, DynatraceProvider, DynatraceResource, PlatformConnection, Poller
+from .api import PLATFORM_SETTINGS_PATH, SETTINGS_SCOPES, SettingsApi
 from .client import ClientSettings, DynatraceClient
+from .credentials import PlatformAuth
 from .errors import DynatraceApiError, DynatraceTimeoutError
 
 AWS_CONNECTION_SCHEMA = "builtin:hyperscaler-authentication.connections.aws"
@@ -166,8 +167,8 @@ class RoleArnProvider(DynatraceProvider[RoleArnInputs]):
 @dataclass(frozen=True)
 class AwsConnectionRoleArnArgs:
     platform_url: pulumi.Input[str]
-    platform_token: pulumi.Input[str]
-    """Bearer token with ``settings:objects:read`` and ``settings:objects:write`` (pass a secret)."""
+    platform_auth: PlatformAuth
+    """A platform token or an OAuth client; either needs the resource\'s ``OAUTH_SCOPES``."""
     connection_id: pulumi.Input[str]
     role_arn: pulumi.Input[str]
     client: ClientSettings | None = None
@@ -176,7 +177,8 @@ class AwsConnectionRoleArnArgs:
 class AwsConnectionRoleArn(DynatraceResource, module="dynatrace", name="AwsConnectionRoleArn"):
     """The IAM role ARN of a role-based AWS connection; its id is the connection's objectId."""
 
-    SECRET_OUTPUTS: ClassVar[list[str]] = ["platform_token"]
+    SECRET_OUTPUTS: ClassVar[list[str]] = PLATFORM_SECRETS
+    OAUTH_SCOPES: ClassVar[tuple[str, ...]] = SETTINGS_SCOPES
 
     connection_id: pulumi.Output[str]
     role_arn: pulumi.Output[str]
@@ -186,7 +188,7 @@ class AwsConnectionRoleArn(DynatraceResource, module="dynatrace", name="AwsConne
         super().__init__(
             RoleArnProvider(),
             name,
-            connection=platform_connection(args.platform_url, args.platform_token),
+            connection=args.platform_auth.connection(args.platform_url, self.OAUTH_SCOPES),
             fields={"connection_id": args.connection_id, "role_arn": args.role_arn},
             client=args.client,
             opts=opts,
@@ -497,8 +499,8 @@ class MonitoringConfigProvider(DynatraceProvider[MonitoringConfigInputs]):
 @dataclass(frozen=True)
 class AwsMonitoringConfigurationArgs:
     platform_url: pulumi.Input[str]
-    platform_token: pulumi.Input[str]
-    """Bearer token with ``extensions:definitions:read`` and ``extensions:configurations:read|write``."""
+    platform_auth: PlatformAuth
+    """A platform token or an OAuth client; either needs the resource\'s ``OAUTH_SCOPES``."""
     description: pulumi.Input[str]
     connection_id: pulumi.Input[str]
     account_id: pulumi.Input[str]
@@ -511,7 +513,13 @@ class AwsMonitoringConfigurationArgs:
 class AwsMonitoringConfiguration(DynatraceResource, module="dynatrace", name="AwsMonitoringConfiguration"):
     """One ``com.dynatrace.extension.da-aws`` monitoring configuration; its id is the objectId."""
 
-    SECRET_OUTPUTS: ClassVar[list[str]] = ["platform_token"]
+    SECRET_OUTPUTS: ClassVar[list[str]] = PLATFORM_SECRETS
+    OAUTH_SCOPES: ClassVar[tuple[str, ...]] = (
+        "extensions:definitions:read",
+        "extensions:configurations:read",
+        "extensions:configurations:write",
+    )
+    """Extensions 2.0 API: read the extension's versions and schema, manage its configurations."""
 
     object_id: pulumi.Output[str]
     extension_version: pulumi.Output[str]
@@ -523,7 +531,7 @@ class AwsMonitoringConfiguration(DynatraceResource, module="dynatrace", name="Aw
         super().__init__(
             MonitoringConfigProvider(),
             name,
-            connection=platform_connection(args.platform_url, args.platform_token),
+            connection=args.platform_auth.connection(args.platform_url, self.OAUTH_SCOPES),
             fields={
                 "extension": AWS_EXTENSION,
                 "scope": AWS_SCOPE,

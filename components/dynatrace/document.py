@@ -33,18 +33,28 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import Field, field_validator, model_validator
 
 from ._provider import (
+    PLATFORM_SECRETS,
     DynatraceProvider,
     DynatraceResource,
     PlatformConnection,
     Poller,
-    platform_connection,
     retry_on_conflict,
 )
 from .client import ApiResponse, ClientSettings, DynatraceClient, FilePart, MultipartBody
+from .credentials import PlatformAuth
 from .errors import DynatraceApiError, DynatraceConnectionError, DynatraceTimeoutError
 
 DOCUMENTS_PATH: Final = "/platform/document/v1/documents"
 TRASH_PATH: Final = "/platform/document/v1/trash/documents"
+DOCUMENT_SCOPES: Final = (
+    "document:documents:read",
+    "document:documents:write",
+    "document:documents:delete",
+    "document:trash.documents:read",
+    "document:trash.documents:delete",
+    "document:trash.documents:restore",
+)
+"""The scopes of the calls below (Document service OpenAPI: each operation's ssoAuth scopes)."""
 OUTPUTS_ONLY = ("version", "adopted")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -322,8 +332,8 @@ class DocumentProvider(DynatraceProvider[DocumentInputs]):
 @dataclass(frozen=True)
 class DocumentArgs:
     platform_url: pulumi.Input[str]
-    platform_token: pulumi.Input[str]
-    """Bearer token with the ``document:`` scopes listed in the module docstring (pass a secret)."""
+    platform_auth: PlatformAuth
+    """A platform token or an OAuth client; either needs the resource\'s ``OAUTH_SCOPES``."""
     document_id: pulumi.Input[str]
     name: pulumi.Input[str]
     content: pulumi.Input[str]
@@ -335,7 +345,8 @@ class DocumentArgs:
 class Document(DynatraceResource, module="dynatrace", name="Document"):
     """A platform document owned by the stack; its id is the document id."""
 
-    SECRET_OUTPUTS: ClassVar[list[str]] = ["platform_token"]
+    SECRET_OUTPUTS: ClassVar[list[str]] = PLATFORM_SECRETS
+    OAUTH_SCOPES: ClassVar[tuple[str, ...]] = DOCUMENT_SCOPES
 
     document_id: pulumi.Output[str]
     name: pulumi.Output[str]
@@ -346,7 +357,7 @@ class Document(DynatraceResource, module="dynatrace", name="Document"):
         super().__init__(
             DocumentProvider(),
             name,
-            connection=platform_connection(args.platform_url, args.platform_token),
+            connection=args.platform_auth.connection(args.platform_url, self.OAUTH_SCOPES),
             fields={
                 "document_id": args.document_id,
                 "name": args.name,

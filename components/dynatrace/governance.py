@@ -25,6 +25,7 @@ from components.dynatrace import (
     OpenPipelineRoute,
     OpenPipelineRouteArgs,
 )
+from components.dynatrace.credentials import PlatformAuth
 
 COMPONENT_TYPE = "ai-observability:dynatrace:Governance"
 
@@ -39,8 +40,8 @@ class DynatraceGovernanceArgs:
     """Platform URL (``https://{env}.apps.dynatrace.com``): Grail buckets."""
     api_token: pulumi.Input[str]
     """Classic admin token (secret): ``settings.read``, ``settings.write``, ``apiTokens.read``, ``apiTokens.write``."""
-    platform_token: pulumi.Input[str]
-    """Platform token (secret): ``storage:bucket-definitions:read|write|delete``."""
+    platform_auth: PlatformAuth
+    """Platform token or OAuth client (secrets): ``storage:bucket-definitions:read|write|delete``."""
     owner: str
     """``<project>/<stack>``: makes the pipeline's externalId and the token fingerprint stack-specific."""
     config: GovernanceConfig = field(default_factory=GovernanceConfig)
@@ -67,7 +68,6 @@ class DynatraceGovernance(pulumi.ComponentResource):
         super().__init__(COMPONENT_TYPE, name, None, opts)
         cfg = args.config
         api_token = pulumi.Output.secret(args.api_token)
-        platform_token = pulumi.Output.secret(args.platform_token)
 
         token: IngestToken | None = None
         if cfg.ingest_token.create:
@@ -90,7 +90,7 @@ class DynatraceGovernance(pulumi.ComponentResource):
             f"{name}-bucket",
             GrailBucketArgs(
                 platform_url=args.platform_url,
-                platform_token=platform_token,
+                platform_auth=args.platform_auth,
                 bucket_name=cfg.bucket.name,
                 table=cfg.bucket.table,
                 retention_days=cfg.bucket.retention_days,

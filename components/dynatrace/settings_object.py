@@ -34,16 +34,17 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import Field, field_validator
 
 from ._provider import (
+    PLATFORM_SECRETS,
     DynatraceProvider,
     DynatraceResource,
     PlatformConnection,
     Poller,
     adopt_or_create,
-    platform_connection,
     retry_on_conflict,
 )
-from .api import PLATFORM_SETTINGS_PATH, SettingsApi
+from .api import PLATFORM_SETTINGS_PATH, SETTINGS_SCOPES, SettingsApi
 from .client import ClientSettings, DynatraceClient
+from .credentials import PlatformAuth
 from .errors import DynatraceApiError
 from .models import SettingsObject as LiveObject
 from .models import SettingsObjectCreate
@@ -225,8 +226,8 @@ class SettingsObjectProvider(DynatraceProvider[SettingsObjectInputs]):
 @dataclass(frozen=True)
 class SettingsObjectArgs:
     platform_url: pulumi.Input[str]
-    platform_token: pulumi.Input[str]
-    """Bearer token with ``settings:objects:read`` and ``settings:objects:write`` (pass a secret)."""
+    platform_auth: PlatformAuth
+    """A platform token or an OAuth client; either needs the resource\'s ``OAUTH_SCOPES``."""
     owner: pulumi.Input[str]
     schema_id: pulumi.Input[str]
     key: pulumi.Input[str]
@@ -239,7 +240,8 @@ class SettingsObjectArgs:
 class SettingsObject(DynatraceResource, module="dynatrace", name="SettingsObject"):
     """A Settings 2.0 object owned by the stack; its id is the ``objectId``."""
 
-    SECRET_OUTPUTS: ClassVar[list[str]] = ["platform_token"]
+    SECRET_OUTPUTS: ClassVar[list[str]] = PLATFORM_SECRETS
+    OAUTH_SCOPES: ClassVar[tuple[str, ...]] = SETTINGS_SCOPES
 
     object_id: pulumi.Output[str]
     external_id: pulumi.Output[str]
@@ -251,7 +253,7 @@ class SettingsObject(DynatraceResource, module="dynatrace", name="SettingsObject
         super().__init__(
             SettingsObjectProvider(),
             name,
-            connection=platform_connection(args.platform_url, args.platform_token),
+            connection=args.platform_auth.connection(args.platform_url, self.OAUTH_SCOPES),
             fields={
                 "owner": args.owner,
                 "schema_id": args.schema_id,

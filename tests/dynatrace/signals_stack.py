@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import pulumi
-
 from components.config.collector import KongConfig
 from components.config.governance import GovernanceConfig
 from components.config.signals import SignalsConfig
+from components.dynatrace.credentials import PlatformAuth
 from components.dynatrace.signals.component import DynatraceSignals, DynatraceSignalsArgs
 from tests.dynatrace.conftest import FAST, Env
 from testsupport.dynatrace.dt_engine import Engine
@@ -34,7 +33,7 @@ class SignalsStack:
                 "signals",
                 DynatraceSignalsArgs(
                     platform_url=env.url,
-                    platform_token=pulumi.Output.secret(env.platform_token),
+                    platform_auth=PlatformAuth.platform_token(env.platform_token),
                     owner="ai-observability/test",
                     config=config,
                     governance=GovernanceConfig(),

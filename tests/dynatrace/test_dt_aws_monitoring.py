@@ -8,11 +8,11 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import pulumi
 import pytest
 
 from components.aws.bedrock_metrics import DynatraceAwsConnection, DynatraceAwsConnectionArgs
 from components.config.telemetry import BedrockMetricsConfig
+from components.dynatrace.credentials import PlatformAuth
 from tests.dynatrace.conftest import Env
 from testsupport.dynatrace import emulator_aws
 from testsupport.dynatrace.dt_engine import Engine
@@ -38,7 +38,7 @@ class Stack:
                 "dynatrace-aws",
                 DynatraceAwsConnectionArgs(
                     platform_url=env.url,
-                    platform_token=pulumi.Output.secret(env.platform_token),
+                    platform_auth=PlatformAuth.platform_token(env.platform_token),
                     owner="ai-observability/test",
                     config=config,
                     connection_name="ai-observability-test",

@@ -10,6 +10,7 @@ from components.config.collector import KongConfig
 from components.config.governance import GovernanceConfig
 from components.config.signals import SignalsConfig
 from components.dynatrace.client import ClientSettings
+from components.dynatrace.credentials import PlatformAuth
 from components.dynatrace.document import Document, DocumentArgs
 from components.dynatrace.settings_object import SettingsObject, SettingsObjectArgs
 
@@ -23,8 +24,8 @@ COMPONENT_TYPE = "ai-observability:dynatrace:Signals"
 class DynatraceSignalsArgs:
     platform_url: str
     """Platform URL (``https://{env}.apps.dynatrace.com``): settings are written there (OAuth/platform token)."""
-    platform_token: pulumi.Input[str]
-    """Platform token (secret): ``settings:objects:read|write`` for the detectors, and for the
+    platform_auth: PlatformAuth
+    """Platform token or OAuth client (secrets): ``settings:objects:read|write`` for the detectors, and for the
     dashboards ``document:documents:read|write|delete`` plus ``document:trash.documents:read|delete|restore``."""
     owner: str
     """``<project>/<stack>``: makes each detector's externalId stack-specific."""
@@ -46,14 +47,13 @@ class DynatraceSignals(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: DynatraceSignalsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(COMPONENT_TYPE, name, None, opts)
-        token = pulumi.Output.secret(args.platform_token)
         detectors: dict[str, SettingsObject] = {}
         for spec in detector_specs(args.config, args.governance, args.kong):
             detectors[spec.name] = SettingsObject(
                 f"{name}-detector-{spec.key}",
                 SettingsObjectArgs(
                     platform_url=args.platform_url,
-                    platform_token=token,
+                    platform_auth=args.platform_auth,
                     owner=args.owner,
                     schema_id=SCHEMA_ID,
                     key=spec.key,
@@ -69,7 +69,7 @@ class DynatraceSignals(pulumi.ComponentResource):
                 f"{name}-dashboard-{dash.dashboard.key}",
                 DocumentArgs(
                     platform_url=args.platform_url,
-                    platform_token=token,
+                    platform_auth=args.platform_auth,
                     document_id=document_id(args.owner, dash.dashboard.key),
                     name=dash.title,
                     content=dash.dashboard.json(),
