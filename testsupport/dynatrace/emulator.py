@@ -40,7 +40,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from testsupport.dynatrace import emulator_aws, emulator_detectors, emulator_documents
+from testsupport.dynatrace import emulator_aws, emulator_detectors, emulator_documents, emulator_iam, emulator_sso
 from testsupport.loopback import ServingThread
 
 BUCKETS_PATH = "/platform/storage/management/v1/bucket-definitions"
@@ -216,6 +216,8 @@ KNOWN_API_SCOPES = frozenset(
     }
 )
 TOKEN_OWNER = "admin@example.invalid"  # the user every token of this environment belongs to
+ACCOUNT_UUID = "2b794097-8ad2-4b32-b923-0131da2eeddf"  # the account this environment belongs to
+ENVIRONMENT_ID = "abc12345"  # this environment's ID (its level in IAM)
 CLASSIC_ADMIN_SCOPES = ("settings.read", "settings.write", "apiTokens.read", "apiTokens.write")
 PLATFORM_ADMIN_SCOPES = (
     "storage:bucket-definitions:read",
@@ -473,6 +475,8 @@ class DynatraceEmulator:
         self.aws_extension = emulator_aws.AwsExtension()
         self.events: list[dict[str, Any]] = []
         self.documents = emulator_documents.DocumentStore()
+        self.sso = emulator_sso.Sso(ACCOUNT_UUID, [ENVIRONMENT_ID], self.wall_time)
+        self.iam = emulator_iam.AccountManagement(self.sso)
         self.log: list[LoggedRequest] = []
         self._scripts: list[_Script] = []
         self._server: ThreadingHTTPServer | None = None
@@ -759,6 +763,10 @@ class DynatraceEmulator:
             if path.startswith(emulator_documents.PREFIX):
                 self._authorize(headers, "Bearer", emulator_documents.scope(method, path))
                 return self.documents.handle(method, path, query, headers, raw)
+            if path == emulator_sso.TOKEN_PATH:  # Dynatrace SSO (sso.dynatrace.com), same port here
+                return self.sso.handle(method, headers, raw)
+            if self.iam.serves(path):  # the Account Management API (api.dynatrace.com), same port here
+                return self.iam.handle(method, path, query, headers, raw)
             raise ApiError(404, f"Path {path} not found")
         except ApiError as exc:
             return exc.status, exc.envelope(), exc.headers
@@ -789,7 +797,7 @@ class DynatraceEmulator:
         if given_scheme.lower() != scheme.lower():
             raise ApiError(401, f"This endpoint requires the '{scheme}' authorization scheme{echo}.")
         with self._lock:
-            record = self.tokens.get(token.strip())
+            record = self.tokens.get(token.strip()) or self._oauth_token(token.strip())
         if record is None or not record.enabled:
             raise ApiError(401, f"Token is invalid or revoked{echo}.")
         if record.expires_at is not None and record.expires_at < self.wall_time():
@@ -799,6 +807,13 @@ class DynatraceEmulator:
             raise ApiError(401, f"Token type is not accepted on this endpoint{echo}.")
         if scope not in record.scopes:
             raise ApiError(403, f"Token is missing required scope. Use one of: {scope}{echo}.")
+
+    def _oauth_token(self, value: str) -> TokenRecord | None:
+        """An access token SSO issued, as the platform APIs see it: a Bearer token with its scopes."""
+        issued = self.sso.token(value)
+        if issued is None:
+            return None
+        return TokenRecord(value, "platform", issued.scopes, name="oauth", expires_at=issued.expires_at)
 
     # -- buckets ---------------------------------------------------------------------------------
 
