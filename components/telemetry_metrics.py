@@ -61,6 +61,14 @@ class CloudWatchMetric:
         """``<namespace>/<name>``, the identity dashboards and alerts refer to."""
         return f"{self.namespace}/{self.name}"
 
+    def dynatrace_key(self, dimensions: tuple[str, ...]) -> str:
+        """The metric key Dynatrace AWS monitoring stores it under, for one CloudWatch dimension set:
+        ``cloud.aws.<namespace after AWS/, lower case, / as _>.<Metric>.By.<Dim>.<Dim>`` (CloudWatch
+        case kept), e.g. ``cloud.aws.bedrock_guardrails.InvocationsIntervened.By.GuardrailArn.GuardrailVersion``
+        — the keys Dynatrace's ready-made "AWS Bedrock" dashboard (``dynatrace.clouds.aws-bedrock``) queries."""
+        service = self.namespace.removeprefix("AWS/").lower().replace("/", "_")
+        return ".".join(("cloud.aws", service, self.name, "By", *dimensions))
+
 
 BEDROCK_NAMESPACE: Final = "AWS/Bedrock"
 """Runtime invocations (InvokeModel, Converse and their streaming variants), per ModelId."""

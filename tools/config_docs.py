@@ -37,8 +37,10 @@ from components.config.kubernetes import NIM_NAME_PATTERN
 from components.config.quantity import CpuQuantity, MemoryQuantity
 from components.config.signals import ALERT_DEFAULTS
 from components.config.stack import SECTIONS
+from components.dynatrace.scopes import CREDENTIALS, FEATURES, Credential, scopes_for
 from policies.rules._gpu_nodes import GPU_FAMILIES
 from tools.generated_file import sync
+from tools.scope_docs import inline as scope_list
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = PROJECT_ROOT / "docs" / "configuration.md"
@@ -124,15 +126,25 @@ the value itself is never shown.
 |---|---|---|---|
 """
 
+
+def _credential_needs(credential: Credential) -> str:
+    """When a Dynatrace admin credential is needed and its scopes, from ``components.dynatrace.scopes``."""
+    by_switch: dict[str, list[str]] = {}
+    for feature in FEATURES:
+        if feature.credential == credential:
+            by_switch.setdefault(feature.enabled_by, []).append(feature.title)
+    when = " or ".join(f"{switch} ({', '.join(titles)})" for switch, titles in by_switch.items())
+    for served in credential.also_serves:
+        other = next(c for c in CREDENTIALS if c.key == served)
+        when += (
+            f"; optional otherwise, and when configured it serves every call of `{other.config_key}` instead "
+            "(the offline plan's summary names the credential of each host)"
+        )
+    return f"{when}; scopes ([per feature](dynatrace.md#token-scopes)): {scope_list(scopes_for(credential))}"
+
+
 _SECRET_NEEDS: dict[str, str] = {
-    "dynatraceApiToken": "`governance.enabled` (manages the token, pipeline and route); needs the scopes "
-    "`settings.read`, `settings.write`, `apiTokens.read`, `apiTokens.write`",
-    "dynatracePlatformToken": "`governance.enabled` (Grail bucket: `storage:bucket-definitions:read`, `write`, "
-    "`delete`) or `signals.enabled` (anomaly detectors: `settings:objects:read`, `settings:objects:write`), "
-    "unless an OAuth client is configured (it then serves every platform call instead)",
-    "dynatraceOAuthClientId": "`access.enabled` (the Account Management API accepts only OAuth clients); optional "
-    "otherwise. When set with its secret, every platform call authenticates with the OAuth client instead of "
-    "`dynatracePlatformToken` (the offline plan's summary says which credential each host gets)",
+    **{c.config_key: _credential_needs(c) for c in CREDENTIALS},
     "dynatraceOAuthClientSecret": "with `dynatraceOAuthClientId` (the secret starts with the client id)",
     "dynatraceIngestToken": "the stack does not mint the ingest token (`governance.enabled: false` or "
     "`governance.ingestToken.create: false`) and event forwarding or the collector is enabled; "

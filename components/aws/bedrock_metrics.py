@@ -28,8 +28,10 @@ from components.dynatrace.aws_monitoring import (
     AwsMonitoringConfigurationArgs,
     connection_create_value,
     connection_value,
+    pairing_identity,
 )
 from components.dynatrace.credentials import PlatformAuth
+from components.dynatrace.scopes import AWS_MONITORING
 from components.dynatrace.settings_object import SettingsObject, SettingsObjectArgs
 
 TYPE_TOKEN: Final = "ai-observability:aws:DynatraceMonitoringRole"  # noqa: S105 (a type token, not a secret)
@@ -104,8 +106,8 @@ CONNECTION_TYPE_TOKEN: Final = "ai-observability:dynatrace:AwsMonitoringConnecti
 class DynatraceAwsConnectionArgs:
     platform_url: pulumi.Input[str]
     platform_auth: PlatformAuth
-    """Platform token or OAuth client (secrets): ``settings:objects:read|write`` and ``extensions:definitions:read``,
-    ``extensions:configurations:read|write``."""
+    """A platform token or an OAuth client (secrets), with the scopes of
+    :data:`~components.dynatrace.scopes.AWS_MONITORING`."""
     owner: str
     config: BedrockMetricsConfig
     connection_name: str
@@ -137,11 +139,14 @@ class DynatraceAwsConnection(pulumi.ComponentResource):
             SettingsObjectArgs(
                 platform_url=args.platform_url,
                 platform_auth=args.platform_auth,
+                oauth_scopes=AWS_MONITORING.scopes,
                 owner=args.owner,
                 schema_id=AWS_CONNECTION_SCHEMA,
                 key="bedrock-metrics",
                 value=connection_value(args.connection_name),
                 create_value=connection_create_value(),
+                # Replaced together with what cannot change in place on it or its configuration.
+                replacement_trigger=pairing_identity(config.role_name),
             ),
             opts=child,
         )

@@ -47,6 +47,8 @@ ALERT_NAMES: tuple[AlertName, ...] = (
     "forwarding",
 )
 Samples = Annotated[int, Field(ge=1, le=60)]
+QueryOffset = Annotated[int, Field(ge=1, le=60)]
+"""``executionSettings.queryOffset`` of builtin:davis.anomaly-detectors (schema 1.0.16: integer, 1-60 minutes)."""
 Title = Annotated[str, StringConstraints(min_length=2, max_length=500)]
 
 
@@ -64,9 +66,11 @@ class AlertSettings(ConfigModel):
     signal_fluctuations: Annotated[float, Field(gt=0, le=10)] = 1.0
     """Auto-adaptive analyzer only: how many signal fluctuations above the baseline alert."""
     alert_on_missing_data: bool = False
+    query_offset: QueryOffset | None = None
+    """Minutes the evaluation window lags behind now, for data that arrives late (CloudWatch)."""
     event_type: EventType = "CUSTOM_ALERT"
     title: Title
-    """Event title; may use ``{dims:<dimension>}`` placeholders (e.g. ``{dims:gen_ai.request.model}``)."""
+    """Event title; may use ``{dims:<dimension>}`` placeholders (e.g. ``{dims:gen_ai.response.model}``)."""
 
 
 class AlertOverride(ConfigModel):
@@ -88,6 +92,10 @@ class AlertOverride(ConfigModel):
     signal_fluctuations: Annotated[float, Field(gt=0, le=10)] | None = None
     """Auto-adaptive analyzer: how many signal fluctuations above the baseline alert."""
     alert_on_missing_data: bool | None = None
+    query_offset: QueryOffset | None = None
+    """Minutes (1-60) the detector's evaluation window lags behind now, so metrics that arrive late
+    (CloudWatch through Dynatrace AWS monitoring) are complete when evaluated; ``guardrailActivations``
+    defaults to 10."""
     event_type: EventType | None = None
     title: Title | None = None
     """Event title; may use ``{dims:<dimension>}`` placeholders."""
@@ -99,12 +107,12 @@ def _alert(**values: object) -> AlertSettings:
 
 ALERT_DEFAULTS: dict[AlertName, AlertSettings] = {
     "llmErrorRate": _alert(
-        threshold=5, event_type="ERROR_EVENT", title="LLM invocation error rate above 5% ({dims:gen_ai.system})"
+        threshold=5, event_type="ERROR_EVENT", title="LLM invocation error rate above 5% ({dims:provider})"
     ),
     "llmLatency": _alert(
         threshold=10,
         event_type="SLOWDOWN_EVENT",
-        title="LLM p95 latency above 10 s ({dims:gen_ai.request.model})",
+        title="LLM p95 latency above 10 s ({dims:gen_ai.response.model})",
     ),
     "tokenUsage": _alert(
         analyzer="autoAdaptive",
@@ -113,15 +121,16 @@ ALERT_DEFAULTS: dict[AlertName, AlertSettings] = {
         dealerting_samples=15,
         signal_fluctuations=3,
         event_type="CUSTOM_ALERT",
-        title="Token usage spike ({dims:gen_ai.request.model})",
+        title="Token usage spike ({dims:gen_ai.response.model})",
     ),
     "guardrailActivations": _alert(
         threshold=20,
         sliding_window=10,
         violating_samples=3,
         dealerting_samples=10,
+        query_offset=10,
         event_type="CUSTOM_ALERT",
-        title="Bedrock guardrail interventions above 20/min ({dims:guardrailarn})",
+        title="Bedrock guardrail interventions above 20/min ({dims:guardrail})",
     ),
     "nimQueue": _alert(
         threshold=10,
@@ -185,8 +194,8 @@ class DashboardsConfig(ConfigModel):
 
 class SignalsConfig(ConfigModel):
     enabled: bool = True
-    """Create the detectors (needs ``dynatracePlatformToken`` with ``settings:objects:read`` and
-    ``settings:objects:write``)."""
+    """Create the detectors (needs ``dynatracePlatformToken`` with the detectors' scopes, see
+    [token scopes](dynatrace.md#token-scopes))."""
     label: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,100}$")] = "ai-observability"
     """Value of the ``ai-observability.signal`` event property every detector sets: alerting
     profiles match on it to route these problems (notifications are configured there)."""

@@ -54,7 +54,9 @@ class BedrockMetricsConfig(ConfigModel):
 
     enabled: bool = False
     role_name: AwsName = "ai-obs-dynatrace-monitoring"
-    """IAM role name; the CI deploy role (docs/deploy-role-policy.json) may create roles named ``ai-obs*``."""
+    """IAM role name; the CI deploy role (docs/deploy-role-policy.json) may create roles named ``ai-obs*``.
+    A change replaces the role, the Dynatrace AWS connection and its monitoring configuration
+    (Dynatrace never changes a role ARN once set)."""
     dynatrace_principal_arn: str | None = None
     """The Dynatrace AWS principal the connection wizard names (``arn:aws:iam::<account>:root`` or a role)."""
     external_id: ExternalId | None = None

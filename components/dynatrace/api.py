@@ -24,9 +24,9 @@ from .models import (
 BUCKETS_PATH = "/platform/storage/management/v1/bucket-definitions"
 SETTINGS_PATH = "/api/v2/settings/objects"
 PLATFORM_SETTINGS_PATH = "/platform/classic/environment-api/v2/settings/objects"
-"""The same Settings 2.0 API on the platform host (Bearer token with ``settings:objects:*``)."""
+"""The same Settings 2.0 API on the platform host (Bearer token; scopes in :mod:`.scopes`)."""
 SETTINGS_SCOPES = ("settings:objects:read", "settings:objects:write")
-"""The scopes of Settings 2.0 reads and writes on the platform host."""
+"""The scopes of Settings 2.0 reads and writes on the platform host (a feature may need more)."""
 TOKENS_PATH = "/api/v2/apiTokens"
 SETTINGS_FIELDS = "objectId,value,updateToken,externalId"
 SETTINGS_PAGE_SIZE = 500
@@ -122,7 +122,7 @@ class SettingsApi:
 
 
 class TokenApi:
-    """Access tokens API (classic host, Api-Token with apiTokens.read/apiTokens.write)."""
+    """Access tokens API (classic host, Api-Token with the scopes of :data:`.scopes.INGEST_TOKEN`)."""
 
     def __init__(self, client: DynatraceClient) -> None:
         self.client = client

@@ -16,10 +16,22 @@ here finish the job:
 - :class:`AwsMonitoringConfiguration` owns one monitoring configuration (Extensions 2.0 API on the
   platform host, ``/platform/extensions/v2/extensions/{extension}/monitoring-configurations``):
   which feature sets (metric collection sets) are polled, in which regions, through which
-  connection. Idempotent create adopts a configuration with the same description or the same
-  connection (Dynatrace pairs each connection with exactly one configuration); update reads the
-  live value, sets the fields this stack models, and writes only when that changes something;
-  read reports the modelled fields for drift; delete removes it (404 = gone).
+  connection. Idempotent create adopts the configuration paired with our connection (Dynatrace
+  pairs each connection with exactly one configuration), looking through every page of the list.
+  Update reads the live value and changes only the fields Dynatrace documents as safe to modify
+  (``enabled``, ``description``, ``featureSets``, ``aws.regionFiltering``; docs "Monitoring
+  configuration fields": other fields "may lead to an inconsistent connection state"), writing only
+  when that changes something; the connection, the account and the extension are create-only
+  (a change replaces the configuration). Read reports the modelled fields for drift; delete
+  removes it (404 = gone), and Dynatrace deletes the paired connection with it.
+
+Pairing: since deleting a configuration deletes its connection ("Manage AWS connections via API"),
+the configuration is never replaced on its own. The connection carries
+:func:`pairing_identity` (everything neither object changes in place: the configuration's
+extension and scope, and the IAM role whose ARN Dynatrace writes into the connection only once) as
+its ``replacement_trigger``, so any change that would replace the configuration replaces the
+connection first; the configuration follows because its connection id changed, and its old
+version's delete at the end finds the old connection already gone.
 
 Feature sets are checked against the installed extension's schema (enum ``FeatureSetsType``)
 before anything is written, so a name the tenant does not know fails with the list of the ones it
@@ -30,7 +42,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -39,10 +51,11 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import Field, field_validator
 
 from ._provider import PLATFORM_SECRETS, DynatraceProvider, DynatraceResource, PlatformConnection, Poller
-from .api import PLATFORM_SETTINGS_PATH, SETTINGS_SCOPES, SettingsApi
+from .api import PLATFORM_SETTINGS_PATH, SettingsApi
 from .client import ClientSettings, DynatraceClient
 from .credentials import PlatformAuth
 from .errors import DynatraceApiError, DynatraceTimeoutError
+from .scopes import AWS_MONITORING
 
 AWS_CONNECTION_SCHEMA = "builtin:hyperscaler-authentication.connections.aws"
 AWS_EXTENSION = "com.dynatrace.extension.da-aws"
@@ -168,7 +181,8 @@ class RoleArnProvider(DynatraceProvider[RoleArnInputs]):
 class AwsConnectionRoleArnArgs:
     platform_url: pulumi.Input[str]
     platform_auth: PlatformAuth
-    """A platform token or an OAuth client; either needs the resource\'s ``OAUTH_SCOPES``."""
+    """A platform token or an OAuth client (secrets), with the scopes of
+    :data:`~components.dynatrace.scopes.AWS_MONITORING`."""
     connection_id: pulumi.Input[str]
     role_arn: pulumi.Input[str]
     client: ClientSettings | None = None
@@ -178,7 +192,7 @@ class AwsConnectionRoleArn(DynatraceResource, module="dynatrace", name="AwsConne
     """The IAM role ARN of a role-based AWS connection; its id is the connection's objectId."""
 
     SECRET_OUTPUTS: ClassVar[list[str]] = PLATFORM_SECRETS
-    OAUTH_SCOPES: ClassVar[tuple[str, ...]] = SETTINGS_SCOPES
+    OAUTH_SCOPES: ClassVar[tuple[str, ...]] = AWS_MONITORING.scopes
 
     connection_id: pulumi.Output[str]
     role_arn: pulumi.Output[str]
@@ -198,6 +212,26 @@ class AwsConnectionRoleArn(DynatraceResource, module="dynatrace", name="AwsConne
 # -- the monitoring configuration -----------------------------------------------------------------
 
 CONFIG_OUTPUTS = ("object_id", "extension_version", "resolved_feature_sets", "drift")
+CONFIG_PAGE_SIZE = 100
+"""``page-size`` of the configuration list: within the documented maximum (500 on the platform API,
+100 on the classic one) and equal to dtctl's cap."""
+_MAX_PAGES = 100
+UPDATABLE_PATHS: tuple[tuple[str, ...], ...] = (
+    ("enabled",),
+    ("description",),
+    ("featureSets",),
+    ("aws", "regionFiltering"),
+)
+"""The fields an update writes: the ones the docs ("Monitoring configuration fields") support for
+modification that this stack models (``aws.tagFiltering``, also supported, is left to the user)."""
+CREATE_ONLY = ("extension", "scope", "connection_id", "account_id")
+"""Inputs written only when the configuration is created: a change replaces it."""
+
+
+def pairing_identity(role_name: str) -> dict[str, str]:
+    """What neither the AWS connection nor its monitoring configuration changes in place: given to
+    the connection as its ``replacement_trigger`` (see the module docstring)."""
+    return {"extension": AWS_EXTENSION, "scope": AWS_SCOPE, "roleName": role_name}
 
 
 def _config_path(extension: str, object_id: str = "") -> str:
@@ -266,10 +300,28 @@ class ExtensionsApi:
         items = enums.get("FeatureSetsType", {}).get("items", []) if isinstance(enums, dict) else []
         return sorted(str(i["value"]) for i in items if isinstance(i, dict) and i.get("value"))
 
-    def list(self) -> list[dict[str, Any]]:
-        response = self.client.request("GET", _config_path(self.extension))
-        items = response.body.get("items", []) if isinstance(response.body, dict) else []
-        return [i for i in items if isinstance(i, dict)]
+    def configurations(self) -> Iterator[dict[str, Any]]:
+        """Every monitoring configuration of the extension, page after page.
+
+        Docs "List monitoring configurations": ``page-size`` on the first request, then the cursor
+        alone as ``page-key`` ("you must omit all other query parameters"). The cursor is read from
+        ``nextPageKey`` (what dtctl reads) or ``next-page-key`` (the docs' spelling).
+        """
+        path = _config_path(self.extension)
+        params: dict[str, str | int] = {"page-size": CONFIG_PAGE_SIZE}
+        seen: set[str] = set()
+        for _ in range(_MAX_PAGES):
+            body = self.client.request("GET", path, params=params).body
+            page = body if isinstance(body, dict) else {}
+            yield from (i for i in page.get("items") or [] if isinstance(i, dict))
+            key = page.get("nextPageKey") or page.get("next-page-key")
+            if not key:
+                return
+            if not isinstance(key, str) or key in seen:
+                raise DynatraceApiError("GET", path, 200, "the configuration list repeated a page key")
+            seen.add(key)
+            params = {"page-key": key}
+        raise DynatraceApiError("GET", path, 200, f"more than {_MAX_PAGES} pages of monitoring configurations")
 
     def get(self, object_id: str) -> dict[str, Any] | None:
         response = self.client.request("GET", _config_path(self.extension, object_id), allow=(404,))
@@ -284,10 +336,10 @@ class ExtensionsApi:
             raise DynatraceApiError("POST", _config_path(self.extension), response.status, "no objectId returned")
         return str(object_id)
 
-    def update(self, object_id: str, scope: str, value: dict[str, Any]) -> None:
-        self.client.request(
-            "PUT", _config_path(self.extension, object_id), json_body={"scope": scope, "value": value}, ok=(200, 204)
-        )
+    def update(self, object_id: str, value: dict[str, Any]) -> None:
+        # The body is MonitoringConfigurationUpdate, ``{value}`` only: "Monitoring configuration scope
+        # cannot be updated" (docs "Update a monitoring configuration").
+        self.client.request("PUT", _config_path(self.extension, object_id), json_body={"value": value}, ok=(200, 204))
 
     def delete(self, object_id: str) -> None:
         self.client.request("DELETE", _config_path(self.extension, object_id), ok=(200, 202, 204), allow=(404,))
@@ -321,13 +373,23 @@ def resolve_feature_sets(inputs: MonitoringConfigInputs, available: list[str]) -
     return list(inputs.feature_sets)
 
 
-def desired_fields(inputs: MonitoringConfigInputs, feature_sets: list[str]) -> dict[str, Any]:
-    """The parts of ``value`` this stack owns (everything else in a live value is kept)."""
+def updatable_fields(inputs: MonitoringConfigInputs, feature_sets: list[str]) -> dict[str, Any]:
+    """What an update sets (:data:`UPDATABLE_PATHS`; everything else in a live value is kept)."""
     return {
         "enabled": inputs.enabled,
         "description": inputs.description,
         "featureSets": feature_sets,
-        "aws": {
+        "aws": {"regionFiltering": list(inputs.regions)},
+    }
+
+
+def new_value(inputs: MonitoringConfigInputs, version: str, feature_sets: list[str]) -> dict[str, Any]:
+    """The whole value of a new configuration (fields outside :data:`UPDATABLE_PATHS` are set only here)."""
+    value = updatable_fields(inputs, feature_sets)
+    value["version"] = version
+    value["activationContext"] = "DATA_ACQUISITION"
+    value["aws"].update(
+        {
             "credentials": [
                 {
                     "enabled": True,
@@ -336,20 +398,9 @@ def desired_fields(inputs: MonitoringConfigInputs, feature_sets: list[str]) -> d
                     "accountId": inputs.account_id,
                 }
             ],
-            "regionFiltering": list(inputs.regions),
             "metricsConfiguration": {"enabled": True, "regions": list(inputs.regions)},
             "cloudWatchLogsConfiguration": {"enabled": False, "regions": []},
             "namespaces": [],
-        },
-    }
-
-
-def new_value(inputs: MonitoringConfigInputs, version: str, feature_sets: list[str]) -> dict[str, Any]:
-    value = desired_fields(inputs, feature_sets)
-    value["version"] = version
-    value["activationContext"] = "DATA_ACQUISITION"
-    value["aws"].update(
-        {
             "deploymentRegion": inputs.regions[0],
             "deploymentScope": "SINGLE_ACCOUNT",
             "deploymentMode": "AUTOMATED",
@@ -363,11 +414,18 @@ def new_value(inputs: MonitoringConfigInputs, version: str, feature_sets: list[s
 
 
 def merged_value(live: dict[str, Any], desired: dict[str, Any]) -> dict[str, Any]:
+    """``live`` with the :data:`UPDATABLE_PATHS` taken from ``desired``; nothing else changes."""
     value = copy.deepcopy(live)
-    aws = dict(value.get("aws") or {})
-    aws.update(copy.deepcopy(desired["aws"]))
-    value.update({k: copy.deepcopy(v) for k, v in desired.items() if k != "aws"})
-    value["aws"] = aws
+    for *parents, last in UPDATABLE_PATHS:
+        source: Any = desired
+        target = value
+        for part in parents:
+            source = source.get(part) if isinstance(source, dict) else None
+            child = target.get(part)
+            target[part] = child = dict(child) if isinstance(child, dict) else {}
+            target = child
+        if isinstance(source, dict) and last in source:
+            target[last] = copy.deepcopy(source[last])
     return value
 
 
@@ -394,14 +452,28 @@ def observed(live: dict[str, Any]) -> dict[str, Any]:
 
 
 def _find(api: ExtensionsApi, inputs: MonitoringConfigInputs) -> dict[str, Any] | None:
-    for item in api.list():
-        value = item.get("value") or {}
-        creds = (value.get("aws") or {}).get("credentials") or []
-        if value.get("description") == inputs.description or any(
-            isinstance(c, dict) and c.get("connectionId") == inputs.connection_id for c in creds
-        ):
+    """The configuration paired with our connection (at most one exists), on whichever page it is."""
+    for item in api.configurations():
+        creds = ((item.get("value") or {}).get("aws") or {}).get("credentials") or []
+        if any(isinstance(c, dict) and c.get("connectionId") == inputs.connection_id for c in creds):
             return item
     return None
+
+
+def _check_adoptable(found: dict[str, Any], inputs: MonitoringConfigInputs) -> None:
+    """Adopt only a configuration whose create-only fields are ours: anything else would need the
+    replacement Dynatrace cannot do while the connection stays (one configuration per connection)."""
+    live = observed(dict(found.get("value") or {}))
+    if live["account_id"] != inputs.account_id or str(found.get("scope") or inputs.scope) != inputs.scope:
+        raise DynatraceApiError(
+            "GET",
+            _config_path(inputs.extension),
+            200,
+            f"the monitoring configuration {found.get('objectId')} of connection {inputs.connection_id} "
+            f"monitors account {live['account_id']} (scope {found.get('scope')}), not {inputs.account_id} "
+            f"({inputs.scope}); Dynatrace keeps one configuration per connection and does not change these "
+            "in place: replace the connection",
+        )
 
 
 def reconcile_config(api: ExtensionsApi, inputs: MonitoringConfigInputs, object_id: str) -> tuple[dict[str, Any], int]:
@@ -413,10 +485,10 @@ def reconcile_config(api: ExtensionsApi, inputs: MonitoringConfigInputs, object_
         )
     value = dict(live.get("value") or {})
     feature_sets = resolve_feature_sets(inputs, api.feature_sets(str(value.get("version", ""))))
-    merged = merged_value(value, desired_fields(inputs, feature_sets))
+    merged = merged_value(value, updatable_fields(inputs, feature_sets))
     if _normal(merged) == _normal(value):
         return value, 0
-    api.update(object_id, str(live.get("scope") or inputs.scope), merged)
+    api.update(object_id, merged)
     return merged, 1
 
 
@@ -435,10 +507,8 @@ class MonitoringConfigProvider(DynatraceProvider[MonitoringConfigInputs]):
     OUTPUTS = CONFIG_OUTPUTS
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        if olds.get("drift"):  # refresh found a modelled field changed outside the stack
-            return DiffResult(changes=True, replaces=[], delete_before_replace=False)
         as_list = lambda v: sorted(v or [])  # noqa: E731
-        return self.diff_fields(
+        result = self.diff_fields(
             olds,
             news,
             compared={
@@ -452,8 +522,11 @@ class MonitoringConfigProvider(DynatraceProvider[MonitoringConfigInputs]):
                 "prefix": str,
                 "enabled": bool,
             },
-            replace_on=("extension", "scope"),
+            replace_on=CREATE_ONLY,
         )
+        if olds.get("drift") and not result.changes:  # refresh found an updatable field changed outside
+            return DiffResult(changes=True, replaces=[], delete_before_replace=False)
+        return result
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = self.parse(props)
@@ -461,6 +534,7 @@ class MonitoringConfigProvider(DynatraceProvider[MonitoringConfigInputs]):
             api = ExtensionsApi(client, inputs.extension)
             found = _find(api, inputs)
             if found is not None:
+                _check_adoptable(found, inputs)
                 object_id = str(found["objectId"])
                 value, _ = reconcile_config(api, inputs, object_id)
             else:
@@ -486,7 +560,7 @@ class MonitoringConfigProvider(DynatraceProvider[MonitoringConfigInputs]):
             if live is None:
                 return ReadResult(None, {})
             value = dict(live.get("value") or {})
-            wanted = desired_fields(
+            wanted = updatable_fields(
                 inputs, resolve_feature_sets(inputs, api.feature_sets(str(value.get("version", ""))))
             )
         drift = _normal(merged_value(value, wanted)) != _normal(value)
@@ -500,7 +574,8 @@ class MonitoringConfigProvider(DynatraceProvider[MonitoringConfigInputs]):
 class AwsMonitoringConfigurationArgs:
     platform_url: pulumi.Input[str]
     platform_auth: PlatformAuth
-    """A platform token or an OAuth client; either needs the resource\'s ``OAUTH_SCOPES``."""
+    """A platform token or an OAuth client (secrets), with the scopes of
+    :data:`~components.dynatrace.scopes.AWS_MONITORING`."""
     description: pulumi.Input[str]
     connection_id: pulumi.Input[str]
     account_id: pulumi.Input[str]
@@ -514,12 +589,7 @@ class AwsMonitoringConfiguration(DynatraceResource, module="dynatrace", name="Aw
     """One ``com.dynatrace.extension.da-aws`` monitoring configuration; its id is the objectId."""
 
     SECRET_OUTPUTS: ClassVar[list[str]] = PLATFORM_SECRETS
-    OAUTH_SCOPES: ClassVar[tuple[str, ...]] = (
-        "extensions:definitions:read",
-        "extensions:configurations:read",
-        "extensions:configurations:write",
-    )
-    """Extensions 2.0 API: read the extension's versions and schema, manage its configurations."""
+    OAUTH_SCOPES: ClassVar[tuple[str, ...]] = AWS_MONITORING.scopes
 
     object_id: pulumi.Output[str]
     extension_version: pulumi.Output[str]

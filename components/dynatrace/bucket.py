@@ -25,6 +25,7 @@ from .client import ClientSettings, DynatraceClient
 from .credentials import PlatformAuth
 from .errors import DynatraceApiError, DynatraceConflictError, DynatraceConnectionError, DynatraceTimeoutError
 from .models import Bucket, BucketCreate, BucketPatch, BucketTable
+from .scopes import GRAIL_BUCKET
 
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{2,99}$")
 OUTPUTS_ONLY = ("status", "version", "adopted")
@@ -216,7 +217,8 @@ class GrailBucketProvider(DynatraceProvider[BucketInputs]):
 class GrailBucketArgs:
     platform_url: pulumi.Input[str]
     platform_auth: PlatformAuth
-    """A platform token or an OAuth client; either needs the resource\'s ``OAUTH_SCOPES``."""
+    """A platform token or an OAuth client (secrets), with the scopes of
+    :data:`~components.dynatrace.scopes.GRAIL_BUCKET`."""
     bucket_name: pulumi.Input[str]
     table: pulumi.Input[str] = "bizevents"
     retention_days: pulumi.Input[int] = 1825
@@ -228,12 +230,7 @@ class GrailBucket(DynatraceResource, module="dynatrace", name="GrailBucket"):
     """A Grail bucket; ``bucket_name`` is its id."""
 
     SECRET_OUTPUTS: ClassVar[list[str]] = PLATFORM_SECRETS
-    OAUTH_SCOPES: ClassVar[tuple[str, ...]] = (
-        "storage:bucket-definitions:read",
-        "storage:bucket-definitions:write",
-        "storage:bucket-definitions:delete",
-    )
-    """Storage Management API: the scopes of its bucket-definition calls."""
+    OAUTH_SCOPES: ClassVar[tuple[str, ...]] = GRAIL_BUCKET.scopes
 
     bucket_name: pulumi.Output[str]
     table: pulumi.Output[str]

@@ -40,6 +40,13 @@ secret a credential holds is redacted from every message this module produces.
 Form bodies: ``request(..., data=...)`` sends ``application/x-www-form-urlencoded`` (the OAuth
 token endpoint takes its parameters that way). ``idempotent=True`` marks a ``POST`` that is safe to
 repeat (minting an access token changes nothing a retry could duplicate).
+Accept: ``application/json`` by default (every JSON API); ``accept=None`` sends no ``Accept``
+header, which HTTP reads as "any media type" (RFC 9110, 12.5.1). Endpoints whose documented answer
+is not JSON need that: ``GET /platform/document/v1/documents/{id}`` answers ``multipart/form-data``
+only, and a server that negotiates strictly refuses ``Accept: application/json`` there with 406.
+
+Tokens live only in the :class:`TokenAuth` object (masked ``repr``), are sent in the
+``Authorization`` header, and are redacted from every message this module produces.
 """
 
 from __future__ import annotations
@@ -55,7 +62,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Final, Literal
 from urllib.parse import unquote, urlsplit
 
 import requests
@@ -70,6 +77,7 @@ from .errors import (
     DynatraceTlsError,
     redact,
 )
+from .scopes import credential_for, scopes_for
 
 _log = logging.getLogger(__name__)
 
@@ -80,6 +88,7 @@ RETRY_IF_IDEMPOTENT = frozenset({500, 502, 504})
 """Transient server or gateway errors after which a write may have been applied."""
 CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")
 USER_AGENT = "ai-observability-pulumi/1.0"
+JSON: Final = "application/json"
 _MAX_MESSAGE = 600
 
 
@@ -398,15 +407,17 @@ def _setup_problem(exc: requests.RequestException, net: NetworkSettings) -> _Set
 
 
 def _api_hint(status: int, scheme: str) -> str:
-    """What to fix for a status that repeating cannot change."""
-    if scheme == "Bearer":
-        setting = "ai-observability:dynatracePlatformToken (or DT_PLATFORM_TOKEN)"
-    else:
-        setting = "ai-observability:dynatraceApiToken (or DT_API_TOKEN)"
+    """What to fix for a status that repeating cannot change (scopes from :mod:`.scopes`)."""
+    credential = credential_for(scheme)
+    setting = credential.setting() if credential is not None else f"the {scheme} token"
     if status == 401:
         return f"The token was not accepted (wrong, expired or revoked): check {setting}"
     if status == 403:
-        return f"The token lacks a permission this call needs: add the scope to the token in {setting}"
+        needed = ", ".join(scopes_for(credential)) if credential is not None else ""
+        listed = (
+            f"; with every feature on, the stack needs {needed} (docs/dynatrace.md, token scopes)" if needed else ""
+        )
+        return f"The token lacks a permission this call needs: add the scope to the token in {setting}{listed}"
     return ""
 
 
@@ -448,7 +459,9 @@ class DynatraceClient:
         self._session.trust_env = False
         self._session.proxies = dict(self._net.proxies)
         self._session.verify = self._net.verify
-        self._session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
+        # No session-wide Accept: each request states its own (see ``request``).
+        self._session.headers.update({"User-Agent": USER_AGENT})
+        self._session.headers.pop("Accept", None)
         adapter = HTTPAdapter(max_retries=0, pool_connections=1, pool_maxsize=4)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
@@ -483,13 +496,15 @@ class DynatraceClient:
         data: Mapping[str, str] | None = None,
         ok: Iterable[int] = (200,),
         allow: Iterable[int] = (),
+        accept: str | None = JSON,
         idempotent: bool | None = None,
     ) -> ApiResponse:
         """Send with retries; return when the status is in ``ok`` or ``allow``, else raise.
 
         ``form``/``files`` send ``multipart/form-data`` (text fields, then file parts) instead of
-        ``json_body``; ``data`` sends ``application/x-www-form-urlencoded``. ``idempotent``
-        overrides the method's own safety to repeat (None: by the method).
+        ``json_body``; ``data`` sends ``application/x-www-form-urlencoded``. ``accept`` is the ``Accept``
+        header; None sends none (any media type). ``idempotent`` overrides the method's own safety to
+        repeat (None: by the method).
         """
         if [json_body is not None, bool(form or files), data is not None].count(True) > 1:
             raise ValueError("send one of json_body, form/files or data")
@@ -518,6 +533,7 @@ class DynatraceClient:
                     json=json_body,
                     files=multipart,
                     data=dict(data) if data is not None else None,
+                    headers={"Accept": accept} if accept is not None else None,
                     timeout=(self.settings.connect_timeout, self.settings.read_timeout),
                     allow_redirects=False,
                 )

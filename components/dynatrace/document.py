@@ -17,8 +17,7 @@ service API (``/platform/document/v1``).
 - Delete: the document with this resource's id only (``DELETE`` with its version, moving it to the
   trash), then purged from the trash so the id is free again.
 
-Needs a platform token with ``document:documents:read|write|delete`` and
-``document:trash.documents:read|delete|restore``.
+Needs a platform token with the scopes of :data:`~components.dynatrace.scopes.DASHBOARDS`.
 """
 
 from __future__ import annotations
@@ -43,18 +42,10 @@ from ._provider import (
 from .client import ApiResponse, ClientSettings, DynatraceClient, FilePart, MultipartBody
 from .credentials import PlatformAuth
 from .errors import DynatraceApiError, DynatraceConnectionError, DynatraceTimeoutError
+from .scopes import DASHBOARDS
 
 DOCUMENTS_PATH: Final = "/platform/document/v1/documents"
 TRASH_PATH: Final = "/platform/document/v1/trash/documents"
-DOCUMENT_SCOPES: Final = (
-    "document:documents:read",
-    "document:documents:write",
-    "document:documents:delete",
-    "document:trash.documents:read",
-    "document:trash.documents:delete",
-    "document:trash.documents:restore",
-)
-"""The scopes of the calls below (Document service OpenAPI: each operation's ssoAuth scopes)."""
 OUTPUTS_ONLY = ("version", "adopted")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -124,7 +115,11 @@ class DocumentsApi:
         self.client = client
 
     def get(self, document_id: str) -> LiveDocument | None:
-        response = self.client.request("GET", f"{DOCUMENTS_PATH}/{document_id}", allow=(404,))
+        # The documented answer is multipart/form-data only (OpenAPI ``getDocument`` → ``FullDocument``),
+        # so no JSON Accept header: Dynatrace's own clients send none on this call
+        # (dynatrace-configuration-as-code-core ``clients/documents/documents.go`` ``get``: ``GET`` with
+        # empty ``rest.RequestOptions``; dtctl ``sdk/api/document/document.go`` ``Get``: a bare ``R().Get``).
+        response = self.client.request("GET", f"{DOCUMENTS_PATH}/{document_id}", allow=(404,), accept=None)
         if response.status == 404:
             return None
         body = response.body
@@ -333,7 +328,8 @@ class DocumentProvider(DynatraceProvider[DocumentInputs]):
 class DocumentArgs:
     platform_url: pulumi.Input[str]
     platform_auth: PlatformAuth
-    """A platform token or an OAuth client; either needs the resource\'s ``OAUTH_SCOPES``."""
+    """A platform token or an OAuth client (secrets), with the scopes of
+    :data:`~components.dynatrace.scopes.DASHBOARDS`."""
     document_id: pulumi.Input[str]
     name: pulumi.Input[str]
     content: pulumi.Input[str]
@@ -346,7 +342,7 @@ class Document(DynatraceResource, module="dynatrace", name="Document"):
     """A platform document owned by the stack; its id is the document id."""
 
     SECRET_OUTPUTS: ClassVar[list[str]] = PLATFORM_SECRETS
-    OAUTH_SCOPES: ClassVar[tuple[str, ...]] = DOCUMENT_SCOPES
+    OAUTH_SCOPES: ClassVar[tuple[str, ...]] = DASHBOARDS.scopes
 
     document_id: pulumi.Output[str]
     name: pulumi.Output[str]

@@ -1,5 +1,8 @@
 """Dynatrace governance: ingest token → Grail bucket → OpenPipeline pipeline → route.
 
+The pipeline's processing stage names the CloudTrail fields dashboards and auditors filter on
+(:mod:`components.dynatrace.governance_fields`); its storage stage keeps the events in the bucket.
+
 Dependencies follow the data: the pipeline takes the bucket's name from the bucket's output, the
 route takes the pipeline's ``objectId`` from the pipeline's output (plus explicit
 ``depends_on``), so Pulumi creates bucket → pipeline → route and destroys route → pipeline →
@@ -26,6 +29,7 @@ from components.dynatrace import (
     OpenPipelineRouteArgs,
 )
 from components.dynatrace.credentials import PlatformAuth
+from components.dynatrace.governance_fields import dql_script
 
 COMPONENT_TYPE = "ai-observability:dynatrace:Governance"
 
@@ -39,9 +43,10 @@ class DynatraceGovernanceArgs:
     platform_url: str
     """Platform URL (``https://{env}.apps.dynatrace.com``): Grail buckets."""
     api_token: pulumi.Input[str]
-    """Classic admin token (secret): ``settings.read``, ``settings.write``, ``apiTokens.read``, ``apiTokens.write``."""
+    """Classic admin token (secret) with the scopes of the classic features in :mod:`components.dynatrace.scopes`."""
     platform_auth: PlatformAuth
-    """Platform token or OAuth client (secrets): ``storage:bucket-definitions:read|write|delete``."""
+    """A platform token or an OAuth client (secrets), with the scopes of
+    :data:`~components.dynatrace.scopes.GRAIL_BUCKET`."""
     owner: str
     """``<project>/<stack>``: makes the pipeline's externalId and the token fingerprint stack-specific."""
     config: GovernanceConfig = field(default_factory=GovernanceConfig)
@@ -109,6 +114,7 @@ class DynatraceGovernance(pulumi.ComponentResource):
                 display_name=cfg.pipeline.display_name,
                 bucket_name=bucket.bucket_name,
                 matcher=cfg.pipeline.matcher,
+                processing_script=dql_script(),
                 client=args.client,
             ),
             pulumi.ResourceOptions(parent=self, depends_on=[bucket]),

@@ -16,11 +16,8 @@ from typing import Annotated, ClassVar, Final
 from pydantic import AfterValidator, Field, field_validator
 
 from ._provider import AccountConnection
+from .scopes import ACCESS
 
-ACCOUNT_SCOPES: Final = ("account-idm-read", "account-idm-write", "iam-policies-management", "account-env-read")
-"""Account Management scopes of the access feature ("Authentication for the Account Management API":
-``account-idm-read``/``-write`` for groups, ``iam-policies-management`` for policies and bindings,
-``account-env-read`` to confirm the environment belongs to the account)."""
 MAX_DESCRIPTION: Final = 255
 """Group descriptions are at most 255 characters (Group management API, InsertGroupDto)."""
 _LEVEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")
@@ -60,7 +57,8 @@ LevelId = Annotated[str, AfterValidator(_level_id)]
 class AccountInputs(AccountConnection):
     """The account connection plus the owner whose marker the objects carry."""
 
-    OAUTH_SCOPES: ClassVar[tuple[str, ...]] = ACCOUNT_SCOPES
+    OAUTH_SCOPES: ClassVar[tuple[str, ...]] = ACCESS.scopes
+    """Account Management scopes of the access feature (:data:`~components.dynatrace.scopes.ACCESS`)."""
 
     owner: str = Field(min_length=1, max_length=200)
     """``<project>/<stack>``: the ownership marker in descriptions."""

@@ -189,7 +189,7 @@ class IngestTokenProvider(DynatraceProvider[TokenInputs]):
 class IngestTokenArgs:
     environment_url: pulumi.Input[str]
     api_token: pulumi.Input[str]
-    """Admin Api-Token with ``apiTokens.read`` and ``apiTokens.write`` (pass a secret)."""
+    """Admin Api-Token with the scopes of :data:`~components.dynatrace.scopes.INGEST_TOKEN` (pass a secret)."""
     owner: pulumi.Input[str]
     name: pulumi.Input[str]
     scopes: pulumi.Input[list[str]]

@@ -19,6 +19,7 @@ BucketStatus = Literal["creating", "active", "updating", "deleting"]
 
 PIPELINES_SCHEMA = "builtin:openpipeline.bizevents.pipelines"
 ROUTING_SCHEMA = "builtin:openpipeline.bizevents.routing"
+ANOMALY_DETECTORS_SCHEMA = "builtin:davis.anomaly-detectors"
 ENVIRONMENT_SCOPE = "environment"
 
 # The OpenPipeline settings schemas forbid a leading ``dt.`` or ``dynatrace.`` in a pipeline's
@@ -147,18 +148,34 @@ class BucketAssignment(_Request):
     bucket_name: str
 
 
-class BucketAssignmentProcessor(_Request):
-    type: Literal["bucketAssignment"] = "bucketAssignment"
+class _Processor(_Request):
+    """What every pipeline processor has (pipelines schema, type ``Processor``)."""
+
     id: str = Field(min_length=4, max_length=100)
     description: str = Field(min_length=1, max_length=512)
     enabled: bool = True
     matcher: str = Field(default="true", min_length=1, max_length=4096)
-    bucket_assignment: BucketAssignment
 
     @field_validator("id")
     @classmethod
     def _id(cls, value: str) -> str:
         return check_reserved_prefix(value)
+
+
+class BucketAssignmentProcessor(_Processor):
+    type: Literal["bucketAssignment"] = "bucketAssignment"
+    bucket_assignment: BucketAssignment
+
+
+class DqlScript(_Request):
+    script: str = Field(min_length=1, max_length=8192)
+
+
+class DqlProcessor(_Processor):
+    """A DQL processor (pipelines schema: type ``dql``, ``DqlAttributes.script`` at most 8192 characters)."""
+
+    type: Literal["dql"] = "dql"
+    dql: DqlScript
 
 
 class RoutingEntry(_Request):

@@ -1,15 +1,15 @@
 """``OpenPipelinePipeline``: a business-events pipeline (Settings 2.0 schema
 ``builtin:openpipeline.bizevents.pipelines``) whose storage stage assigns matching events to a
-Grail bucket.
+Grail bucket and whose processing stage may run one DQL processor (``processing_script``).
 
 - Idempotent create: the object carries an ``externalId`` derived from the owner (project/stack)
   and the ``customId``; create looks it up first and adopts it (a re-run after a crash never
   duplicates). A "bucket does not exist / not active" rejection — a bucket that is still
   propagating — is retried with bounded backoff instead of failing.
-- Update: GET (value + ``updateToken``) → merge only what this stack models (display name and
-  its own storage processor, found by id) into the live value, keeping every field and processor
-  someone else added → PUT with the ``updateToken``; 409 → re-read and retry; no write when the
-  merge changes nothing.
+- Update: GET (value + ``updateToken``) → merge only what this stack models (display name, its
+  own storage processor and its own processing processor, each found by id) into the live value,
+  keeping every field and processor someone else added → PUT with the ``updateToken``; 409 →
+  re-read and retry; no write when the merge changes nothing.
 - ``customId`` change → replacement. Delete: 404 is success; Dynatrace refuses while a route
   still points at the pipeline (the route is deleted first: it depends on the pipeline).
 """
@@ -43,6 +43,8 @@ from .models import (
     PIPELINES_SCHEMA,
     BucketAssignment,
     BucketAssignmentProcessor,
+    DqlProcessor,
+    DqlScript,
     SettingsObject,
     SettingsObjectCreate,
     check_reserved_prefix,
@@ -52,6 +54,10 @@ _NO_SPACE = re.compile(r"^\S+$")
 OUTPUTS_ONLY = ("object_id", "external_id")
 DEFAULT_PROCESSOR_ID = "store-governed-events"
 DEFAULT_PROCESSOR_DESCRIPTION = "Keep governed GenAI events in the governance bucket for its retention period"
+DEFAULT_PROCESSING_ID = "extract-governance-fields"
+DEFAULT_PROCESSING_DESCRIPTION = (
+    "Name the CloudTrail fields dashboards and auditors filter on (who, what, where, which)"
+)
 
 
 def external_id_for(owner: str, kind: str, name: str) -> str:
@@ -68,6 +74,10 @@ class PipelineInputs(ClassicConnection):
     matcher: str = Field(default="true", min_length=1, max_length=4096)
     processor_id: str = Field(default=DEFAULT_PROCESSOR_ID, min_length=4, max_length=100)
     processor_description: str = Field(default=DEFAULT_PROCESSOR_DESCRIPTION, min_length=1, max_length=512)
+    processing_script: str | None = Field(default=None, min_length=1, max_length=8192)
+    """The processing stage's DQL processor script (None: the stack keeps no processing processor)."""
+    processing_id: str = Field(default=DEFAULT_PROCESSING_ID, min_length=4, max_length=100)
+    processing_description: str = Field(default=DEFAULT_PROCESSING_DESCRIPTION, min_length=1, max_length=512)
 
     @field_validator("custom_id")
     @classmethod
@@ -76,21 +86,21 @@ class PipelineInputs(ClassicConnection):
             raise ValueError("must be 4-100 characters without whitespace")
         return check_reserved_prefix(value)
 
-    @field_validator("processor_description", "matcher", "display_name")
+    @field_validator("processor_description", "processing_description", "matcher", "display_name", "processing_script")
     @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
+    def _not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
             raise ValueError("must not be blank")
         return value
 
-    @field_validator("processor_id", "owner")
+    @field_validator("processor_id", "processing_id", "owner")
     @classmethod
     def _no_whitespace(cls, value: str) -> str:
         if not _NO_SPACE.match(value):
             raise ValueError("must not contain whitespace")
         return value
 
-    @field_validator("processor_id")
+    @field_validator("processor_id", "processing_id")
     @classmethod
     def _processor_id(cls, value: str) -> str:
         return check_reserved_prefix(value)
@@ -109,39 +119,62 @@ def our_processor(inputs: PipelineInputs) -> dict[str, Any]:
     ).body()
 
 
+def our_processing(inputs: PipelineInputs) -> dict[str, Any] | None:
+    if inputs.processing_script is None:
+        return None
+    return DqlProcessor(
+        id=inputs.processing_id,
+        description=inputs.processing_description,
+        dql=DqlScript(script=inputs.processing_script),
+    ).body()
+
+
 def desired_value(inputs: PipelineInputs) -> dict[str, Any]:
-    return {
-        "customId": inputs.custom_id,
-        "displayName": inputs.display_name,
-        "storage": {"processors": [our_processor(inputs)]},
-    }
+    return merge({}, inputs)
 
 
-def merge(live: dict[str, Any], inputs: PipelineInputs, old_processor_id: str | None = None) -> dict[str, Any]:
+def _merge_stage(value: dict[str, Any], stage: str, ours: dict[str, Any] | None, ids: set[str]) -> None:
+    """Put ``ours`` (None: remove it) into ``value[stage]``, found by any of ``ids``; first when new."""
+    section = dict(value.get(stage) or {})
+    processors = [p for p in section.get("processors") or [] if isinstance(p, dict)]
+    index = next((i for i, p in enumerate(processors) if p.get("id") in ids), None)
+    if ours is None:
+        if index is None:
+            return
+        processors = [p for p in processors if p.get("id") not in ids]
+    elif index is None:
+        processors.insert(0, ours)  # the stack's processor goes first in its stage
+    else:
+        processors[index] = {**processors[index], **ours}
+        processors = [p for i, p in enumerate(processors) if i == index or p.get("id") not in ids]
+    section["processors"] = processors
+    value[stage] = section
+
+
+def merge(
+    live: dict[str, Any],
+    inputs: PipelineInputs,
+    old_processor_id: str | None = None,
+    old_processing_id: str | None = None,
+) -> dict[str, Any]:
     """``live`` with our fields set; other stages, processors and unknown fields untouched."""
     value = copy.deepcopy(live)
     value["customId"] = inputs.custom_id
     value["displayName"] = inputs.display_name
-    storage = dict(value.get("storage") or {})
-    processors = [p for p in storage.get("processors") or [] if isinstance(p, dict)]
-    ours = our_processor(inputs)
-    ids = {inputs.processor_id, old_processor_id or inputs.processor_id}
-    index = next((i for i, p in enumerate(processors) if p.get("id") in ids), None)
-    if index is None:
-        processors.insert(0, ours)  # the governance assignment goes first in the storage stage
-    else:
-        processors[index] = {**processors[index], **ours}
-        processors = [p for i, p in enumerate(processors) if i == index or p.get("id") not in ids]
-    storage["processors"] = processors
-    value["storage"] = storage
+    _merge_stage(
+        value, "processing", our_processing(inputs), {inputs.processing_id, old_processing_id or inputs.processing_id}
+    )
+    _merge_stage(
+        value, "storage", our_processor(inputs), {inputs.processor_id, old_processor_id or inputs.processor_id}
+    )
     return value
 
 
 def observed(inputs: PipelineInputs, obj: SettingsObject) -> dict[str, Any]:
     """Outputs describing the live object in the terms of our inputs (for refresh)."""
     value = obj.value
-    processors = (value.get("storage") or {}).get("processors") or []
-    mine = next((p for p in processors if isinstance(p, dict) and p.get("id") == inputs.processor_id), None)
+    mine = _processor(value, "storage", inputs.processor_id)
+    processing = _processor(value, "processing", inputs.processing_id)
     outs = inputs.props()
     outs.update(
         custom_id=value.get("customId"),
@@ -149,10 +182,16 @@ def observed(inputs: PipelineInputs, obj: SettingsObject) -> dict[str, Any]:
         bucket_name=((mine or {}).get("bucketAssignment") or {}).get("bucketName"),
         matcher=(mine or {}).get("matcher"),
         processor_description=(mine or {}).get("description"),
+        processing_script=((processing or {}).get("dql") or {}).get("script"),
         object_id=obj.object_id,
         external_id=obj.external_id,
     )
     return outs
+
+
+def _processor(value: dict[str, Any], stage: str, processor_id: str) -> dict[str, Any] | None:
+    processors = (value.get(stage) or {}).get("processors") or []
+    return next((p for p in processors if isinstance(p, dict) and p.get("id") == processor_id), None)
 
 
 def bucket_not_ready(exc: DynatraceApiError) -> bool:
@@ -166,6 +205,7 @@ def reconcile(
     object_id: str,
     *,
     old_processor_id: str | None = None,
+    old_processing_id: str | None = None,
     current: SettingsObject | None = None,
 ) -> int:
     """Merge our fields into the live pipeline; returns the number of writes (0 or 1)."""
@@ -180,7 +220,7 @@ def reconcile(
         return obj
 
     def write(obj: SettingsObject) -> int | Again:
-        merged = merge(obj.value, inputs, old_processor_id)
+        merged = merge(obj.value, inputs, old_processor_id, old_processing_id)
         if merged == obj.value:
             return 0
         try:
@@ -253,6 +293,9 @@ class OpenPipelinePipelineProvider(DynatraceProvider[PipelineInputs]):
                 "matcher": str,
                 "processor_id": str,
                 "processor_description": str,
+                "processing_script": str,
+                "processing_id": str,
+                "processing_description": str,
             },
             replace_on=("custom_id",),
         )
@@ -266,10 +309,18 @@ class OpenPipelinePipelineProvider(DynatraceProvider[PipelineInputs]):
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         inputs = self.parse(news)
         changed = [k for k in self.changed_fields(olds, inputs) if k != "owner"]
+        if olds.get("processing_script") is not None and inputs.processing_script is None:
+            changed.append("processing_script")  # the stack stops keeping its processing processor
         if not changed:
             return self.connection_update(olds, inputs)
         with inputs.open() as client:
-            reconcile(SettingsApi(client), inputs, id_, old_processor_id=olds.get("processor_id"))
+            reconcile(
+                SettingsApi(client),
+                inputs,
+                id_,
+                old_processor_id=olds.get("processor_id"),
+                old_processing_id=olds.get("processing_id"),
+            )
         external_id = olds.get("external_id") or inputs.external_id
         return UpdateResult({**inputs.props(), "object_id": id_, "external_id": external_id})
 
@@ -289,7 +340,7 @@ class OpenPipelinePipelineProvider(DynatraceProvider[PipelineInputs]):
 class OpenPipelinePipelineArgs:
     environment_url: pulumi.Input[str]
     api_token: pulumi.Input[str]
-    """Api-Token with ``settings.read`` and ``settings.write`` (pass a secret)."""
+    """Api-Token with the scopes of :data:`~components.dynatrace.scopes.GOVERNANCE_PIPELINE` (pass a secret)."""
     owner: pulumi.Input[str]
     custom_id: pulumi.Input[str]
     display_name: pulumi.Input[str]
@@ -297,6 +348,10 @@ class OpenPipelinePipelineArgs:
     matcher: pulumi.Input[str] = "true"
     processor_id: pulumi.Input[str] = DEFAULT_PROCESSOR_ID
     processor_description: pulumi.Input[str] = DEFAULT_PROCESSOR_DESCRIPTION
+    processing_script: pulumi.Input[str] | None = None
+    """DQL script of the processing stage's processor (None: none)."""
+    processing_id: pulumi.Input[str] = DEFAULT_PROCESSING_ID
+    processing_description: pulumi.Input[str] = DEFAULT_PROCESSING_DESCRIPTION
     client: ClientSettings | None = None
 
 
@@ -324,6 +379,9 @@ class OpenPipelinePipeline(DynatraceResource, module="dynatrace", name="OpenPipe
                 "matcher": args.matcher,
                 "processor_id": args.processor_id,
                 "processor_description": args.processor_description,
+                "processing_script": args.processing_script,
+                "processing_id": args.processing_id,
+                "processing_description": args.processing_description,
             },
             client=args.client,
             opts=opts,

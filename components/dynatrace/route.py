@@ -189,7 +189,7 @@ class OpenPipelineRouteProvider(DynatraceProvider[RouteInputs]):
 class OpenPipelineRouteArgs:
     environment_url: pulumi.Input[str]
     api_token: pulumi.Input[str]
-    """Api-Token with ``settings.read`` and ``settings.write`` (pass a secret)."""
+    """Api-Token with the scopes of :data:`~components.dynatrace.scopes.GOVERNANCE_PIPELINE` (pass a secret)."""
     description: pulumi.Input[str]
     pipeline_id: pulumi.Input[str]
     matcher: pulumi.Input[str]

@@ -9,11 +9,18 @@ The generic form of what the pipeline provider does for its schema:
 - Update: GET (value + ``updateToken``) → set the top-level fields this stack models, keeping any
   other field the tenant or a user added → PUT with the ``updateToken`` only when that changes
   something; 409 → re-read and retry with backoff.
+- Server-filled fields (:data:`SERVER_FILLED`): fields a schema's tenant fills in when a write
+  leaves them out. While our value leaves such a field out, an update sends the live value back
+  (so it is never wiped, and an unchanged object is not rewritten), and read does not report it
+  (so refresh sees no drift).
 - Read (``pulumi refresh``): the live value of the modelled fields, so a user's manual edit (a
   threshold changed in the Anomaly Detection app) shows up as drift; a deleted object is gone.
 - Diff: the value is compared field by field after normalising numbers and the order of
   ``{key, value}`` lists (Settings "set" types such as analyzer inputs have no order). A schema or
-  key change replaces the object; anything else is an in-place update.
+  key change replaces the object; anything else is an in-place update. A changed
+  ``replacement_trigger`` replaces it too, deleting it first (the replacement keeps the
+  ``externalId``, which a create would otherwise adopt); state recorded before the field existed
+  takes it on with an update that calls no API.
 - Delete: removes only the object whose id this resource holds (404 = already gone).
 
 Connection: either the classic host with an Api-Token (``/api/v2/settings/objects``), or the
@@ -25,9 +32,11 @@ refused with an Api-Token, so those use the platform connection.
 from __future__ import annotations
 
 import copy
+import math
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Final, Literal
 
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
@@ -40,16 +49,27 @@ from ._provider import (
     PlatformConnection,
     Poller,
     adopt_or_create,
+    differs,
+    keep_with_new_connection,
     retry_on_conflict,
 )
 from .api import PLATFORM_SETTINGS_PATH, SETTINGS_SCOPES, SettingsApi
 from .client import ClientSettings, DynatraceClient
 from .credentials import PlatformAuth
 from .errors import DynatraceApiError
+from .models import ANOMALY_DETECTORS_SCHEMA, SettingsObjectCreate
 from .models import SettingsObject as LiveObject
-from .models import SettingsObjectCreate
 
 OUTPUTS_ONLY = ("object_id", "external_id")
+TRIGGER: Final = "replacement_trigger"
+SERVER_FILLED: Final[Mapping[str, tuple[str, ...]]] = {
+    # The tenant sets executionSettings.actor (the UUID of the user the detector's queries run as) to
+    # the caller when a write leaves it out: terraform-provider-dynatrace
+    # dynatrace/api/builtin/davis/anomalydetectors/settings/execution_settings.go ("actually set
+    # automatically if not provided", diff suppressed when unset).
+    ANOMALY_DETECTORS_SCHEMA: ("executionSettings.actor",),
+}
+"""Schema → dotted paths inside ``value`` that the tenant fills in when a write leaves them out."""
 _SCHEMA_ID = re.compile(r"^[a-z][a-z0-9-]*:[a-zA-Z0-9._-]+$")
 _KEY = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 
@@ -57,6 +77,19 @@ _KEY = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 def settings_external_id(owner: str, schema_id: str, key: str) -> str:
     """The stable idempotency key of a settings object this stack owns (≤ 500 characters)."""
     return f"ai-observability:{owner}:{schema_id}:{key}"[:500]
+
+
+def integral(value: Any) -> Any:
+    """``value`` with whole floats as ints: the engine's wire format turns every number into a float,
+    while schema properties of type ``integer`` (e.g. a detector's ``executionSettings.queryOffset``)
+    want an integer."""
+    if isinstance(value, dict):
+        return {k: integral(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [integral(v) for v in value]
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    return value
 
 
 def normalise_value(value: Any) -> Any:
@@ -85,6 +118,15 @@ class SettingsObjectInputs(PlatformConnection):
     """Further top-level fields sent only when the object is created, never reconciled afterwards
     (e.g. a block whose write-once field another resource fills in later)."""
     scope: Literal["environment"] = "environment"
+    replacement_trigger: dict[str, str] | None = None
+    """Values that, when they change, replace the object (delete, then create): the create-only
+    identity of something Dynatrace deletes together with this object."""
+
+    @field_validator("value", "create_value")
+    @classmethod
+    def _integral(cls, value: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = integral(value)
+        return result
 
     @field_validator("schema_id")
     @classmethod
@@ -111,20 +153,70 @@ class SettingsObjectInputs(PlatformConnection):
     def external_id(self) -> str:
         return settings_external_id(self.owner, self.schema_id, self.key)
 
+    @property
+    def server_filled(self) -> tuple[str, ...]:
+        return SERVER_FILLED.get(self.schema_id, ())
+
     def api(self, client: Any) -> SettingsApi:
         return SettingsApi(client, PLATFORM_SETTINGS_PATH)
 
 
-def merge(live: dict[str, Any], desired: dict[str, Any]) -> dict[str, Any]:
-    """``live`` with our top-level fields set; fields we do not model are kept."""
-    value = copy.deepcopy(live)
-    value.update(copy.deepcopy(desired))
+_ABSENT: Final = object()
+
+
+def _lookup(value: Any, path: Sequence[str]) -> Any:
+    for part in path:
+        if not isinstance(value, dict) or part not in value:
+            return _ABSENT
+        value = value[part]
     return value
 
 
-def observed_value(desired: dict[str, Any], live: dict[str, Any]) -> dict[str, Any]:
-    """The live value of the fields we model (absent ones left out, so refresh shows the loss)."""
-    return {k: copy.deepcopy(live[k]) for k in desired if k in live}
+def _set(value: dict[str, Any], path: Sequence[str], item: Any) -> None:
+    *parents, last = path
+    for part in parents:
+        child = value.get(part)
+        if not isinstance(child, dict):
+            return  # the parent is not an object here: nothing to carry over
+        value = child
+    value[last] = copy.deepcopy(item)
+
+
+def _drop(value: dict[str, Any], path: Sequence[str]) -> None:
+    *parents, last = path
+    for part in parents:
+        child = value.get(part)
+        if not isinstance(child, dict):
+            return
+        value = child
+    value.pop(last, None)
+
+
+def _left_to_server(desired: dict[str, Any], server_filled: Sequence[str]) -> list[list[str]]:
+    """The server-filled paths our value leaves out (the tenant's value counts for those)."""
+    paths = [p.split(".") for p in server_filled]
+    return [p for p in paths if _lookup(desired, p) is _ABSENT]
+
+
+def merge(live: dict[str, Any], desired: dict[str, Any], server_filled: Sequence[str] = ()) -> dict[str, Any]:
+    """``live`` with our top-level fields set; fields we do not model are kept, and so are the
+    server-filled fields our value leaves out."""
+    value = copy.deepcopy(live)
+    value.update(copy.deepcopy(desired))
+    for path in _left_to_server(desired, server_filled):
+        found = _lookup(live, path)
+        if found is not _ABSENT:
+            _set(value, path, found)
+    return value
+
+
+def observed_value(desired: dict[str, Any], live: dict[str, Any], server_filled: Sequence[str] = ()) -> dict[str, Any]:
+    """The live value of the fields we model (absent ones left out, so refresh shows the loss),
+    without the server-filled fields our value leaves out."""
+    value = {k: copy.deepcopy(live[k]) for k in desired if k in live}
+    for path in _left_to_server(desired, server_filled):
+        _drop(value, path)
+    return value
 
 
 def reconcile(api: SettingsApi, inputs: SettingsObjectInputs, object_id: str, current: LiveObject | None = None) -> int:
@@ -142,7 +234,7 @@ def reconcile(api: SettingsApi, inputs: SettingsObjectInputs, object_id: str, cu
         return obj
 
     def write(obj: LiveObject) -> int:
-        merged = merge(obj.value, inputs.value)
+        merged = merge(obj.value, inputs.value, inputs.server_filled)
         if normalise_value(merged) == normalise_value(obj.value):
             return 0
         api.update(object_id, merged, obj.update_token)
@@ -186,12 +278,20 @@ class SettingsObjectProvider(DynatraceProvider[SettingsObjectInputs]):
     OUTPUTS = OUTPUTS_ONLY
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        return self.diff_fields(
+        result = self.diff_fields(
             olds,
             news,
             compared={"schema_id": str, "key": str, "owner": str, "scope": str, "value": normalise_value},
             replace_on=("schema_id", "key", "owner", "scope"),
         )
+        trigger = news.get(TRIGGER)
+        if TRIGGER in olds and differs(olds.get(TRIGGER), trigger):
+            return DiffResult(changes=True, replaces=[*(result.replaces or []), TRIGGER], delete_before_replace=True)
+        if TRIGGER not in olds and trigger is not None:  # state from before the field existed
+            return DiffResult(
+                changes=True, replaces=result.replaces or [], delete_before_replace=bool(result.delete_before_replace)
+            )
+        return result
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = self.parse(props)
@@ -201,10 +301,12 @@ class SettingsObjectProvider(DynatraceProvider[SettingsObjectInputs]):
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         inputs = self.parse(news)
-        old_value = normalise_value(olds.get("value") or {})
-        changed = self.changed_fields(olds, inputs)
-        if not changed or (changed == ["value"] and old_value == normalise_value(inputs.value)):
-            return self.connection_update(olds, inputs)
+        changed = set(self.changed_fields(olds, inputs)) - {TRIGGER}
+        if normalise_value(olds.get("value") or {}) == normalise_value(inputs.value):
+            changed.discard("value")
+        if not changed:  # the connection or the trigger: the state only
+            state = keep_with_new_connection(olds, inputs, inputs.CONNECTION)
+            return UpdateResult({**state, TRIGGER: inputs.replacement_trigger})
         with inputs.open() as client:
             reconcile(inputs.api(client), inputs, id_)
         return UpdateResult(_outputs(inputs, id_, olds.get("external_id")))
@@ -216,7 +318,7 @@ class SettingsObjectProvider(DynatraceProvider[SettingsObjectInputs]):
         if obj is None:
             return ReadResult(None, {})
         outs = _outputs(inputs, id_, obj.external_id)
-        outs["value"] = observed_value(inputs.value, obj.value)
+        outs["value"] = observed_value(inputs.value, obj.value, inputs.server_filled)
         return ReadResult(id_, outs)
 
     def remove(self, client: DynatraceClient, inputs: SettingsObjectInputs, id_: str) -> None:
@@ -227,7 +329,8 @@ class SettingsObjectProvider(DynatraceProvider[SettingsObjectInputs]):
 class SettingsObjectArgs:
     platform_url: pulumi.Input[str]
     platform_auth: PlatformAuth
-    """A platform token or an OAuth client; either needs the resource\'s ``OAUTH_SCOPES``."""
+    """A platform token or an OAuth client allowed to read and write settings objects of the schema; per
+    feature: :mod:`components.dynatrace.scopes` (``oauth_scopes`` names the feature's scopes)."""
     owner: pulumi.Input[str]
     schema_id: pulumi.Input[str]
     key: pulumi.Input[str]
@@ -235,6 +338,11 @@ class SettingsObjectArgs:
     client: ClientSettings | None = None
     create_value: pulumi.Input[dict[str, Any]] | None = None
     """Top-level fields sent on create only (see :attr:`SettingsObjectInputs.create_value`)."""
+    replacement_trigger: pulumi.Input[dict[str, str]] | None = None
+    """A change replaces the object (see :attr:`SettingsObjectInputs.replacement_trigger`)."""
+    oauth_scopes: tuple[str, ...] = ()
+    """The scopes an OAuth client's access token is requested with: the feature's
+    (:mod:`components.dynatrace.scopes`); empty: the Settings API's own (``SETTINGS_SCOPES``)."""
 
 
 class SettingsObject(DynatraceResource, module="dynatrace", name="SettingsObject"):
@@ -253,7 +361,7 @@ class SettingsObject(DynatraceResource, module="dynatrace", name="SettingsObject
         super().__init__(
             SettingsObjectProvider(),
             name,
-            connection=args.platform_auth.connection(args.platform_url, self.OAUTH_SCOPES),
+            connection=args.platform_auth.connection(args.platform_url, args.oauth_scopes or self.OAUTH_SCOPES),
             fields={
                 "owner": args.owner,
                 "schema_id": args.schema_id,
@@ -261,6 +369,7 @@ class SettingsObject(DynatraceResource, module="dynatrace", name="SettingsObject
                 "value": args.value,
                 "create_value": args.create_value,
                 "scope": "environment",
+                TRIGGER: args.replacement_trigger,
             },
             client=args.client,
             opts=opts,

@@ -75,6 +75,9 @@ def dcgm_daemonset_spec(
             {"name": "DCGM_EXPORTER_LISTEN", "value": f":{DCGM_PORT}"},
             {"name": "DCGM_EXPORTER_COLLECTORS", "value": f"{COUNTERS_DIR}/{COUNTERS_FILE}"},
             {"name": "DCGM_EXPORTER_KUBERNETES", "value": "false"},
+            # The exporter labels every series hostname=$NODE_NAME (else the pod's hostname):
+            # the GPU tiles split by it (NVIDIA/dcgm-exporter internal/pkg/hostname/hostname.go).
+            {"name": "NODE_NAME", "value_from": {"field_ref": {"field_path": "spec.nodeName"}}},
             # The NVIDIA container runtime mounts every GPU of the node without a GPU request.
             {"name": "NVIDIA_VISIBLE_DEVICES", "value": "all"},
             {"name": "NVIDIA_DRIVER_CAPABILITIES", "value": "utility"},

@@ -202,6 +202,10 @@ class Series:
     name: str
     labels: tuple[tuple[str, str], ...]
     value: float
+    family: str = ""
+    """The metric family the sample belongs to (a histogram's ``_bucket``/``_sum``/``_count`` share one)."""
+    kind: str = ""
+    """The family's Prometheus type: ``counter``, ``gauge``, ``histogram``, ``summary``, ``unknown``."""
 
     def label(self, key: str) -> str | None:
         return dict(self.labels).get(key)
@@ -228,8 +232,30 @@ def scrape_series(
                 labels = dict(target_labels)
                 for key, value in sample.labels.items():
                     labels[f"exported_{key}" if key in target_labels else key] = value
-                stored.append(Series(sample.name, tuple(sorted(labels.items())), float(sample.value)))
+                stored.append(
+                    Series(sample.name, tuple(sorted(labels.items())), float(sample.value), family.name, family.type)
+                )
     return stored
+
+
+def received_metrics(series: Sequence[Series]) -> dict[str, set[str]]:
+    """Metric name → dimension names, as the collector's Prometheus receiver hands the samples on over
+    OTLP (and Dynatrace stores them): a histogram's ``_bucket``/``_sum``/``_count`` samples are one
+    histogram named after the family, without ``le``; a counter keeps its sample name (``…_total``:
+    the receiver trims suffixes only with ``trim_metric_suffixes: true``, which the stack does not
+    set — open-telemetry/opentelemetry-collector-contrib#24256 replaced the receiver's use of the
+    ``pkg.translator.prometheus.NormalizeName`` gate with that option, default false); a counter's
+    ``_created`` sample is its start time, no metric."""
+    received: dict[str, set[str]] = {}
+    for sample in series:
+        if sample.kind in ("histogram", "summary"):
+            name, labels = sample.family, {key for key, _ in sample.labels if key not in ("le", "quantile")}
+        elif sample.kind == "counter" and sample.name.endswith("_created"):
+            continue
+        else:
+            name, labels = sample.name, {key for key, _ in sample.labels}
+        received.setdefault(name, set()).update(labels)
+    return received
 
 
 def _target_labels(scrape_configs: Sequence[Mapping[str, Any]], pods: Sequence[Pod]) -> dict[Target, dict[str, str]]:

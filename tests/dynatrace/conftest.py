@@ -18,16 +18,8 @@ if str(ROOT) not in sys.path:
 
 from components.dynatrace import ClientSettings  # noqa: E402
 from components.dynatrace.credentials import AccountAuth, PlatformAuth  # noqa: E402
-from components.dynatrace.iam_account import ACCOUNT_SCOPES  # noqa: E402
-from testsupport.dynatrace.emulator import (  # noqa: E402
-    ACCOUNT_UUID,
-    CLASSIC_ADMIN_SCOPES,
-    ENVIRONMENT_ID,
-    PLATFORM_ADMIN_SCOPES,
-    DynatraceEmulator,
-    Timing,
-)
-from testsupport.dynatrace.emulator_documents import DOCUMENT_SCOPES  # noqa: E402
+from components.dynatrace.scopes import CLASSIC, OAUTH, PLATFORM, scopes_for  # noqa: E402
+from testsupport.dynatrace.emulator import ACCOUNT_UUID, ENVIRONMENT_ID, DynatraceEmulator, Timing  # noqa: E402
 
 # Canary tokens: if any of this text shows up in a log line, exception or message, a test fails.
 CANARY_API_TOKEN = "dt0c01.CANARYAPITOKEN0000000001." + "CANARYAPISECRET" + "A" * 49
@@ -178,15 +170,10 @@ def dt() -> Iterator[DynatraceEmulator]:
 
 @pytest.fixture
 def env(dt: DynatraceEmulator) -> Env:
-    api = dt.add_token(CANARY_API_TOKEN, kind="api", scopes=CLASSIC_ADMIN_SCOPES, name="admin")
-    platform = dt.add_token(
-        CANARY_PLATFORM_TOKEN, kind="platform", scopes=PLATFORM_ADMIN_SCOPES + DOCUMENT_SCOPES, name="platform"
-    )
-    dt.sso.add_client(
-        PLATFORM_ADMIN_SCOPES + DOCUMENT_SCOPES + ACCOUNT_SCOPES,
-        client_id=CANARY_OAUTH_CLIENT_ID,
-        secret=CANARY_OAUTH_SECRET,
-    )
+    # Exactly the scopes the docs tell users to grant: every scenario proves they suffice.
+    api = dt.add_token(CANARY_API_TOKEN, kind="api", scopes=scopes_for(CLASSIC), name="admin")
+    platform = dt.add_token(CANARY_PLATFORM_TOKEN, kind="platform", scopes=scopes_for(PLATFORM), name="platform")
+    dt.sso.add_client(scopes_for(OAUTH), client_id=CANARY_OAUTH_CLIENT_ID, secret=CANARY_OAUTH_SECRET)
     return Env(dt, api, platform)
 
 

@@ -20,10 +20,10 @@ from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from components.dynatrace import GrailBucketProvider
 from components.dynatrace.bucket import GrailBucket
-from components.dynatrace.iam_account import ACCOUNT_SCOPES
 from components.dynatrace.iam_binding import IamPolicyBindingProvider
 from components.dynatrace.iam_group import IamGroupProvider
 from components.dynatrace.iam_policy import IamPolicyProvider
+from components.dynatrace.scopes import OAUTH, scopes_for
 from tests.dynatrace.conftest import CANARY_OAUTH_CLIENT_ID, CANARY_OAUTH_SECRET, CANARY_SECRETS, FAST, Env
 from tests.dynatrace.test_dt_dynamic_host import Wire, _start_host, _strip
 from tests.dynatrace.test_dt_network_scenario import provider_host
@@ -160,7 +160,7 @@ def test_oauth_platform_calls_and_account_calls_through_a_proxy_with_a_private_c
     """SSO and the Account Management API are separate hosts, reachable only through the proxy."""
     dt = proxied.tenant.dt
     dt.sso.add_client(
-        [*GrailBucket.OAUTH_SCOPES, *ACCOUNT_SCOPES],
+        scopes_for(OAUTH),
         client_id=CANARY_OAUTH_CLIENT_ID,
         secret=CANARY_OAUTH_SECRET,
     )

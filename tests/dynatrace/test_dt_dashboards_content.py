@@ -10,9 +10,8 @@ import pytest
 from components.config.collector import KongConfig
 from components.config.governance import GovernanceConfig
 from components.config.signals import DashboardsConfig
-from components.dynatrace.signals import dql, metrics
+from components.dynatrace.signals import dql
 from components.dynatrace.signals.dashboards import Dashboard, Query, dashboard_specs, document_id
-from components.dynatrace.signals.dql import referenced_names
 from testsupport.dynatrace.emulator_documents import dashboard_problems
 
 ALL = dashboard_specs(DashboardsConfig(), GovernanceConfig(), KongConfig(enabled=True))
@@ -29,17 +28,17 @@ def test_all_four_dashboards_are_valid_documents() -> None:
         text = spec.dashboard.json()
         assert dashboard_problems(text.encode()) == [], spec.name
         content = json.loads(text)
-        assert content["version"] >= 15
+        assert content["version"] == 26  # Dynatrace's current ready-made dashboards (AWS Bedrock)
+        assert all(v["version"] == 2 for v in content["variables"])
         assert set(content["tiles"]) == set(content["layouts"])
         assert any(t["type"] == "data" for t in content["tiles"].values())
 
 
-def test_every_query_references_only_declared_metrics_fields_and_variables() -> None:
-    declared = metrics.METRIC_KEYS | metrics.FIELDS
+def test_every_query_uses_only_declared_variables() -> None:
+    """(What the queries read is checked against the producers in tests/lineage.)"""
     for spec in ALL:
         variables = {v.key for v in spec.dashboard.variables}
         for query in spec.dashboard.queries():
-            assert referenced_names(query) <= declared, (spec.name, query)
             assert set(re.findall(r"\$([A-Za-z_]\w*)", query)) <= variables, (spec.name, query)
 
 
@@ -61,6 +60,7 @@ def test_governance_dashboard_reads_the_configured_bucket_and_event_type() -> No
     for query in audit.dashboard.queries():
         assert 'dt.system.bucket == "audit_ai"' in query
         assert 'event.type == "acme.ai.audit"' in query
+        assert "| filter isNull(probe)" in query  # verify's probe events never show
 
 
 def test_kong_dashboard_only_with_kong_and_layout_stays_on_the_grid() -> None:

@@ -13,10 +13,11 @@ import requests
 
 from components.dynatrace.client import DynatraceClient, FilePart, MultipartBody, TokenAuth
 from components.dynatrace.document import DocumentProvider
+from components.dynatrace.errors import DynatraceApiError
 from tests.dynatrace.conftest import CANARY_SECRETS, FAST, Env
 from tests.dynatrace.signals_stack import SignalsStack
 from testsupport.dynatrace.emulator import Faults
-from testsupport.dynatrace.emulator_documents import DOCUMENTS_PATH, dashboard_problems
+from testsupport.dynatrace.emulator_documents import DOCUMENTS_PATH, accepts, dashboard_problems
 
 DOCS = "/platform/document/v1/"
 FOREIGN_ID = "team-b-dashboard"
@@ -201,7 +202,7 @@ def test_client_round_trips_a_multipart_document(env: Env) -> None:
         )
         assert created.body["version"] == 1
         assert created.body["isPrivate"] is True
-        full = client.request("GET", f"{DOCUMENTS_PATH}/rt-1")
+        full = client.request("GET", f"{DOCUMENTS_PATH}/rt-1", accept=None)
         assert isinstance(full.body, MultipartBody)
         assert json.loads(full.body.parts["metadata"].data)["name"] == "Ünïcode"
         assert full.body.parts["content"].data == b'{"x": 1}'
@@ -282,3 +283,60 @@ def _post_with(env: Env, token: str) -> requests.Response:
         headers={"Authorization": f"Bearer {token}"},
         timeout=5,
     )
+
+
+# --- content negotiation on the full-document GET ------------------------------------------------
+
+
+def test_every_full_document_get_of_a_run_carries_no_accept_header(stack: Stack, env: Env) -> None:
+    _seed_foreign(env)
+    ids = stack.up()["dashboards"]
+    env.dt.documents.edit(ids["llmServices"], name="edited in the UI")
+    stack.engine.refresh()
+    stack.engine.state.clear()  # a lost state: every create looks its id up first
+    stack.up()
+    gets = [
+        c for c in env.dt.calls(method="GET", path_contains=DOCUMENTS_PATH + "/") if c.path.count("/") == 5
+    ]  # /platform/document/v1/documents/{id}: not .../metadata, not the trash
+    assert len(gets) >= 2 * len(ids)
+    assert all("accept" not in c.headers for c in gets), {c.headers.get("accept") for c in gets}
+    assert {c.status for c in gets} == {200, 404}  # 404: the look-up before the first create
+    assert sum(c.status == 200 for c in gets) >= 2 * len(ids)  # refresh and adoption read each one
+
+
+def test_the_emulator_answers_406_when_accept_excludes_multipart(env: Env) -> None:
+    env.dt.documents.put("neg-1", "N", b"{}")
+    url, auth = f"{env.url}{DOCUMENTS_PATH}/neg-1", {"Authorization": f"Bearer {env.platform_token}"}
+
+    def status(accept: str | None) -> int:
+        headers = auth if accept is None else {**auth, "Accept": accept}
+        return requests.get(url, headers=headers, timeout=5).status_code
+
+    assert status("application/json") == 406
+    assert status("application/json, */*;q=0") == 406
+    assert status("multipart/*;q=0, */*") == 406
+    assert status("*/*") == 200
+    assert status("multipart/form-data") == 200
+    assert status("application/json, multipart/*;q=0.5") == 200
+    with _client(env) as client, pytest.raises(DynatraceApiError) as refused:
+        client.request("GET", f"{DOCUMENTS_PATH}/neg-1")  # the client's JSON default
+    assert refused.value.status == 406
+    assert requests.get(url + "/metadata", headers={**auth, "Accept": "application/json"}, timeout=5).ok
+
+
+@pytest.mark.parametrize(
+    ("header", "admitted"),
+    [
+        (None, True),
+        ("", True),
+        ("*/*", True),
+        ("multipart/*", True),
+        ("MULTIPART/FORM-DATA;q=0.1", True),
+        ("application/json", False),
+        ("multipart/form-data;q=0", False),
+        ("multipart/form-data;q=0, */*", False),
+        ("text/html, application/xml;q=0.9", False),
+    ],
+)
+def test_accept_header_matching_follows_rfc_9110(header: str | None, admitted: bool) -> None:
+    assert accepts(header, "multipart/form-data") is admitted

@@ -9,6 +9,7 @@ and errors reach the engine without token text.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import subprocess
@@ -26,14 +27,22 @@ from pulumi.runtime import rpc
 from pulumi.runtime._serialization import _serialize
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
+from components.config.collector import KongConfig
+from components.config.governance import GovernanceConfig
+from components.config.signals import SignalsConfig
 from components.dynatrace import (
     GrailBucketProvider,
     IngestTokenProvider,
     OpenPipelinePipelineProvider,
     OpenPipelineRouteProvider,
 )
+from components.dynatrace.scopes import PLATFORM, scopes_for
+from components.dynatrace.settings_object import SettingsObjectProvider
+from components.dynatrace.signals.detectors import SCHEMA_ID as DETECTORS_SCHEMA
+from components.dynatrace.signals.detectors import detector_specs
 from components.secret_wire import secret_wrapper
-from tests.dynatrace.conftest import CANARY_SECRETS, ROOT, Env
+from tests.dynatrace.conftest import CANARY_SECRETS, OWNER, ROOT, Env
+from testsupport.dynatrace.emulator import TOKEN_USER_ID
 from testsupport.dynatrace.netfixtures import NETWORK_VARIABLES
 
 PROJECT = "ai-observability"
@@ -248,6 +257,40 @@ def test_whole_chain_round_trips_through_the_dynamic_provider_host(
     assert route.read(route_id, _strip(route_outs))[0] == ""
     assert pipeline.read(pipeline_id, _strip(pipeline_outs))[0] == ""
     assert token.read(token_id, _strip(token_outs))[0] == ""
+
+
+def test_a_detector_the_tenant_completed_with_an_actor_stays_unchanged_through_the_host(
+    host: provider_pb2_grpc.ResourceProviderStub, env: Env
+) -> None:
+    """The tenant fills ``executionSettings.actor``: refresh reports no drift, the re-apply diff is
+    empty and writes nothing, and an update made with another user's token keeps the actor."""
+    dt = env.dt
+    wire = Wire(host, SettingsObjectProvider(), "SettingsObject")
+    [spec] = [s for s in detector_specs(SignalsConfig(), GovernanceConfig(), KongConfig()) if s.name == "nimQueue"]
+    news = env.platform(owner=OWNER, schema_id=DETECTORS_SCHEMA, key=spec.key, value=spec.value)
+    inputs, failures = wire.check({}, news)
+    assert failures == []
+    object_id, outs = wire.create(_strip(inputs))
+    assert dt.settings[object_id].value["executionSettings"] == {"actor": TOKEN_USER_ID}
+
+    dt.clear_log()
+    read_id, refreshed = wire.read(object_id, _strip(outs))  # pulumi refresh
+    assert read_id == object_id
+    assert refreshed["value"] == outs["value"]
+    checked, _ = wire.check(_strip(inputs), news)  # the next pulumi up
+    assert wire.diff(object_id, _strip(refreshed), _strip(checked)).changes == provider_pb2.DiffResponse.DIFF_NONE
+    assert [(c.method, c.path.rsplit("/", 1)[-1]) for c in dt.calls()] == [("GET", object_id)]
+    assert dt.writes() == []
+
+    other = dt.add_token(kind="platform", scopes=scopes_for(PLATFORM), user_id="0b1e5c1a-7f0e-4a47-9a55-2c9b3a1d2e01")
+    value = json.loads(json.dumps(spec.value))
+    value["enabled"] = False
+    changed = {**_strip(checked), "platform_token": other, "value": value}
+    assert wire.diff(object_id, _strip(refreshed), changed).changes == provider_pb2.DiffResponse.DIFF_SOME
+    wire.update(object_id, _strip(refreshed), changed)
+    assert [c.method for c in dt.writes()] == ["PUT"]
+    assert dt.settings[object_id].value["enabled"] is False
+    assert dt.settings[object_id].value["executionSettings"] == {"actor": TOKEN_USER_ID}
 
 
 def test_provider_errors_reach_the_engine_clean_and_without_tokens(

@@ -264,6 +264,28 @@ def test_documented_pipeline_properties_and_processor_types_are_accepted(raw: Ra
         )
 
 
+def test_a_dql_processor_needs_its_script(raw: Raw, env: Env) -> None:
+    """Pipelines schema: a processor of type ``dql`` carries ``dql`` (``DqlAttributes``): ``script``
+    not blank, at most 8192 characters, no other property."""
+    from components.dynatrace.governance_fields import dql_script
+
+    env.dt.put_bucket("gen_ai_events")
+
+    def dql(pid: str, **attrs: Any) -> dict[str, Any]:
+        return {"type": "dql", "id": pid, "description": "fields", "enabled": True, "matcher": "true", **attrs}
+
+    good = _pipeline("with-dql", processing={"processors": [dql("extract-x", dql={"script": dql_script()})]})
+    assert _create_settings(raw, PIPELINES_SCHEMA, good).status_code == 200
+    for i, attrs in enumerate(
+        [{}, {"dql": {"script": "  "}}, {"dql": {"script": "x" * 8193}}, {"dql": {"script": "a", "mode": "x"}}]
+    ):
+        response = _create_settings(
+            raw, PIPELINES_SCHEMA, _pipeline(f"bad-dql-{i}", processing={"processors": [dql("p-x1", **attrs)]})
+        )
+        assert response.status_code == 400, attrs
+        assert "processing.processors[0].dql" in json.dumps(response.json()), attrs
+
+
 def test_builtin_pipeline_ids_are_free_text(raw: Raw, env: Env) -> None:
     def entry(builtin: Any, description: str) -> dict[str, Any]:
         return {"pipelineType": "builtin", "builtinPipelineId": builtin, "matcher": "true", "description": description}
@@ -427,6 +449,38 @@ def test_bizevent_ingest_validation(raw: Raw, env: Env) -> None:
     assert post(good, "text/plain").status_code == 415
     assert post(good, "application/cloudevent+json", token=env.api_token).status_code == 403  # no ingest scope
     assert post(b"[" + b" " * (5 * 1024 * 1024) + b"]", "application/json").status_code == 413
+
+
+def test_a_cloudevents_data_members_are_stored_as_top_level_fields(raw: Raw, env: Env) -> None:
+    """ "Ingest business events via API": top-level fields stay top-level, complex JSON objects become
+    strings; for a CloudEvent the fields are the members of ``data``."""
+    ingest = env.dt.add_token(scopes=("bizevents.ingest",))
+    event = {
+        "specversion": "1.0",
+        "id": "e-1",
+        "source": "aws.bedrock",
+        "type": "gen_ai.auditing",
+        "time": "2025-03-04T10:15:30Z",
+        "awsregion": "eu-central-1",
+        "data": {"eventName": "CreateGuardrail", "userIdentity": {"arn": "arn:aws:iam::1:user/a"}, "n": 3, "l": [1]},
+    }
+    headers = {"Authorization": f"Api-Token {ingest}", "Content-Type": "application/cloudevent+json"}
+    assert (
+        raw.session.post(env.url + INGEST_PATH, data=json.dumps(event), headers=headers, timeout=5).status_code == 202
+    )
+    [stored] = env.dt.events
+    assert stored["eventName"] == "CreateGuardrail"
+    assert json.loads(stored["userIdentity"]) == {"arn": "arn:aws:iam::1:user/a"}
+    assert stored["n"] == 3
+    assert stored["l"] == "[1]"
+    assert (stored["event.type"], stored["event.provider"], stored["event.id"]) == (
+        "gen_ai.auditing",
+        "aws.bedrock",
+        "e-1",
+    )
+    assert stored["awsregion"] == "eu-central-1"  # an extension attribute stays a field
+    assert "data" not in stored
+    assert not any(key.startswith("data.") for key in stored)
 
 
 def test_matcher_subset() -> None:

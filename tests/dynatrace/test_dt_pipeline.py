@@ -3,6 +3,7 @@ out a propagating bucket, merge-preserving updates with updateToken, refresh and
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -17,6 +18,14 @@ from tests.dynatrace.conftest import OWNER, Env
 from testsupport.dynatrace.emulator import PIPELINES_SCHEMA, SETTINGS_PATH
 
 P = OpenPipelinePipelineProvider()
+FOREIGN_PROCESSOR = {  # a processor someone added in the UI
+    "type": "fieldsAdd",
+    "id": "tag-team",
+    "description": "added in the UI",
+    "enabled": True,
+    "matcher": "true",
+    "fieldsAdd": {"fields": [{"name": "team", "value": "ml"}]},
+}
 
 
 def _bucket(env: Env) -> None:
@@ -124,14 +133,7 @@ def test_update_preserves_what_others_added_and_has_no_perpetual_diff(env: Env) 
     _bucket(env)
     object_id, outs = _create(env)
     record = env.dt.settings[object_id]
-    foreign_processor = {
-        "type": "fieldsAdd",
-        "id": "tag-team",
-        "description": "added in the UI",
-        "enabled": True,
-        "matcher": "true",
-        "fieldsAdd": {"fields": [{"name": "team", "value": "ml"}]},
-    }
+    foreign_processor = copy.deepcopy(FOREIGN_PROCESSOR)
     record.value["processing"] = {"processors": [foreign_processor]}
     record.value["storage"]["processors"].append(
         {
@@ -261,3 +263,46 @@ def test_a_routed_pipeline_cannot_be_deleted(env: Env) -> None:
     )
     with pytest.raises(DynatraceApiError, match="still referenced by routing entry 'x'"):
         P.delete(object_id, outs)
+
+
+# --- the processing stage's DQL processor ----------------------------------------------------------
+
+
+def test_the_processing_processor_is_created_first_and_others_are_kept(env: Env) -> None:
+    from components.dynatrace.governance_fields import dql_script
+
+    _bucket(env)
+    object_id, outs = _create(env, processing_script=dql_script())
+    record = env.dt.settings[object_id]
+    [ours] = record.value["processing"]["processors"]
+    assert ours == {
+        "type": "dql",
+        "id": "extract-governance-fields",
+        "description": "Name the CloudTrail fields dashboards and auditors filter on (who, what, where, which)",
+        "enabled": True,
+        "matcher": "true",
+        "dql": {"script": dql_script()},
+    }
+    foreign = copy.deepcopy(FOREIGN_PROCESSOR)
+    record.value["processing"]["processors"].append(foreign)
+    refreshed = P.read(object_id, outs)
+    assert refreshed.outs is not None
+    assert refreshed.outs["processing_script"] == dql_script()
+    same = P.check({}, env.pipeline_props(processing_script=dql_script())).inputs
+    assert P.diff(object_id, refreshed.outs, same).changes is False
+    changed = {**same, "processing_script": "fieldsAdd governance.checked = true"}
+    assert P.diff(object_id, refreshed.outs, changed).changes is True
+    env.dt.clear_log()
+    P.update(object_id, outs, changed)
+    assert [c.method for c in env.dt.writes()] == ["PUT"]
+    processors = env.dt.settings[object_id].value["processing"]["processors"]
+    assert [p["id"] for p in processors] == ["extract-governance-fields", "tag-team"]
+    assert processors[0]["dql"] == {"script": "fieldsAdd governance.checked = true"}
+    P.update(object_id, outs, {**same, "processing_script": None})
+    assert env.dt.settings[object_id].value["processing"]["processors"] == [foreign]
+
+
+def test_a_processing_script_over_the_schema_limit_is_refused_before_any_call(env: Env) -> None:
+    result = P.check({}, env.pipeline_props(processing_script="x" * 8193))
+    assert [f.property for f in result.failures] == ["processing_script"]
+    assert env.dt.calls() == []

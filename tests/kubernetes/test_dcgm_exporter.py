@@ -115,9 +115,11 @@ def test_objects_validate_strictly_and_the_counters_file_is_mounted(dev_run: Run
     (config_map,) = [m for m in objects if m["kind"] == "ConfigMap"]
     assert config_map["data"] == {"counters.csv": dcgm_counters_csv()}
     container = _daemonset(dev_run)["spec"]["template"]["spec"]["containers"][0]
-    env = {e["name"]: e["value"] for e in container["env"]}
+    env = {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
     mount = next(m for m in container["volumeMounts"] if m["name"] == "counters")
     assert env["DCGM_EXPORTER_COLLECTORS"] == f"{mount['mountPath']}/counters.csv"
+    # the series' hostname label names the node (what the GPU tiles split by)
+    assert env["NODE_NAME"] == {"fieldRef": {"fieldPath": "spec.nodeName"}}
 
 
 def test_counters_file_lists_the_focused_metric_set_in_the_exporter_format() -> None:

@@ -40,7 +40,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from testsupport.dynatrace import emulator_aws, emulator_detectors, emulator_documents, emulator_iam, emulator_sso
+from testsupport.dynatrace import (
+    emulator_aws,
+    emulator_bizevents,
+    emulator_detectors,
+    emulator_documents,
+    emulator_iam,
+    emulator_openpipeline,
+    emulator_sso,
+)
 from testsupport.loopback import ServingThread
 
 BUCKETS_PATH = "/platform/storage/management/v1/bucket-definitions"
@@ -54,6 +62,10 @@ ROUTING_SCHEMA = "builtin:openpipeline.bizevents.routing"
 EXTRA_SCHEMAS: dict[str, tuple[Callable[[dict[str, Any]], list[dict[str, Any]]], bool]] = {
     emulator_detectors.SCHEMA_ID: (emulator_detectors.problems, True),
     emulator_aws.CONNECTION_SCHEMA: (emulator_aws.connection_problems, False),
+}
+# Fields the tenant fills in when a write leaves them out: schema → (value, caller's user UUID) → stored value.
+SERVER_DEFAULTS: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
+    emulator_detectors.SCHEMA_ID: emulator_detectors.fill_server_defaults,
 }
 
 BUCKET_TABLES = ("logs", "events", "bizevents", "spans", "security.events", "user.sessions", "user.events")
@@ -218,6 +230,8 @@ KNOWN_API_SCOPES = frozenset(
 TOKEN_OWNER = "admin@example.invalid"  # the user every token of this environment belongs to
 ACCOUNT_UUID = "2b794097-8ad2-4b32-b923-0131da2eeddf"  # the account this environment belongs to
 ENVIRONMENT_ID = "abc12345"  # this environment's ID (its level in IAM)
+TOKEN_USER_ID = emulator_documents.OWNER
+"""That user's UUID (the identity a platform token acts as: document owner, detector actor)."""
 CLASSIC_ADMIN_SCOPES = ("settings.read", "settings.write", "apiTokens.read", "apiTokens.write")
 PLATFORM_ADMIN_SCOPES = (
     "storage:bucket-definitions:read",
@@ -284,6 +298,8 @@ class LoggedRequest:
     query: str = ""
     injected: bool = False
     at: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
+    """Request headers (lower-case names), without ``authorization``."""
 
 
 @dataclass
@@ -348,6 +364,7 @@ class TokenRecord:
     created: float = field(default_factory=time.time)
     owner: str = TOKEN_OWNER
     personal_access_token: bool = False
+    user_id: str = TOKEN_USER_ID
 
     @property
     def id(self) -> str:
@@ -549,10 +566,12 @@ class DynatraceEmulator:
         kind: str = "api",
         scopes: tuple[str, ...] | list[str] = CLASSIC_ADMIN_SCOPES,
         name: str = "admin",
+        user_id: str = TOKEN_USER_ID,
     ) -> str:
+        """A token of ``kind`` acting as the user ``user_id`` (a UUID)."""
         token = token or make_token("dt0c01" if kind == "api" else "dt0s16")
         with self._lock:
-            self.tokens[token] = TokenRecord(token, kind, frozenset(scopes), name=name)
+            self.tokens[token] = TokenRecord(token, kind, frozenset(scopes), name=name, user_id=user_id)
         return token
 
     def api_tokens(self, *, name_contains: str = "") -> list[TokenRecord]:
@@ -602,9 +621,11 @@ class DynatraceEmulator:
         return [] if routing is None else json.loads(json.dumps(routing.value.get("routingEntries", [])))
 
     def put_object(self, schema_id: str, value: dict[str, Any], external_id: str | None = None) -> str:
-        """Seed a settings object directly (validated like a POST); returns its objectId."""
+        """Seed a settings object directly (validated and completed like a POST by the default user);
+        returns its objectId."""
         with self._lock:
             self._validate_value(schema_id, value, None)
+            value = _server_defaults(schema_id, value, TOKEN_USER_ID)
             record = SettingsRecord(_new_object_id(), schema_id, "environment", value, external_id, _new_update_token())
             self.settings[record.object_id] = record
             return record.object_id
@@ -706,9 +727,10 @@ class DynatraceEmulator:
 
     # -- request processing ----------------------------------------------------------------------
 
-    def _record(self, method: str, path: str, query: str, status: int, injected: bool) -> None:
+    def _record(self, method: str, path: str, query: str, status: int, injected: bool, headers: dict[str, str]) -> None:
+        kept = {k: v for k, v in headers.items() if k != "authorization"}
         with self._lock:
-            self.log.append(LoggedRequest(method, path, status, query, injected, time.monotonic()))
+            self.log.append(LoggedRequest(method, path, status, query, injected, time.monotonic(), kept))
 
     def _take_script(self, method: str, path: str, actions: tuple[str, ...]) -> _Script | None:
         with self._lock:
@@ -742,15 +764,15 @@ class DynatraceEmulator:
                 sub = "/api/v2" + path[len(PLATFORM_CLASSIC_PREFIX) :]
                 if not sub.startswith(SETTINGS_PATH):
                     raise ApiError(404, f"Path {path} not found")
-                self._authorize(headers, "Bearer", _settings_scope(method, platform=True))
-                return self._settings(method, sub, query, raw)
+                caller = self._authorize(headers, "Bearer", _settings_scope(method, platform=True))
+                return self._settings(method, sub, query, raw, caller.user_id)
             if path == BUCKETS_PATH or path.startswith(BUCKETS_PATH + "/"):
                 self._authorize(headers, "Bearer", _bucket_scope(method))
                 return self._buckets(method, path[len(BUCKETS_PATH) :], query, raw)
             if path == SETTINGS_PATH or path.startswith(SETTINGS_PATH + "/"):
-                self._authorize(headers, "Api-Token", _settings_scope(method, platform=False))
+                caller = self._authorize(headers, "Api-Token", _settings_scope(method, platform=False))
                 self._refuse_api_token_write(method, path, raw)
-                return self._settings(method, path, query, raw)
+                return self._settings(method, path, query, raw, caller.user_id)
             if path == TOKENS_PATH or path.startswith(TOKENS_PATH + "/"):
                 self._authorize(headers, "Api-Token", "apiTokens.read" if method == "GET" else "apiTokens.write")
                 return self._tokens(method, path[len(TOKENS_PATH) :], query, raw)
@@ -759,7 +781,7 @@ class DynatraceEmulator:
                 return self._ingest(method, headers, raw)
             if path.startswith(emulator_aws.EXTENSIONS_PREFIX):
                 self._authorize(headers, "Bearer", emulator_aws.AwsExtension.scope_for(method, path))
-                return self._aws_extension(method, path, raw)
+                return self._aws_extension(method, path, raw, query)
             if path.startswith(emulator_documents.PREFIX):
                 self._authorize(headers, "Bearer", emulator_documents.scope(method, path))
                 return self.documents.handle(method, path, query, headers, raw)
@@ -775,11 +797,13 @@ class DynatraceEmulator:
         except _SettingsArrayError as exc:
             return exc.status, exc.body, {}
 
-    def _aws_extension(self, method: str, path: str, raw: bytes) -> tuple[int, Any, dict[str, str]]:
+    def _aws_extension(
+        self, method: str, path: str, raw: bytes, query: dict[str, list[str]]
+    ) -> tuple[int, Any, dict[str, str]]:
         with self._lock:
             connections = {o.object_id: o.value for o in self.objects(emulator_aws.CONNECTION_SCHEMA)}
             try:
-                status, body = self.aws_extension.handle(method, path, raw, connections)
+                status, body = self.aws_extension.handle(method, path, raw, connections, query)
             except emulator_aws.ExtensionError as exc:
                 raise ApiError(exc.status, exc.message, violations=exc.violations) from None
             for object_id in {o.object_id for o in self.objects(emulator_aws.CONNECTION_SCHEMA)} - set(connections):
@@ -788,7 +812,8 @@ class DynatraceEmulator:
 
     # -- auth ------------------------------------------------------------------------------------
 
-    def _authorize(self, headers: dict[str, str], scheme: str, scope: str) -> None:
+    def _authorize(self, headers: dict[str, str], scheme: str, scope: str) -> TokenRecord:
+        """The calling token, if it may call an endpoint needing ``scope`` with ``scheme``; else 401/403."""
         value = headers.get("authorization", "")
         if not value:
             raise ApiError(401, "Missing authorization parameter.")
@@ -807,6 +832,7 @@ class DynatraceEmulator:
             raise ApiError(401, f"Token type is not accepted on this endpoint{echo}.")
         if scope not in record.scopes:
             raise ApiError(403, f"Token is missing required scope. Use one of: {scope}{echo}.")
+        return record
 
     def _oauth_token(self, value: str) -> TokenRecord | None:
         """An access token SSO issued, as the platform APIs see it: a Bearer token with its scopes."""
@@ -944,7 +970,7 @@ class DynatraceEmulator:
     # -- settings ------------------------------------------------------------------------------
 
     def _settings(
-        self, method: str, path: str, query: dict[str, list[str]], raw: bytes
+        self, method: str, path: str, query: dict[str, list[str]], raw: bytes, caller: str
     ) -> tuple[int, Any, dict[str, str]]:
         object_id = path[len(SETTINGS_PATH) :].lstrip("/")
         with self._lock:
@@ -953,7 +979,8 @@ class DynatraceEmulator:
                 if method == "GET":
                     return self._list_settings(query)
                 if method == "POST":
-                    return self._create_settings(_json(raw), (query.get("validateOnly") or ["false"])[0] == "true")
+                    validate_only = (query.get("validateOnly") or ["false"])[0] == "true"
+                    return self._create_settings(_json(raw), validate_only, caller)
                 raise ApiError(405, f"Method {method} not allowed")
             record = self.settings.get(object_id)
             if record is None:
@@ -961,7 +988,7 @@ class DynatraceEmulator:
             if method == "GET":
                 return 200, record.body(), {}
             if method == "PUT":
-                return self._update_settings(record, _json(raw))
+                return self._update_settings(record, _json(raw), caller)
             if method == "DELETE":
                 return self._delete_settings(record, (query.get("updateToken") or [""])[0] or None)
             raise ApiError(405, f"Method {method} not allowed")
@@ -1025,14 +1052,14 @@ class DynatraceEmulator:
             body["nextPageKey"] = base64.urlsafe_b64encode(json.dumps(next_cursor).encode()).decode()
         return 200, body, {}
 
-    def _create_settings(self, body: Any, validate_only: bool) -> tuple[int, Any, dict[str, str]]:
+    def _create_settings(self, body: Any, validate_only: bool, caller: str) -> tuple[int, Any, dict[str, str]]:
         if not isinstance(body, list) or not body:
             raise ApiError(400, "Request body must be a non-empty JSON array of settings objects")
         results: list[dict[str, Any]] = []
         pending: list[SettingsRecord] = []
         for index, item in enumerate(body):
             try:
-                record = self._new_settings(item, index, pending)
+                record = self._new_settings(item, index, pending, caller)
             except ApiError as exc:
                 results.append({"code": exc.status, "error": exc.envelope()["error"], "invalidValue": item})
                 continue
@@ -1049,7 +1076,7 @@ class DynatraceEmulator:
         status = codes.pop() if len(codes) == 1 else 400
         raise _SettingsArrayError(status, results)
 
-    def _new_settings(self, item: Any, index: int, pending: list[SettingsRecord]) -> SettingsRecord:
+    def _new_settings(self, item: Any, index: int, pending: list[SettingsRecord], caller: str) -> SettingsRecord:
         if not isinstance(item, dict):
             raise ApiError(400, f"Item {index} must be an object")
         schema_id = item.get("schemaId")
@@ -1077,7 +1104,7 @@ class DynatraceEmulator:
                 target.object_id,
                 schema_id,
                 target.scope,
-                value,
+                _server_defaults(schema_id, value, caller),
                 external_id,
                 _new_update_token(),
                 target.schema_version,
@@ -1090,7 +1117,8 @@ class DynatraceEmulator:
                 f"Schema {ROUTING_SCHEMA} allows only one object in scope environment, and it already exists",
             )
         self._validate_value(schema_id, value, None, pending)
-        return SettingsRecord(_new_object_id(), schema_id, "environment", value, external_id, _new_update_token())
+        stored = _server_defaults(schema_id, value, caller)
+        return SettingsRecord(_new_object_id(), schema_id, "environment", stored, external_id, _new_update_token())
 
     def _upsert_target(self, schema_id: str, external_id: str, object_id: Any) -> SettingsRecord | None:
         """The object a POST with ``externalId`` replaces, if any.
@@ -1132,7 +1160,7 @@ class DynatraceEmulator:
                 violations=[_violation(k, f"{k} cannot be modified after creation") for k in changed],
             )
 
-    def _update_settings(self, record: SettingsRecord, body: Any) -> tuple[int, Any, dict[str, str]]:
+    def _update_settings(self, record: SettingsRecord, body: Any, caller: str) -> tuple[int, Any, dict[str, str]]:
         if not isinstance(body, dict) or not isinstance(body.get("value"), dict):
             raise ApiError(400, "Request body must be an object with a value")
         token = body.get("updateToken")
@@ -1140,7 +1168,7 @@ class DynatraceEmulator:
             raise ApiError(409, "Conflicting update: the object was modified since it was read (stale updateToken)")
         self._check_immutable(record, body["value"])
         self._validate_value(record.schema_id, body["value"], record.object_id)
-        record.value = json.loads(json.dumps(body["value"]))
+        record.value = _server_defaults(record.schema_id, json.loads(json.dumps(body["value"])), caller)
         record.update_token = _new_update_token()
         return 200, {"code": 200, "objectId": record.object_id}, {}
 
@@ -1246,6 +1274,7 @@ class DynatraceEmulator:
                 kind = proc.get("type")
                 if kind not in PROCESSOR_TYPES:
                     problems.append(_violation(f"{where}.type", f"unknown processor type {kind!r}"))
+                problems += emulator_openpipeline.processor_attribute_problems(kind, proc, where)
                 description = proc.get("description")
                 if not isinstance(description, str) or not description.strip() or len(description) > 512:
                     problems.append(_violation(f"{where}.description", "description must not be blank (max 512)"))
@@ -1463,7 +1492,7 @@ class DynatraceEmulator:
             items = payload if isinstance(payload, list) else [payload]
             for i, item in enumerate(items):
                 if isinstance(item, dict):
-                    accepted.append(_flatten(item))
+                    accepted.append(emulator_bizevents.stored_json_event(item))
                 else:
                     errors.append({"index": i, "message": "event must be a JSON object"})
         else:
@@ -1480,9 +1509,7 @@ class DynatraceEmulator:
                     source = item.get("source") if isinstance(item, dict) else None
                     errors.append({"id": ident, "index": i, "message": problem, "source": source})
                     continue
-                event = _flatten({k: v for k, v in item.items() if k not in ("type", "source", "id")})
-                event.update({"event.type": item["type"], "event.provider": item["source"], "event.id": item["id"]})
-                accepted.append(event)
+                accepted.append(emulator_bizevents.stored_cloudevent(item))
         with self._lock:
             for event in accepted:
                 event["dt.system.bucket"] = self._route_event(event)
@@ -1531,6 +1558,12 @@ def _json(raw: bytes) -> Any:
         return json.loads(raw)
     except ValueError as exc:
         raise ApiError(400, "Body is not valid JSON") from exc
+
+
+def _server_defaults(schema_id: str, value: dict[str, Any], caller: str) -> dict[str, Any]:
+    """``value`` as the tenant stores it, with the fields it fills in for ``schema_id``."""
+    fill = SERVER_DEFAULTS.get(schema_id)
+    return value if fill is None else fill(value, caller)
 
 
 def _csv(values: list[str] | None) -> list[str]:
@@ -1700,11 +1733,6 @@ def _cloudevent_problem(item: Any) -> str | None:
     return None
 
 
-def _flatten(event: dict[str, Any]) -> dict[str, Any]:
-    """Top-level fields become Grail fields; nested objects are stored as strings."""
-    return {k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in event.items()}
-
-
 class _Handler(BaseHTTPRequestHandler):
     emulator: DynatraceEmulator
     protocol_version = "HTTP/1.1"
@@ -1732,7 +1760,7 @@ class _Handler(BaseHTTPRequestHandler):
         if injected is not None:
             status, extra = injected
             message = "Too Many Requests" if status == 429 else "Service Unavailable"
-            emulator._record(method, path, parts.query, status, True)
+            emulator._record(method, path, parts.query, status, True, headers)
             self._send(status, {"error": {"code": status, "message": message}}, extra)
             return
         hook = emulator._take_script(method, path, ("hook",))
@@ -1741,14 +1769,14 @@ class _Handler(BaseHTTPRequestHandler):
         status, body, extra = emulator.handle(method, path, query, headers, raw)
         after = emulator._take_script(method, path, ("after", "drop")) if status < 300 else None
         if after is not None and after.action == "drop":
-            emulator._record(method, path, parts.query, 0, False)
+            emulator._record(method, path, parts.query, 0, False, headers)
             self.close_connection = True
             return
         if after is not None:
-            emulator._record(method, path, parts.query, after.status, False)
+            emulator._record(method, path, parts.query, after.status, False, headers)
             self._send(after.status, {"error": {"code": after.status, "message": "Internal Server Error"}}, {})
             return
-        emulator._record(method, path, parts.query, status, False)
+        emulator._record(method, path, parts.query, status, False, headers)
         self._send(status, body, extra)
 
     def _send(self, status: int, body: Any, headers: dict[str, str]) -> None:

@@ -16,7 +16,17 @@ Sources, cited per rule below:
   the versions list ``GET /platform/extensions/v2/extensions/{name}`` and the schema
   ``GET .../{name}/{version}/schema`` with the enum ``FeatureSetsType``.
 - [mc-fields] Dynatrace docs "Monitoring configuration fields" (AWS): ``value.enabled``,
-  ``value.description``, ``value.featureSets``, ``aws.regionFiltering``, ``aws.credentials``.
+  ``value.description``, ``value.featureSets``, ``aws.regionFiltering``, ``aws.credentials``; only
+  ``enabled``, ``description``, ``featureSets``, ``aws.regionFiltering`` and ``aws.tagFiltering`` are
+  supported for modification, and "modifying non-supported fields may lead to an inconsistent
+  connection state" (not a rejection: the emulator accepts such a PUT and records it in
+  ``AwsExtension.unsupported_changes`` for tests to assert on).
+- [mc-list] Dynatrace docs "List monitoring configurations" (Platform Extensions v2): ``page-size``
+  (at most 500, 20 when unset); the next page is requested with ``page-key`` alone ("you must omit
+  all other query parameters"). dtctl (``sdk/api/extension/extension.go``,
+  ``pkg/resources/awsmonitoringconfig/awsmonitoringconfig.go``) sends the cursor as ``next-page-key``
+  and reads it from the answer's ``nextPageKey``; the emulator accepts either parameter name and
+  answers ``nextPageKey`` (absent on the last page) next to ``items`` and ``totalCount``.
 - [manage] Dynatrace docs "Manage AWS connections via API": each connection is paired one-to-one
   with one monitoring configuration; deleting the configuration removes its connection.
 - [create-api] Dynatrace docs "Create AWS connection via API": platform-token scopes
@@ -30,6 +40,8 @@ the others follow the ``<Service>_essential`` / ``_autodiscovery`` naming it des
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 import uuid
@@ -57,6 +69,15 @@ ROLE_ARN = re.compile(r"^$|arn:aws:iam::(?:aws|\d+?):role\/.*$")  # [schema] Aws
 WEB_ROLE_ARN = re.compile(r"^$|arn:(?:aws|aws-cn|aws-us-gov):iam::(?:aws|\d+?):role\/.*$")  # [schema] AwsWebIdentity
 _TOP_LEVEL = frozenset({"name", "type", *CONNECTION_TYPES})
 REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX = 20, 500  # [mc-list]
+PAGE_KEY_PARAMS = ("page-key", "next-page-key")  # [mc-list] the documented name, and dtctl's
+SUPPORTED_CHANGES = (  # [mc-fields] the fields a PUT may change without risking the connection's state
+    ("enabled",),
+    ("description",),
+    ("featureSets",),
+    ("aws", "regionFiltering"),
+    ("aws", "tagFiltering"),
+)
 SAMPLE_FEATURE_SETS = (
     "Bedrock_AgentAlias_autodiscovery",
     "Bedrock_Guardrails_essential",
@@ -141,6 +162,8 @@ class AwsExtension:
     versions: list[str] = field(default_factory=lambda: ["1.9.0", "1.10.2"])
     feature_sets: tuple[str, ...] = SAMPLE_FEATURE_SETS
     configs: dict[str, MonitoringConfig] = field(default_factory=dict)
+    unsupported_changes: list[tuple[str, str]] = field(default_factory=list)
+    """(objectId, dotted path) of every field a PUT changed outside [mc-fields]' supported list."""
 
     @staticmethod
     def scope_for(method: str, rest: str) -> str:
@@ -149,7 +172,14 @@ class AwsExtension:
             return "extensions:definitions:read"
         return "extensions:configurations:read" if method == "GET" else "extensions:configurations:write"
 
-    def handle(self, method: str, path: str, raw: bytes, connections: dict[str, dict[str, Any]]) -> tuple[int, Any]:
+    def handle(
+        self,
+        method: str,
+        path: str,
+        raw: bytes,
+        connections: dict[str, dict[str, Any]],
+        query: dict[str, list[str]] | None = None,
+    ) -> tuple[int, Any]:
         """One request under ``/platform/extensions/v2/extensions/``; ``connections`` maps objectId → value
         (mutable: deleting a configuration removes its connection [manage])."""
         parts = path[len(EXTENSIONS_PREFIX) :].strip("/").split("/")
@@ -169,8 +199,7 @@ class AwsExtension:
         object_id = parts[2] if len(parts) > 2 else ""
         if not object_id:
             if method == "GET":
-                items = [c.body() for c in self.configs.values()]
-                return 200, {"items": items, "totalCount": len(items)}
+                return 200, self._list(query or {})
             if method == "POST":
                 return self._create(_json(raw), connections)
             raise ExtensionError(405, f"Method {method} not allowed")
@@ -187,6 +216,7 @@ class AwsExtension:
                 raise ExtensionError(400, "Monitoring configuration scope cannot be updated")
             value = body.get("value")
             self._validate(value, connections, object_id)
+            self.unsupported_changes += [(object_id, p) for p in unsupported_changes(record.value, value)]
             record.value = json.loads(json.dumps(value))
             return 200, {"objectId": object_id, "code": 200}
         if method == "DELETE":
@@ -195,6 +225,38 @@ class AwsExtension:
                 connections.pop(str(cred.get("connectionId")), None)
             return 204, None
         raise ExtensionError(405, f"Method {method} not allowed")
+
+    def _list(self, query: dict[str, list[str]]) -> dict[str, Any]:
+        """One page of the configurations, oldest first [mc-list]."""
+        given = [name for name in PAGE_KEY_PARAMS if name in query]
+        if given:
+            if len(query) > 1:
+                raise ExtensionError(400, f"{given[0]} must be the only query parameter when requesting a next page")
+            try:
+                cursor = json.loads(base64.urlsafe_b64decode(query[given[0]][0].encode()))
+                offset, size = int(cursor["offset"]), int(cursor["size"])
+            except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+                raise ExtensionError(400, f"Invalid {given[0]}") from exc
+        else:
+            if "filter" in query:
+                raise ExtensionError(501, "The emulator does not evaluate filter expressions")
+            raw = (query.get("page-size") or [str(PAGE_SIZE_DEFAULT)])[0]
+            try:
+                size = int(raw)
+            except ValueError as exc:
+                raise ExtensionError(400, f"page-size must be an integer, got {raw}") from exc
+            if not 1 <= size <= PAGE_SIZE_MAX:
+                raise ExtensionError(400, f"page-size must be between 1 and {PAGE_SIZE_MAX}")
+            offset = 0
+        configs = list(self.configs.values())
+        body: dict[str, Any] = {
+            "items": [c.body() for c in configs[offset : offset + size]],
+            "totalCount": len(configs),
+        }
+        if offset + size < len(configs):
+            cursor_text = json.dumps({"offset": offset + size, "size": size}).encode()
+            body["nextPageKey"] = base64.urlsafe_b64encode(cursor_text).decode()
+        return body
 
     def _create(self, body: Any, connections: dict[str, dict[str, Any]]) -> tuple[int, Any]:
         if not isinstance(body, dict):  # [mc-api] one {scope, value} object, not an array
@@ -243,6 +305,23 @@ class AwsExtension:
                     problems.append(_v("aws.credentials[0].connectionId", "connection already has a configuration"))
         if problems:
             raise ExtensionError(400, "Constraints violated.", problems)
+
+
+def unsupported_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """Dotted paths of the fields ``new`` changes relative to ``old`` outside [mc-fields]' supported list."""
+    changed: list[str] = []
+
+    def walk(a: Any, b: Any, path: tuple[str, ...]) -> None:
+        if path in SUPPORTED_CHANGES:
+            return
+        if isinstance(a, dict) and isinstance(b, dict):
+            for key in sorted(set(a) | set(b)):
+                walk(a.get(key), b.get(key), (*path, key))
+        elif a != b:
+            changed.append(".".join(path))
+
+    walk(old, new, ())
+    return changed
 
 
 def _json(raw: bytes) -> Any:

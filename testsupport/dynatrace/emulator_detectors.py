@@ -10,12 +10,19 @@ Sources, cited per rule below:
   the event template's ``event.name``/``event.description``/``event.type``.
 - [oauth] the Terraform provider's ``anomalydetectors/service.go``: a create with an Api-Token is
   refused with a "requires OAuth" error and retried with OAuth/platform credentials.
+- [actor] the Terraform provider's ``anomalydetectors/settings/execution_settings.go``: ``actor`` is
+  "actually set automatically if not provided" (its diff is suppressed when the configuration leaves
+  it empty); the schema describes it as the UUID of the user the queries run as. The Davis Anomaly
+  Detection app needs ``iam:users:read`` ("View user's uuid", docs "Davis Anomaly Detection app
+  overview", prerequisites) for the same reason. The value filled in is the caller's user UUID: a
+  detector written without an actor runs as whoever saved it.
 
 ``problems(value)`` returns constraint violations in the emulator's ``{path, message}`` shape.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
@@ -35,6 +42,16 @@ _INPUT_KEY = re.compile(r"^[a-zA-Z_][a-zA-Z\d_\-.\[\]]*$")  # [schema] AnalyzerI
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")  # [schema] actor
 _REQUIRED_INPUTS = ("query", "alertCondition", "slidingWindow", "violatingSamples", "dealertingSamples")  # [docs]
 _REQUIRED_EVENT_PROPERTIES = ("event.name", "event.description", "event.type")  # [docs]
+
+
+def fill_server_defaults(value: dict[str, Any], caller: str) -> dict[str, Any]:
+    """The value as the tenant stores it: ``executionSettings.actor`` set to ``caller`` (a user
+    UUID) when the writer left it out [actor]; a given actor is kept."""
+    stored = copy.deepcopy(value)
+    execution = stored.setdefault("executionSettings", {})
+    if isinstance(execution, dict) and "actor" not in execution:
+        execution["actor"] = caller
+    return stored
 
 
 def _v(path: str, message: str) -> dict[str, Any]:

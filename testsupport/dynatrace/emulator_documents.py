@@ -13,6 +13,8 @@ Sources, cited per rule below:
   fields ``type``, ``name``, ``isPrivate``, ``id`` and a ``content`` file part; the full GET answered
   as multipart with a ``metadata`` field and a ``content`` file; ``version`` an integer; delete with
   the version followed by ``DELETE /trash/documents/{id}``.
+- [http] RFC 9110 (HTTP Semantics) 12.5.1 ``Accept`` (media ranges, ``q=0`` means "not acceptable",
+  no header means any media type) and 15.5.7 ``406 Not Acceptable``.
 
 The store does not inspect content ([openapi] info, [docs]): a ``dashboard`` whose content is not
 JSON is stored like any other bytes and fails only when opened in the Dashboards app. Tests check
@@ -32,14 +34,7 @@ from typing import Any
 DOCUMENTS_PATH = "/platform/document/v1/documents"
 TRASH_PATH = "/platform/document/v1/trash/documents"
 PREFIX = "/platform/document/v1/"
-DOCUMENT_SCOPES = (  # [openapi] ssoAuth scopes of the endpoints below
-    "document:documents:read",
-    "document:documents:write",
-    "document:documents:delete",
-    "document:trash.documents:read",
-    "document:trash.documents:delete",
-    "document:trash.documents:restore",
-)
+FULL_DOCUMENT_TYPE = "multipart/form-data"  # [openapi] components.responses.FullDocument.content
 MAX_NAME = 128  # [openapi] name and type: "Maximum length is 128 characters"
 MAX_CONTENT = 50 * 1024 * 1024  # [openapi] "The content size must not exceed 50 MB"
 OWNER = "6f0c2f8e-5d5a-4a39-9c55-7d1c4b0f9a11"  # the user id every platform token of this tenant maps to
@@ -128,6 +123,42 @@ def parse_form(content_type: str, raw: bytes) -> dict[str, FormPart]:
     return parts
 
 
+def accepts(header: str | None, media_type: str) -> bool:
+    """Whether an ``Accept`` header admits ``media_type`` ([http] 12.5.1).
+
+    No header (or an empty one) admits everything. Otherwise the most specific matching range
+    decides (``type/subtype`` over ``type/*`` over ``*/*``), and a quality of 0 excludes.
+    """
+    if header is None or not header.strip():
+        return True
+    wanted_type, _, wanted_sub = media_type.lower().partition("/")
+    best: tuple[int, float] | None = None
+    for item in header.split(","):
+        range_, *params = (part.strip() for part in item.split(";"))
+        kind, _, sub = range_.lower().partition("/")
+        if not kind or not sub:
+            continue
+        if (kind, sub) == (wanted_type, wanted_sub):
+            specificity = 2
+        elif kind == wanted_type and sub == "*":
+            specificity = 1
+        elif (kind, sub) == ("*", "*"):
+            specificity = 0
+        else:
+            continue
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value.strip())
+                except ValueError:
+                    quality = 0.0
+        if best is None or specificity > best[0]:
+            best = (specificity, quality)
+    return best is not None and best[1] > 0
+
+
 def scope(method: str, path: str) -> str:
     """The scope an endpoint requires ([openapi] security of each operation)."""
     trash = path.startswith(TRASH_PATH)
@@ -150,7 +181,9 @@ def dashboard_problems(content: bytes) -> list[str]:
     Not a tenant rule (the store accepts any bytes); the shape follows the dashboard documents in
     the Terraform provider's ``dynatrace_document`` examples: ``version``, ``variables`` (list),
     ``tiles`` (object keyed by tile id), ``layouts`` (object keyed by the same ids, x/y/w/h on a
-    24-column grid).
+    24-column grid); and Dynatrace's ready-made "AWS Bedrock" dashboard (content version 26, a
+    Terraform export in the public code index): each variable an object with ``key``, ``type`` and
+    an integer ``version`` (2 there).
     """
     try:
         doc = json.loads(content)
@@ -161,8 +194,15 @@ def dashboard_problems(content: bytes) -> list[str]:
     out = []
     if not isinstance(doc.get("version"), int):
         out.append("version must be an integer")
-    if not isinstance(doc.get("variables", []), list):
+    variables = doc.get("variables", [])
+    if not isinstance(variables, list):
         out.append("variables must be a list")
+        variables = []
+    for index, variable in enumerate(variables):
+        if not isinstance(variable, dict) or not variable.get("key") or not variable.get("type"):
+            out.append(f"variables[{index}] must be an object with key and type")
+        elif not isinstance(variable.get("version", 0), int):
+            out.append(f"variables[{index}].version must be an integer")
     tiles, layouts = doc.get("tiles"), doc.get("layouts", {})
     if not isinstance(tiles, dict) or not isinstance(layouts, dict):
         return [*out, "tiles and layouts must be objects"]
@@ -274,6 +314,10 @@ class DocumentStore:
         if method == "GET" and sub == "content":
             return 200, RawBody(record.content_type or "application/octet-stream", record.content), {}
         if method == "GET" and not sub:
+            # [openapi] getDocument answers FullDocument, whose only content type is multipart/form-data;
+            # [http] a request whose Accept excludes it cannot be served: 406.
+            if not accepts(headers.get("accept"), FULL_DOCUMENT_TYPE):
+                raise DocumentError(406, f"This endpoint produces {FULL_DOCUMENT_TYPE} only")
             return 200, _full_document(record), {}
         if method == "PATCH" and not sub:
             self._check_version(record, query)

@@ -12,6 +12,7 @@ from components.config.signals import SignalsConfig
 from components.dynatrace.client import ClientSettings
 from components.dynatrace.credentials import PlatformAuth
 from components.dynatrace.document import Document, DocumentArgs
+from components.dynatrace.scopes import DETECTORS
 from components.dynatrace.settings_object import SettingsObject, SettingsObjectArgs
 
 from .dashboards import dashboard_specs, document_id
@@ -25,8 +26,8 @@ class DynatraceSignalsArgs:
     platform_url: str
     """Platform URL (``https://{env}.apps.dynatrace.com``): settings are written there (OAuth/platform token)."""
     platform_auth: PlatformAuth
-    """Platform token or OAuth client (secrets): ``settings:objects:read|write`` for the detectors, and for the
-    dashboards ``document:documents:read|write|delete`` plus ``document:trash.documents:read|delete|restore``."""
+    """Platform token or OAuth client (secrets) with the scopes of :data:`~components.dynatrace.scopes.DETECTORS`
+    and, for the dashboards, :data:`~components.dynatrace.scopes.DASHBOARDS`."""
     owner: str
     """``<project>/<stack>``: makes each detector's externalId stack-specific."""
     config: SignalsConfig = field(default_factory=SignalsConfig)
@@ -54,6 +55,7 @@ class DynatraceSignals(pulumi.ComponentResource):
                 SettingsObjectArgs(
                     platform_url=args.platform_url,
                     platform_auth=args.platform_auth,
+                    oauth_scopes=DETECTORS.scopes,
                     owner=args.owner,
                     schema_id=SCHEMA_ID,
                     key=spec.key,

@@ -27,41 +27,48 @@ from . import dql
 from .metrics import (
     BEDROCK_GUARDRAIL_INTERVENED,
     BEDROCK_GUARDRAIL_INVOCATIONS,
-    DIM_ERROR_TYPE,
-    DIM_GENAI_MODEL,
-    DIM_GENAI_TOKEN_TYPE,
-    DIM_GPU_NODE,
-    DIM_GUARDRAIL_ARN,
-    DIM_GUARDRAIL_POLICY_TYPE,
-    DIM_KONG_MODEL,
-    DIM_KONG_PROVIDER,
-    DIM_NIM_MODEL,
     FIELD_AWS_REGION,
     FIELD_EVENT_NAME,
+    FIELD_GUARDRAIL_ID,
+    FIELD_MODEL_ID,
     FIELD_REQUEST_PARAMETERS,
     FIELD_SOURCE_IP,
     FIELD_USER_ARN,
+    GENAI_ERROR_TYPE,
     GENAI_OPERATION_DURATION,
+    GENAI_PROVIDER,
+    GENAI_TOKEN_TYPE,
     GENAI_TOKEN_USAGE,
+    GPU_HOST,
     GPU_METRICS,
+    GUARDRAIL_ARN,
     KONG_AI_COST,
     KONG_AI_PROVIDER_LATENCY,
     KONG_AI_REQUESTS,
     KONG_AI_TOKENS,
+    KONG_MODEL,
+    KONG_PROVIDER,
+    KONG_TOKEN_TYPE,
+    KONG_TOTAL_TOKENS,
+    METRIC_MODEL,
     NIM_E2E_LATENCY,
     NIM_GENERATION_TOKENS,
     NIM_KV_CACHE_USAGE,
+    NIM_MODEL,
     NIM_PROMPT_TOKENS,
     NIM_REQUEST_FAILURE,
     NIM_REQUEST_SUCCESS,
     NIM_REQUESTS_RUNNING,
     NIM_REQUESTS_WAITING,
     NIM_TIME_TO_FIRST_TOKEN,
-    SPAN_GENAI_REQUEST_MODEL,
-    SPAN_GENAI_SYSTEM,
+    SPAN_MODEL,
 )
 
-DASHBOARD_VERSION: Final = 15
+DASHBOARD_VERSION: Final = 26
+"""Dashboard content version of Dynatrace's current ready-made dashboards: its "AWS Bedrock" dashboard
+(document ``dynatrace.clouds.aws-bedrock``, as exported with ``terraform-provider-dynatrace -export``
+into a public repository) is ``"version": 26`` with every variable at ``"version": 2``."""
+VARIABLE_VERSION: Final = 2
 GRID_COLUMNS: Final = 24
 SAMPLING_VARIABLE: Final = "sampling"
 Visualization = Literal["lineChart", "areaChart", "barChart", "singleValue", "table"]
@@ -107,6 +114,7 @@ class Variable:
 
     def document(self) -> dict[str, Any]:
         return {
+            "version": VARIABLE_VERSION,
             "key": self.key,
             "type": "csv",
             "visible": True,
@@ -172,7 +180,7 @@ def governance_audit(governance: GovernanceConfig) -> Dashboard:
         (
             Markdown(
                 f"Amazon Bedrock governance events (CloudTrail → EventBridge → `{bucket}`), "
-                f"`event.type` = `{kind}`. Newest first."
+                f"`event.type` = `{kind}`, without the verify probe's events. Newest first."
             ),
             Query("Governance events per minute", dql.events_arriving(kind, bucket), "barChart", w=24, h=5),
             Query("Actions by type", dql.audit_counts(kind, bucket, [FIELD_EVENT_NAME]), "barChart"),
@@ -182,7 +190,15 @@ def governance_audit(governance: GovernanceConfig) -> Dashboard:
                 dql.audit_trail(
                     kind,
                     bucket,
-                    [FIELD_USER_ARN, FIELD_EVENT_NAME, FIELD_REQUEST_PARAMETERS, FIELD_AWS_REGION, FIELD_SOURCE_IP],
+                    [
+                        FIELD_USER_ARN,
+                        FIELD_EVENT_NAME,
+                        FIELD_MODEL_ID,
+                        FIELD_GUARDRAIL_ID,
+                        FIELD_REQUEST_PARAMETERS,
+                        FIELD_AWS_REGION,
+                        FIELD_SOURCE_IP,
+                    ],
                 ),
                 "table",
                 w=24,
@@ -200,46 +216,48 @@ def llm_services(sampling_default: int) -> Dashboard:
         "LLM services",
         (
             Markdown(
-                "GenAI client metrics of instrumented apps (OpenTelemetry GenAI conventions) and Amazon Bedrock "
-                "guardrail metrics. The span table reads 1/`$sampling` of the spans: raise `sampling` to cut "
+                "GenAI client metrics of instrumented apps (OpenLLMetry / OpenTelemetry GenAI conventions) and Amazon "
+                "Bedrock guardrail metrics. The span table reads 1/`$sampling` of the spans: raise `sampling` to cut "
                 "query cost, set 1 for exact figures. Cost per request is not part of these metrics: see the "
                 "Kong AI gateway dashboard where Kong is used."
             ),
             Query(
                 "Requests per model",
-                dql.timeseries("requests", GENAI_OPERATION_DURATION, "count", by=[DIM_GENAI_MODEL]),
+                dql.timeseries("requests", GENAI_OPERATION_DURATION, "count", by=[METRIC_MODEL]),
                 "areaChart",
             ),
             Query(
                 "Failed requests per error type",
                 dql.timeseries(
-                    "errors", GENAI_OPERATION_DURATION, "count", by=[DIM_ERROR_TYPE], not_null=[DIM_ERROR_TYPE]
+                    "errors",
+                    GENAI_OPERATION_DURATION,
+                    "count",
+                    by=[GENAI_ERROR_TYPE],
+                    where=[(GENAI_ERROR_TYPE, dql.is_not_null(GENAI_ERROR_TYPE))],
                 ),
                 "barChart",
             ),
             Query(
                 "p95 latency per model (s)",
-                dql.timeseries("p95", GENAI_OPERATION_DURATION, "percentile", percentile=95, by=[DIM_GENAI_MODEL]),
+                dql.timeseries("p95", GENAI_OPERATION_DURATION, "percentile", percentile=95, by=[METRIC_MODEL]),
             ),
             Query(
                 "Tokens per model and type",
-                dql.timeseries("tokens", GENAI_TOKEN_USAGE, "sum", by=[DIM_GENAI_MODEL, DIM_GENAI_TOKEN_TYPE]),
+                dql.timeseries("tokens", GENAI_TOKEN_USAGE, "sum", by=[METRIC_MODEL, GENAI_TOKEN_TYPE]),
                 "areaChart",
             ),
             Query(
-                "Guardrail interventions per guardrail and policy",
-                dql.timeseries(
-                    "intervened", BEDROCK_GUARDRAIL_INTERVENED, "sum", by=[DIM_GUARDRAIL_ARN, DIM_GUARDRAIL_POLICY_TYPE]
-                ),
+                "Guardrail interventions per guardrail (CloudWatch and apps)",
+                dql.guardrail_interventions(BEDROCK_GUARDRAIL_INTERVENED),
                 "barChart",
             ),
             Query(
                 "Guardrail evaluations per guardrail",
-                dql.timeseries("invocations", BEDROCK_GUARDRAIL_INVOCATIONS, "sum", by=[DIM_GUARDRAIL_ARN]),
+                dql.timeseries("invocations", BEDROCK_GUARDRAIL_INVOCATIONS, "sum", by=[GUARDRAIL_ARN]),
             ),
             Query(
-                "Requests, errors, p95 and tokens per system and model (sampled spans)",
-                dql.genai_spans_by(sampling, [SPAN_GENAI_SYSTEM, SPAN_GENAI_REQUEST_MODEL]),
+                "Requests, errors, p95 and tokens per provider and model (sampled spans)",
+                dql.genai_spans_by(sampling, [GENAI_PROVIDER, SPAN_MODEL]),
                 "table",
                 w=24,
                 h=8,
@@ -255,44 +273,42 @@ def nim_serving() -> Dashboard:
         Markdown("NVIDIA NIM metrics scraped node-locally by the collector, per model (`model_name`)."),
         Query(
             "p95 time to first token (s)",
-            dql.timeseries("ttft_p95", NIM_TIME_TO_FIRST_TOKEN, "percentile", percentile=95, by=[DIM_NIM_MODEL]),
+            dql.timeseries("ttft_p95", NIM_TIME_TO_FIRST_TOKEN, "percentile", percentile=95, by=[NIM_MODEL]),
         ),
         Query(
             "p95 end-to-end latency (s)",
-            dql.timeseries("e2e_p95", NIM_E2E_LATENCY, "percentile", percentile=95, by=[DIM_NIM_MODEL]),
+            dql.timeseries("e2e_p95", NIM_E2E_LATENCY, "percentile", percentile=95, by=[NIM_MODEL]),
         ),
-        Query("Requests running", dql.timeseries("running", NIM_REQUESTS_RUNNING, "max", by=[DIM_NIM_MODEL]), w=8),
-        Query("Requests waiting", dql.timeseries("waiting", NIM_REQUESTS_WAITING, "max", by=[DIM_NIM_MODEL]), w=8),
+        Query("Requests running", dql.timeseries("running", NIM_REQUESTS_RUNNING, "max", by=[NIM_MODEL]), w=8),
+        Query("Requests waiting", dql.timeseries("waiting", NIM_REQUESTS_WAITING, "max", by=[NIM_MODEL]), w=8),
         Query(
             "GPU KV-cache usage (1 = full)",
-            dql.timeseries("kv_cache", NIM_KV_CACHE_USAGE, "max", by=[DIM_NIM_MODEL]),
+            dql.timeseries("kv_cache", NIM_KV_CACHE_USAGE, "max", by=[NIM_MODEL]),
             w=8,
         ),
         Query(
             "Successful requests per minute",
-            dql.timeseries("success", NIM_REQUEST_SUCCESS, "sum", by=[DIM_NIM_MODEL], rate_per="1m"),
+            dql.timeseries("success", NIM_REQUEST_SUCCESS, "sum", by=[NIM_MODEL], rate_per="1m"),
             "barChart",
         ),
         Query(
             "Failed requests per minute",
-            dql.timeseries("failure", NIM_REQUEST_FAILURE, "sum", by=[DIM_NIM_MODEL], rate_per="1m"),
+            dql.timeseries("failure", NIM_REQUEST_FAILURE, "sum", by=[NIM_MODEL], rate_per="1m"),
             "barChart",
         ),
         Query(
             "Prompt tokens per minute",
-            dql.timeseries("prompt", NIM_PROMPT_TOKENS, "sum", by=[DIM_NIM_MODEL], rate_per="1m"),
+            dql.timeseries("prompt", NIM_PROMPT_TOKENS, "sum", by=[NIM_MODEL], rate_per="1m"),
             "areaChart",
         ),
         Query(
             "Generated tokens per minute",
-            dql.timeseries("generated", NIM_GENERATION_TOKENS, "sum", by=[DIM_NIM_MODEL], rate_per="1m"),
+            dql.timeseries("generated", NIM_GENERATION_TOKENS, "sum", by=[NIM_MODEL], rate_per="1m"),
             "areaChart",
         ),
     ]
-    for metric in GPU_METRICS:  # empty until the DCGM exporter metrics are declared in .metrics
-        tiles.append(
-            Query(f"GPU {metric.key} ({metric.unit})", dql.timeseries("gpu", metric, "avg", by=[DIM_GPU_NODE]))
-        )
+    for metric in GPU_METRICS:
+        tiles.append(Query(f"GPU {metric.key} ({metric.unit})", dql.timeseries("gpu", metric, "avg", by=[GPU_HOST])))
     return Dashboard("nim-serving", "NIM and GPU serving", tuple(tiles))
 
 
@@ -302,26 +318,35 @@ def kong_gateway() -> Dashboard:
         "kong-gateway",
         "Kong AI gateway",
         (
-            Markdown("Kong Prometheus plugin AI metrics (scraped through the `kong-metrics` Service)."),
+            Markdown(
+                "Kong Prometheus plugin AI metrics (`config.ai_metrics: true`), scraped through the "
+                "`kong-metrics` Service."
+            ),
             Query(
                 "Requests per minute per provider",
-                dql.timeseries("requests", KONG_AI_REQUESTS, "sum", by=[DIM_KONG_PROVIDER], rate_per="1m"),
+                dql.timeseries("requests", KONG_AI_REQUESTS, "sum", by=[KONG_PROVIDER], rate_per="1m"),
                 "areaChart",
             ),
             Query(
                 "p95 provider latency (ms)",
                 dql.timeseries(
-                    "latency_p95", KONG_AI_PROVIDER_LATENCY, "percentile", percentile=95, by=[DIM_KONG_PROVIDER]
+                    "latency_p95", KONG_AI_PROVIDER_LATENCY, "percentile", percentile=95, by=[KONG_PROVIDER]
                 ),
             ),
             Query(
                 "Cost per model",
-                dql.timeseries("cost", KONG_AI_COST, "sum", by=[DIM_KONG_PROVIDER, DIM_KONG_MODEL]),
+                dql.timeseries("cost", KONG_AI_COST, "sum", by=[KONG_PROVIDER, KONG_MODEL]),
                 "barChart",
             ),
             Query(
-                "Tokens per model",
-                dql.timeseries("tokens", KONG_AI_TOKENS, "sum", by=[DIM_KONG_PROVIDER, DIM_KONG_MODEL]),
+                "Tokens per model and type",
+                dql.timeseries(
+                    "tokens",
+                    KONG_AI_TOKENS,
+                    "sum",
+                    by=[KONG_PROVIDER, KONG_MODEL, KONG_TOKEN_TYPE],
+                    where=[(KONG_TOKEN_TYPE, dql.not_equal(KONG_TOKEN_TYPE, KONG_TOTAL_TOKENS))],
+                ),
                 "areaChart",
             ),
         ),

@@ -4,7 +4,8 @@ The value shape follows the schema (Terraform provider ``dynatrace-oss/terraform
 ``dynatrace/api/builtin/davis/anomalydetectors/schema.json``, version 1.0.16): ``title`` (2–500),
 ``description`` (≤ 5000), ``enabled``, ``source`` (1–500), ``analyzer`` ``{name, input: [{key,
 value}]}`` (input values are strings), ``eventTemplate`` ``{properties: [{key, value}]}`` and
-``executionSettings`` (``actor`` omitted: the tenant runs the detector as the caller).
+``executionSettings`` (``actor`` omitted: the tenant runs the detector as the caller;
+``queryOffset``, 1-60 minutes, for signals fed by CloudWatch, whose metrics arrive late).
 """
 
 from __future__ import annotations
@@ -16,24 +17,24 @@ from typing import Any, Final
 from components.config.collector import KongConfig
 from components.config.governance import GovernanceConfig
 from components.config.signals import ALERT_NAMES, AlertName, AlertSettings, SignalsConfig
+from components.dynatrace.models import ANOMALY_DETECTORS_SCHEMA
 
 from . import dql
 from .metrics import (
     BEDROCK_GUARDRAIL_INTERVENED,
-    DIM_GENAI_MODEL,
-    DIM_GENAI_SYSTEM,
-    DIM_GUARDRAIL_ARN,
-    DIM_KONG_PROVIDER,
-    DIM_NIM_MODEL,
     GENAI_OPERATION_DURATION,
+    GENAI_PROVIDER,
     GENAI_TOKEN_USAGE,
     KONG_AI_PROVIDER_LATENCY,
+    KONG_PROVIDER,
+    METRIC_MODEL,
     NIM_KV_CACHE_USAGE,
+    NIM_MODEL,
     NIM_REQUESTS_WAITING,
     NIM_TIME_TO_FIRST_TOKEN,
 )
 
-SCHEMA_ID: Final = "builtin:davis.anomaly-detectors"
+SCHEMA_ID: Final = ANOMALY_DETECTORS_SCHEMA
 ANALYZER_PREFIX: Final = "dt.statistics.ui.anomaly_detection."
 STATIC_ANALYZER: Final = ANALYZER_PREFIX + "StaticThresholdAnomalyDetectionAnalyzer"
 ADAPTIVE_ANALYZER: Final = ANALYZER_PREFIX + "AutoAdaptiveAnomalyDetectionAnalyzer"
@@ -57,45 +58,48 @@ class Signal:
 SIGNALS: Final[dict[AlertName, Signal]] = {
     "llmErrorRate": Signal(
         "llm-error-rate",
-        "Share of GenAI client spans (instrumented apps) that ended in error, per GenAI system, in percent.",
-        lambda _g: dql.genai_error_rate(by=[DIM_GENAI_SYSTEM]),
+        "Share of GenAI client spans (instrumented apps) that ended in error, per GenAI provider "
+        "(gen_ai.provider.name, or gen_ai.system from older instrumentations), in percent.",
+        lambda _g: dql.genai_error_rate(by=[GENAI_PROVIDER]),
     ),
     "llmLatency": Signal(
         "llm-latency-p95",
-        "p95 of gen_ai.client.operation.duration (seconds) per requested model.",
-        lambda _g: dql.timeseries("p95", GENAI_OPERATION_DURATION, "percentile", percentile=95, by=[DIM_GENAI_MODEL]),
+        "p95 of gen_ai.client.operation.duration (seconds) per model (the response model; the request "
+        "model where an instrumentation sets it).",
+        lambda _g: dql.timeseries("p95", GENAI_OPERATION_DURATION, "percentile", percentile=95, by=[METRIC_MODEL]),
     ),
     "tokenUsage": Signal(
         "token-usage-spike",
-        "Tokens used per minute (gen_ai.client.token.usage, input and output) per requested model, "
-        "against its learned baseline.",
-        lambda _g: dql.timeseries("tokens", GENAI_TOKEN_USAGE, "sum", by=[DIM_GENAI_MODEL]),
+        "Tokens used per minute (gen_ai.client.token.usage, input and output) per model, against its learned baseline.",
+        lambda _g: dql.timeseries("tokens", GENAI_TOKEN_USAGE, "sum", by=[METRIC_MODEL]),
     ),
     "guardrailActivations": Signal(
         "guardrail-activations",
-        "Amazon Bedrock guardrail interventions per minute (CloudWatch InvocationsIntervened) per guardrail.",
-        lambda _g: dql.timeseries("intervened", BEDROCK_GUARDRAIL_INTERVENED, "sum", by=[DIM_GUARDRAIL_ARN]),
+        "Amazon Bedrock guardrail interventions per minute per guardrail: CloudWatch InvocationsIntervened "
+        "(Dynatrace AWS monitoring, per GuardrailArn) and OpenLLMetry's gen_ai.bedrock.guardrail.activation "
+        "from the apps (per guardrail id); either source raises the event.",
+        lambda _g: dql.guardrail_interventions(BEDROCK_GUARDRAIL_INTERVENED),
     ),
     "nimQueue": Signal(
         "nim-requests-waiting",
         "NIM requests waiting for a GPU slot (num_requests_waiting) per model.",
-        lambda _g: dql.timeseries("waiting", NIM_REQUESTS_WAITING, "max", by=[DIM_NIM_MODEL]),
+        lambda _g: dql.timeseries("waiting", NIM_REQUESTS_WAITING, "max", by=[NIM_MODEL]),
     ),
     "nimKvCache": Signal(
         "nim-kv-cache",
         "NIM GPU KV-cache usage (gpu_cache_usage_perc, 1 = full) per model.",
-        lambda _g: dql.timeseries("kv_cache", NIM_KV_CACHE_USAGE, "max", by=[DIM_NIM_MODEL]),
+        lambda _g: dql.timeseries("kv_cache", NIM_KV_CACHE_USAGE, "max", by=[NIM_MODEL]),
     ),
     "nimTimeToFirstToken": Signal(
         "nim-time-to-first-token",
         "p95 of NIM time_to_first_token_seconds per model.",
-        lambda _g: dql.timeseries("ttft_p95", NIM_TIME_TO_FIRST_TOKEN, "percentile", percentile=95, by=[DIM_NIM_MODEL]),
+        lambda _g: dql.timeseries("ttft_p95", NIM_TIME_TO_FIRST_TOKEN, "percentile", percentile=95, by=[NIM_MODEL]),
     ),
     "kongLatency": Signal(
         "kong-provider-latency",
-        "p95 of Kong's ai_llm_provider_latency (milliseconds) per AI provider.",
+        "p95 of Kong's kong_ai_llm_provider_latency_ms (milliseconds) per AI provider.",
         lambda _g: dql.timeseries(
-            "latency_p95", KONG_AI_PROVIDER_LATENCY, "percentile", percentile=95, by=[DIM_KONG_PROVIDER]
+            "latency_p95", KONG_AI_PROVIDER_LATENCY, "percentile", percentile=95, by=[KONG_PROVIDER]
         ),
         needs_kong=True,
     ),
@@ -153,8 +157,13 @@ def detector_value(
         "source": SOURCE,
         "analyzer": analyzer(settings, signal.query(governance)),
         "eventTemplate": {"properties": [{"key": k, "value": v} for k, v in properties.items()]},
-        "executionSettings": {},
+        "executionSettings": execution_settings(settings),
     }
+
+
+def execution_settings(settings: AlertSettings) -> dict[str, Any]:
+    """``executionSettings``: ``queryOffset`` (minutes) where the alert's data arrives late."""
+    return {"queryOffset": settings.query_offset} if settings.query_offset is not None else {}
 
 
 @dataclass(frozen=True)

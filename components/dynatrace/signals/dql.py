@@ -1,9 +1,12 @@
 """DQL builders for the alert and dashboard queries: names come only from :mod:`.metrics`.
 
-Each builder refuses a metric key or field that :mod:`.metrics` does not declare, so a query
-can only reference what the stack's own pipelines produce. Anomaly-detector queries follow the
-rules of the Davis anomaly detectors (``timeseries`` or ``makeTimeseries``, no ``from:``/``to:``,
-one numeric series per dimension tuple; Dynatrace docs "Automate alerts with API").
+Each builder refuses a metric key the catalogue does not declare and a dimension or field that is
+not declared for what it reads (a metric's dimensions, the span or business-event fields), so a
+query can only reference names with a producer. Names with older fallbacks are read together:
+``coalesce(current, older)`` into the field's alias on records, all of them in ``by:{…}`` on
+metrics. Anomaly-detector queries follow the rules of the Davis anomaly detectors
+(``timeseries`` or ``makeTimeseries``, no ``from:``/``to:``, one numeric series per dimension
+tuple; Dynatrace docs "Automate alerts with API").
 """
 
 from __future__ import annotations
@@ -13,35 +16,50 @@ import re
 from collections.abc import Sequence
 
 from .metrics import (
+    BIZEVENT_FIELDS,
     BIZEVENTS_TABLE,
     FIELD_BUCKET,
     FIELD_EVENT_TYPE,
-    FIELDS,
-    METRIC_KEYS,
+    FIELD_PROBE,
+    FIELD_TIMESTAMP,
+    GENAI_GUARDRAIL,
+    GENAI_GUARDRAIL_ACTIVATION,
+    GENAI_PROVIDER,
+    GUARDRAIL_ARN,
+    METRICS_BY_KEY,
     SPAN_DURATION,
-    SPAN_GENAI_SYSTEM,
+    SPAN_FIELDS,
     SPAN_INPUT_TOKENS,
     SPAN_OUTPUT_TOKENS,
     SPAN_STATUS_CODE,
     SPAN_STATUS_ERROR,
+    Field,
     Metric,
 )
 
 Aggregation = str
 """A ``timeseries`` aggregation: ``avg``, ``max``, ``min``, ``sum``, ``count`` or ``percentile``."""
 _AGGREGATIONS = frozenset({"avg", "max", "min", "sum", "count", "percentile"})
+GUARDRAIL_OUTPUT = "guardrail"
+"""The dimension the guardrail-interventions query names the guardrail (ARN or id) by."""
 
 
 def _metric(metric: Metric) -> str:
-    if metric.key not in METRIC_KEYS:
+    if METRICS_BY_KEY.get(metric.key) != metric:
         raise ValueError(f"metric {metric.key!r} is not declared in components.dynatrace.signals.metrics")
     return metric.key
 
 
-def _field(name: str) -> str:
-    if name not in FIELDS:
-        raise ValueError(f"field {name!r} is not declared in components.dynatrace.signals.metrics")
-    return name
+def _dimension(metric: Metric, field: Field) -> Field:
+    if field not in metric.dimensions:
+        raise ValueError(f"dimension {field.name!r} is not declared for metric {metric.key!r}")
+    return field
+
+
+def _field(declared: Sequence[Field], field: Field, table: str) -> Field:
+    if field not in declared:
+        raise ValueError(f"field {field.name!r} is not declared for {table} in components.dynatrace.signals.metrics")
+    return field
 
 
 def string(value: str) -> str:
@@ -49,8 +67,17 @@ def string(value: str) -> str:
     return json.dumps(value)
 
 
-def _by(dims: Sequence[str]) -> str:
-    return f", by:{{{', '.join(_field(d) for d in dims)}}}" if dims else ""
+def is_not_null(field: Field) -> str:
+    return f"isNotNull({field.name})"
+
+
+def not_equal(field: Field, value: str) -> str:
+    return f"{field.name} != {string(value)}"
+
+
+def _by_dimensions(fields: Sequence[Field]) -> str:
+    names = [name for field in fields for name in field.names]
+    return f", by:{{{', '.join(names)}}}" if names else ""
 
 
 def timeseries(
@@ -59,12 +86,13 @@ def timeseries(
     aggregation: Aggregation,
     *,
     percentile: float | None = None,
-    by: Sequence[str] = (),
+    by: Sequence[Field] = (),
     rate_per: str | None = None,
-    not_null: Sequence[str] = (),
+    where: Sequence[tuple[Field, str]] = (),
 ) -> str:
     """``timeseries <name> = <agg>(<metric>[, p])[, by:{…}][, filter:{…}]`` (a counter as a rate with
-    ``rate_per``; ``not_null`` keeps only series where those dimensions are set)."""
+    ``rate_per``; ``where`` holds ``(dimension, condition)`` pairs built with :func:`is_not_null` or
+    :func:`not_equal`, checked to be dimensions of ``metric``)."""
     if aggregation not in _AGGREGATIONS:
         raise ValueError(f"aggregation {aggregation!r}; allowed: {', '.join(sorted(_AGGREGATIONS))}")
     args = _metric(metric)
@@ -74,34 +102,77 @@ def timeseries(
         args += f", {percentile:g}"
     if rate_per is not None:
         args += f", rate:{rate_per}"
-    where = f", filter:{{{' and '.join(f'isNotNull({_field(d)})' for d in not_null)}}}" if not_null else ""
-    return f"timeseries {name} = {aggregation}({args}){_by(by)}{where}"
+    by_text = _by_dimensions([_dimension(metric, field) for field in by])
+    for field, _condition in where:
+        _dimension(metric, field)
+    conditions = [condition for _field, condition in where]
+    filter_text = f", filter:{{{' and '.join(conditions)}}}" if conditions else ""
+    return f"timeseries {name} = {aggregation}({args}){by_text}{filter_text}"
 
 
-def genai_error_rate(by: Sequence[str] = ()) -> str:
+def _span_fields(fields: Sequence[Field]) -> str:
+    """``fieldsAdd alias = coalesce(…)`` for the span fields read under their aliases."""
+    aliased = list(dict.fromkeys(_field(SPAN_FIELDS, f, "spans") for f in fields if f.fallbacks))
+    return "| fieldsAdd " + ", ".join(f"{f.output} = {f.expression}" for f in aliased) if aliased else ""
+
+
+def _genai_spans(source: str, fields: Sequence[Field]) -> list[str]:
+    """GenAI client spans: those naming a GenAI provider (current or older attribute)."""
+    lines = [source, _span_fields([GENAI_PROVIDER, *fields]), f"| filter isNotNull({GENAI_PROVIDER.output})"]
+    return [line for line in lines if line]
+
+
+def _error_count() -> str:
+    return f"countIf({_field(SPAN_FIELDS, SPAN_STATUS_CODE, 'spans').name} == {string(SPAN_STATUS_ERROR)})"
+
+
+def genai_error_rate(by: Sequence[Field] = ()) -> str:
     """Percentage of GenAI client spans that ended in error, per minute."""
+    outputs = [_field(SPAN_FIELDS, f, "spans").output for f in by]
+    group = f", by:{{{', '.join(outputs)}}}" if outputs else ""
     return "\n".join(
         (
-            "fetch spans",
-            f"| filter isNotNull({_field(SPAN_GENAI_SYSTEM)})",
-            f"| makeTimeseries {{total = count(), errors = countIf({_field(SPAN_STATUS_CODE)} == "
-            f"{string(SPAN_STATUS_ERROR)})}}{_by(by)}, interval:1m",
+            *_genai_spans("fetch spans", by),
+            f"| makeTimeseries {{total = count(), errors = {_error_count()}}}{group}, interval:1m",
             "| fieldsAdd error_rate = 100 * errors[] / total[]",
-            f"| fields timeframe, interval, error_rate{''.join(', ' + d for d in by)}",
+            f"| fields timeframe, interval, error_rate{''.join(', ' + o for o in outputs)}",
         )
+    )
+
+
+def guardrail_interventions(cloudwatch: Metric) -> str:
+    """Guardrail interventions per minute from both producers, one series per guardrail and source:
+    CloudWatch (``cloudwatch``, split by ``GuardrailArn``) and OpenLLMetry's Bedrock activation
+    counter from the apps (split by the guardrail id, only where the response named one)."""
+    arn = _dimension(cloudwatch, GUARDRAIL_ARN)
+    guardrail = _dimension(GENAI_GUARDRAIL_ACTIVATION, GENAI_GUARDRAIL)
+    apps = timeseries(
+        "intervened", GENAI_GUARDRAIL_ACTIVATION, "sum", by=[guardrail], where=[(guardrail, is_not_null(guardrail))]
+    )
+    return "\n".join(
+        (
+            timeseries("intervened", cloudwatch, "sum", by=[arn]),
+            f"| fieldsRename {GUARDRAIL_OUTPUT} = {arn.name}",
+            f"| append [{apps} | fieldsRename {GUARDRAIL_OUTPUT} = {guardrail.name}]",
+        )
+    )
+
+
+def _governance(event_type: str, bucket: str) -> tuple[str, ...]:
+    """Governance events of the stack's bucket and type, without verify's probe events (which
+    carry ``probe``; ``isNull`` keeps every record that does not)."""
+    fields = [_field(BIZEVENT_FIELDS, f, BIZEVENTS_TABLE).name for f in (FIELD_BUCKET, FIELD_EVENT_TYPE, FIELD_PROBE)]
+    return (
+        f"fetch {BIZEVENTS_TABLE}",
+        f"| filter {fields[0]} == {string(bucket)}",
+        f"| filter {fields[1]} == {string(event_type)}",
+        f"| filter isNull({fields[2]})",
     )
 
 
 def events_arriving(event_type: str, bucket: str) -> str:
     """Governance business events stored in ``bucket`` per minute (0 when forwarding stopped)."""
-    return "\n".join(
-        (
-            f"fetch {BIZEVENTS_TABLE}",
-            f"| filter {_field(FIELD_BUCKET)} == {string(bucket)}",
-            f"| filter {_field(FIELD_EVENT_TYPE)} == {string(event_type)}",
-            "| makeTimeseries events = count(), interval:1m",
-        )
-    )
+    return "\n".join((*_governance(event_type, bucket), "| makeTimeseries events = count(), interval:1m"))
 
 
 SAMPLING_RATIOS: tuple[int, ...] = (1, 10, 100, 1000, 10000)
@@ -116,19 +187,19 @@ def variable(key: str) -> str:
     return f"${key}"
 
 
-def genai_spans_by(sampling: str, by: Sequence[str], *, limit: int = 50) -> str:
+def genai_spans_by(sampling: str, by: Sequence[Field], *, limit: int = 50) -> str:
     """GenAI client spans summarised per ``by`` (requests, errors, p95 duration, tokens), read with a
     ``samplingRatio`` (a variable reference such as ``$sampling``) to bound the query volume."""
-    group = ", ".join(_field(d) for d in by)
+    group = ", ".join(_field(SPAN_FIELDS, f, "spans").output for f in by)
+    tokens_in, tokens_out = SPAN_INPUT_TOKENS.output, SPAN_OUTPUT_TOKENS.output
     return "\n".join(
         (
-            f"fetch spans, samplingRatio:{sampling}",
-            f"| filter isNotNull({_field(SPAN_GENAI_SYSTEM)})",
+            *_genai_spans(f"fetch spans, samplingRatio:{sampling}", [*by, SPAN_INPUT_TOKENS, SPAN_OUTPUT_TOKENS]),
             "| summarize {requests = count(), "
-            f"errors = countIf({_field(SPAN_STATUS_CODE)} == {string(SPAN_STATUS_ERROR)}), "
-            f"p95_duration = percentile({_field(SPAN_DURATION)}, 95), "
-            f"input_tokens = sum({_field(SPAN_INPUT_TOKENS)}), "
-            f"output_tokens = sum({_field(SPAN_OUTPUT_TOKENS)})}}, by:{{{group}}}",
+            f"errors = {_error_count()}, "
+            f"p95_duration = percentile({_field(SPAN_FIELDS, SPAN_DURATION, 'spans').name}, 95), "
+            f"input_tokens = sum({tokens_in}), "
+            f"output_tokens = sum({tokens_out})}}, by:{{{group}}}",
             # counts and sums over 1/ratio of the spans: scale back to estimates of the totals
             f"| fieldsAdd requests = requests * {sampling}, errors = errors * {sampling}, "
             f"input_tokens = input_tokens * {sampling}, output_tokens = output_tokens * {sampling}",
@@ -138,39 +209,28 @@ def genai_spans_by(sampling: str, by: Sequence[str], *, limit: int = 50) -> str:
     )
 
 
-def _governance(event_type: str, bucket: str) -> tuple[str, ...]:
-    return (
-        f"fetch {BIZEVENTS_TABLE}",
-        f"| filter {_field(FIELD_BUCKET)} == {string(bucket)}",
-        f"| filter {_field(FIELD_EVENT_TYPE)} == {string(event_type)}",
-    )
-
-
-def audit_trail(event_type: str, bucket: str, columns: Sequence[str], *, limit: int = 200) -> str:
+def audit_trail(event_type: str, bucket: str, columns: Sequence[Field], *, limit: int = 200) -> str:
     """The latest governance events, newest first, with the given columns."""
+    time = _field(BIZEVENT_FIELDS, FIELD_TIMESTAMP, BIZEVENTS_TABLE).name
+    names = [time, *(_field(BIZEVENT_FIELDS, c, BIZEVENTS_TABLE).name for c in columns)]
     return "\n".join(
         (
             *_governance(event_type, bucket),
-            f"| fields timestamp, {', '.join(_field(c) for c in columns)}",
-            "| sort timestamp desc",
+            f"| fields {', '.join(names)}",
+            f"| sort {time} desc",
             f"| limit {int(limit)}",
         )
     )
 
 
-def audit_counts(event_type: str, bucket: str, by: Sequence[str], *, limit: int = 50) -> str:
+def audit_counts(event_type: str, bucket: str, by: Sequence[Field], *, limit: int = 50) -> str:
     """Governance events counted per ``by`` (who did what), largest first."""
+    group = ", ".join(_field(BIZEVENT_FIELDS, d, BIZEVENTS_TABLE).name for d in by)
     return "\n".join(
         (
             *_governance(event_type, bucket),
-            f"| summarize events = count(), by:{{{', '.join(_field(d) for d in by)}}}",
+            f"| summarize events = count(), by:{{{group}}}",
             "| sort events desc",
             f"| limit {int(limit)}",
         )
     )
-
-
-def referenced_names(query: str) -> set[str]:
-    """Dotted identifiers and metric-like names a query uses (for the reference test)."""
-    stripped = re.sub(r'"(?:[^"\\]|\\.)*"', '""', query)
-    return set(re.findall(r"\b[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+\b", stripped))

@@ -1,22 +1,17 @@
-"""Every metric key, span field and event type the signals query, in one place.
+"""The producer catalogue: every metric key, dimension and field the signals read, with its producer.
 
-The names are the ones the stack's own pipelines produce:
+A name is only worth querying if something emits it. Each :class:`Producer` says which
+software (and which versions) emits a name and where that was established; ``tests/lineage``
+runs the producers that ship as packages (OpenLLMetry's OpenAI and Bedrock instrumentations with
+the OTel SDK), scrapes sample pages built from the Kong, NIM and DCGM sources through the
+collector simulation, and stores the forwarder's CloudEvents through the emulator's ingest, then
+checks every name here and every query of every detector and tile against what they emit.
 
-- OpenTelemetry GenAI semantic conventions, as instrumented apps send them to the collector's
-  OTLP receiver (Dynatrace AI Observability docs, "OpenAI"/"Amazon Bedrock" pages: metrics
-  ``gen_ai.client.operation.duration`` (histogram, s) and ``gen_ai.client.token.usage``
-  (histogram, tokens); span attributes ``gen_ai.system``, ``gen_ai.request.model``).
-- NVIDIA NIM's Prometheus endpoint, scraped node-locally by the collector (Dynatrace docs
-  "NVIDIA NIM" metrics table; sample scrape in ``tests/collector`` fixtures).
-- Kong's Prometheus plugin AI LLM metrics, scraped through the ``kong-metrics`` Service
-  (Dynatrace docs "Kong" metrics table).
-- Business events the governance pipeline stores (``bizevents``, ``event.type`` =
-  ``governance.eventType``, bucket ``governance.bucket.name``).
-- Amazon Bedrock Guardrails CloudWatch metrics (namespace ``AWS/Bedrock/Guardrails``), as the
-  provider-telemetry path ingests them.
+Where current and older producers disagree, a :class:`Field` lists the older names as
+``fallbacks``: queries read them beside the current one (``coalesce(current, older)`` on records,
+both in ``by:{…}`` on metrics), so apps on older instrumentations keep working.
 
-DQL builders (:mod:`components.dynatrace.signals.dql`) take names only from here; a test checks that
-every generated query references nothing else.
+DQL builders (:mod:`components.dynatrace.signals.dql`) take names only from here.
 """
 
 from __future__ import annotations
@@ -24,9 +19,46 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from components.telemetry_metrics import DCGM_FIELDS
+from components.dynatrace import governance_fields
+from components.telemetry_metrics import DCGM_FIELDS, GUARDRAIL_INTERVENTIONS, GUARDRAIL_INVOCATIONS
 
 MetricKind = Literal["histogram", "counter", "gauge"]
+
+
+@dataclass(frozen=True)
+class Producer:
+    name: str
+    versions: str
+    source: str
+    """Where the names were established: the run in ``tests/lineage``, a source file, a document."""
+    needs: str
+    """What the user must run or enable for the names to arrive in Dynatrace."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """A record field or a metric dimension, as its producer names it."""
+
+    name: str
+    producer: Producer
+    fallbacks: tuple[Field, ...] = ()
+    """The same value under other names (older producer versions): read beside :attr:`name`."""
+    alias: str | None = None
+    """The field a record query stores ``coalesce(name, fallbacks…)`` in (needed with fallbacks)."""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *(f.name for f in self.fallbacks))
+
+    @property
+    def expression(self) -> str:
+        """The DQL expression reading the current name first, then the fallbacks."""
+        return f"coalesce({', '.join(self.names)})" if self.fallbacks else self.name
+
+    @property
+    def output(self) -> str:
+        """The name a record query's result calls this field."""
+        return self.alias if self.fallbacks and self.alias else self.name
 
 
 @dataclass(frozen=True)
@@ -34,83 +66,244 @@ class Metric:
     key: str
     kind: MetricKind
     unit: str
-    source: str
-    """Which pipeline produces it (for the README and the reference test)."""
+    producer: Producer
+    dimensions: tuple[Field, ...] = ()
+    """The dimensions the producer sets on it that queries may split or filter by."""
 
 
-# --- OpenTelemetry GenAI (instrumented apps → OTLP → collector → Dynatrace) -----------------------
-GENAI_OPERATION_DURATION: Final = Metric("gen_ai.client.operation.duration", "histogram", "s", "otlp")
-GENAI_TOKEN_USAGE: Final = Metric("gen_ai.client.token.usage", "histogram", "tokens", "otlp")
+# --- producers ----------------------------------------------------------------------------------
 
-# Span fields of GenAI client spans (Grail ``spans``).
-SPAN_GENAI_SYSTEM: Final = "gen_ai.system"
-SPAN_GENAI_REQUEST_MODEL: Final = "gen_ai.request.model"
-SPAN_GENAI_RESPONSE_MODEL: Final = "gen_ai.response.model"
-SPAN_INPUT_TOKENS: Final = "gen_ai.usage.prompt_tokens"
-SPAN_OUTPUT_TOKENS: Final = "gen_ai.usage.completion_tokens"
-SPAN_STATUS_CODE: Final = "span.status_code"
+OPENLLMETRY: Final = Producer(
+    "OpenLLMetry (traceloop) OpenAI and Bedrock instrumentations",
+    "0.55-0.62 (0.62.4 runs in tests/lineage)",
+    "opentelemetry-instrumentation-openai and -bedrock 0.62.4 run against a loopback model server "
+    "(tests/lineage/openllmetry_run.py); traceloop/openllmetry "
+    "packages/opentelemetry-instrumentation-openai/.../shared/__init__.py (gen_ai.provider.name since 0.55.0)",
+    "apps instrumented with OpenLLMetry (or Traceloop.init), exporting OTLP to the collector's app endpoint",
+)
+OPENLLMETRY_BEFORE_0_55: Final = Producer(
+    "OpenLLMetry",
+    "0.40-0.54",
+    "traceloop/openllmetry v0.54.0 packages/opentelemetry-instrumentation-openai/.../shared/__init__.py "
+    "(GEN_AI_SYSTEM on spans and in metric_shared_attributes)",
+    "apps on older OpenLLMetry versions",
+)
+OPENLLMETRY_BEFORE_0_48: Final = Producer(
+    "OpenLLMetry",
+    "0.40-0.47",
+    "traceloop/openllmetry v0.47.0 .../shared/__init__.py (SpanAttributes.LLM_USAGE_PROMPT_TOKENS/"
+    "COMPLETION_TOKENS = gen_ai.usage.prompt_tokens/completion_tokens; input/output_tokens from 0.48.0)",
+    "apps on older OpenLLMetry versions",
+)
+GENAI_SEMCONV: Final = Producer(
+    "OpenTelemetry GenAI semantic conventions (e.g. the OTel contrib openai-v2 instrumentation)",
+    "1.37+",
+    "open-telemetry/semantic-conventions v1.37.0 model/gen-ai/metrics.yaml, group metric_attributes.gen_ai "
+    "(gen_ai.request.model conditionally required, gen_ai.response.model recommended)",
+    "apps instrumented to the GenAI semantic conventions, exporting OTLP to the collector",
+)
+DYNATRACE_SPANS: Final = Producer(
+    "Dynatrace OTLP trace ingest (Grail spans)",
+    "SaaS",
+    "Dynatrace semantic dictionary, spans: span.status_code (ok/error/unset from the OTLP span status), duration",
+    "any OTLP span reaching /api/v2/otlp",
+)
+KONG: Final = Producer(
+    "Kong Gateway Prometheus plugin",
+    "3.8+ (Kong/kong 3.9.x)",
+    'Kong/kong kong/plugins/prometheus/exporter.lua: Prometheus.init(shm, "kong_") prefixes every name; '
+    "ai_llm_* metrics and labels; schema.lua ai_metrics (default false)",
+    "Kong's prometheus plugin with config.ai_metrics: true, scraped through the kong-metrics Service",
+)
+NIM: Final = Producer(
+    "NVIDIA NIM for LLMs",
+    "1.x",
+    "https://docs.nvidia.com/nim/large-language-models/latest/observability.html (/v1/metrics, per model)",
+    "NIM pods with the stack's scrape annotations (or the nim-metrics job)",
+)
+DCGM: Final = Producer(
+    "NVIDIA DCGM exporter",
+    "after NVIDIA/dcgm-exporter#655 (label hostname)",
+    "NVIDIA/dcgm-exporter etc/default-counters.csv; internal/pkg/rendermetrics/render_metrics.go "
+    "(labels gpu, UUID, pci_bus_id, device, modelName, hostname; hostname = NODE_NAME)",
+    "the DCGM exporter DaemonSet on GPU nodes (the stack's, or the GPU Operator's), scraped node-locally",
+)
+DCGM_BEFORE_655: Final = Producer(
+    "NVIDIA DCGM exporter",
+    "up to 4.5.3-4.8.2",
+    "NVIDIA/dcgm-exporter commit d5e5f51 'Rename Hostname label to hostname (#655)'",
+    "older DCGM exporter images",
+)
+DA_AWS: Final = Producer(
+    "Dynatrace AWS monitoring (da-aws)",
+    "SaaS",
+    "Dynatrace's ready-made dashboard 'AWS Bedrock' (document dynatrace.clouds.aws-bedrock, content version 26): "
+    "keys cloud.aws.bedrock_guardrails.<Metric>.By.GuardrailArn.GuardrailVersion, dimensions in CloudWatch case "
+    "as in the key (by:{ModelId, aws.account.id, aws.region}), filters on aws.account.id and aws.region",
+    "the stack's AWS connection and monitoring configuration with a Bedrock feature set (telemetry.bedrockMetrics)",
+)
+GOVERNANCE_EVENT: Final = Producer(
+    "the stack's Bedrock governance CloudEvent, as business-event ingest stores it",
+    "this stack",
+    "components/aws/event_forwarding.py (data = the EventBridge detail); Dynatrace docs 'Ingest business events "
+    "via API' (top-level fields stay top-level, complex JSON objects become strings)",
+    "eventForwarding (CloudTrail → EventBridge → /api/v2/bizevents/ingest) and the governance route and pipeline",
+)
+GOVERNANCE_PIPELINE: Final = Producer(
+    "the governance pipeline's DQL processor",
+    "this stack",
+    "components/dynatrace/governance_fields.py",
+    "the governance pipeline (created by the stack) on the route the events take",
+)
+GRAIL: Final = Producer(
+    "Dynatrace Grail",
+    "SaaS",
+    "record fields every record has: timestamp; dt.system.bucket = the bucket a pipeline stored it in",
+    "nothing",
+)
+VERIFY_PROBE: Final = Producer(
+    "the verify probe of this project",
+    "this project",
+    "tools.verify posts a CloudEvent (type governance.eventType, source ai-observability.verify, "
+    "data.probe = run id): stored as the top-level field probe",
+    "`python -m tools.verify`",
+)
+
+# --- GenAI spans (Grail ``spans``) ----------------------------------------------------------------
+
+GENAI_PROVIDER: Final = Field(
+    "gen_ai.provider.name", OPENLLMETRY, (Field("gen_ai.system", OPENLLMETRY_BEFORE_0_55),), alias="provider"
+)
+SPAN_MODEL: Final = Field(
+    "gen_ai.response.model", OPENLLMETRY, (Field("gen_ai.request.model", OPENLLMETRY),), alias="model"
+)
+"""Bedrock Converse spans carry no response model (seen in the lineage run): the request model stands in."""
+SPAN_INPUT_TOKENS: Final = Field(
+    "gen_ai.usage.input_tokens",
+    OPENLLMETRY,
+    (Field("gen_ai.usage.prompt_tokens", OPENLLMETRY_BEFORE_0_48),),
+    "tokens_in",
+)
+SPAN_OUTPUT_TOKENS: Final = Field(
+    "gen_ai.usage.output_tokens",
+    OPENLLMETRY,
+    (Field("gen_ai.usage.completion_tokens", OPENLLMETRY_BEFORE_0_48),),
+    "tokens_out",
+)
+SPAN_STATUS_CODE: Final = Field("span.status_code", DYNATRACE_SPANS)
 SPAN_STATUS_ERROR: Final = "error"
-SPAN_SERVICE_NAME: Final = "service.name"
-SPAN_DURATION: Final = "duration"
+SPAN_DURATION: Final = Field("duration", DYNATRACE_SPANS)
+SPAN_FIELDS: Final[tuple[Field, ...]] = (
+    GENAI_PROVIDER,
+    SPAN_MODEL,
+    SPAN_INPUT_TOKENS,
+    SPAN_OUTPUT_TOKENS,
+    SPAN_STATUS_CODE,
+    SPAN_DURATION,
+)
 
-# Metric dimensions (OTel GenAI semconv attributes on the metrics).
-DIM_GENAI_MODEL: Final = "gen_ai.request.model"
-DIM_GENAI_SYSTEM: Final = "gen_ai.system"
-DIM_GENAI_TOKEN_TYPE: Final = "gen_ai.token.type"  # noqa: S105 - an attribute name
-DIM_ERROR_TYPE: Final = "error.type"
+# --- GenAI client metrics (OTLP from instrumented apps) --------------------------------------------
+
+METRIC_MODEL: Final = Field("gen_ai.response.model", OPENLLMETRY, (Field("gen_ai.request.model", GENAI_SEMCONV),))
+"""OpenLLMetry puts only the response model on metrics; semantic-convention instrumentations also the request model."""
+GENAI_TOKEN_TYPE: Final = Field("gen_ai.token.type", OPENLLMETRY)
+GENAI_ERROR_TYPE: Final = Field("error.type", OPENLLMETRY)
+GENAI_GUARDRAIL: Final = Field("gen_ai.guardrail", OPENLLMETRY)
+"""The guardrail id; set only when the Bedrock response carries a guardrail trace (``trace: enabled``)."""
+GENAI_OPERATION_DURATION: Final = Metric(
+    "gen_ai.client.operation.duration", "histogram", "s", OPENLLMETRY, (GENAI_PROVIDER, METRIC_MODEL, GENAI_ERROR_TYPE)
+)
+GENAI_TOKEN_USAGE: Final = Metric(
+    "gen_ai.client.token.usage", "histogram", "tokens", OPENLLMETRY, (GENAI_PROVIDER, METRIC_MODEL, GENAI_TOKEN_TYPE)
+)
+GENAI_GUARDRAIL_ACTIVATION: Final = Metric(
+    "gen_ai.bedrock.guardrail.activation", "counter", "activations", OPENLLMETRY, (GENAI_GUARDRAIL, GENAI_PROVIDER)
+)
 
 # --- NVIDIA NIM (Prometheus scrape by the collector) ----------------------------------------------
-NIM_TIME_TO_FIRST_TOKEN: Final = Metric("time_to_first_token_seconds", "histogram", "s", "nim")
-NIM_E2E_LATENCY: Final = Metric("e2e_request_latency_seconds", "histogram", "s", "nim")
-NIM_REQUESTS_WAITING: Final = Metric("num_requests_waiting", "gauge", "requests", "nim")
-NIM_REQUESTS_RUNNING: Final = Metric("num_requests_running", "gauge", "requests", "nim")
-NIM_KV_CACHE_USAGE: Final = Metric("gpu_cache_usage_perc", "gauge", "ratio", "nim")
-NIM_REQUEST_SUCCESS: Final = Metric("request_success_total", "counter", "requests", "nim")
-NIM_REQUEST_FAILURE: Final = Metric("request_failure_total", "counter", "requests", "nim")
-NIM_PROMPT_TOKENS: Final = Metric("prompt_tokens_total", "counter", "tokens", "nim")
-NIM_GENERATION_TOKENS: Final = Metric("generation_tokens_total", "counter", "tokens", "nim")
-DIM_NIM_MODEL: Final = "model_name"
 
-# --- Kong AI gateway (Prometheus plugin, AI LLM metrics) -----------------------------------------
-KONG_AI_REQUESTS: Final = Metric("ai_llm_requests_total", "counter", "requests", "kong")
-KONG_AI_COST: Final = Metric("ai_llm_cost_total", "counter", "cost", "kong")
-KONG_AI_TOKENS: Final = Metric("ai_llm_tokens_total", "counter", "tokens", "kong")
-KONG_AI_PROVIDER_LATENCY: Final = Metric("ai_llm_provider_latency", "histogram", "ms", "kong")
-DIM_KONG_PROVIDER: Final = "ai_provider"
-DIM_KONG_MODEL: Final = "ai_model"
+NIM_MODEL: Final = Field("model_name", NIM)
+_NIM = (NIM_MODEL,)
+NIM_TIME_TO_FIRST_TOKEN: Final = Metric("time_to_first_token_seconds", "histogram", "s", NIM, _NIM)
+NIM_E2E_LATENCY: Final = Metric("e2e_request_latency_seconds", "histogram", "s", NIM, _NIM)
+NIM_REQUESTS_WAITING: Final = Metric("num_requests_waiting", "gauge", "requests", NIM, _NIM)
+NIM_REQUESTS_RUNNING: Final = Metric("num_requests_running", "gauge", "requests", NIM, _NIM)
+NIM_KV_CACHE_USAGE: Final = Metric("gpu_cache_usage_perc", "gauge", "ratio", NIM, _NIM)
+NIM_REQUEST_SUCCESS: Final = Metric("request_success_total", "counter", "requests", NIM, _NIM)
+NIM_REQUEST_FAILURE: Final = Metric("request_failure_total", "counter", "requests", NIM, _NIM)
+NIM_PROMPT_TOKENS: Final = Metric("prompt_tokens_total", "counter", "tokens", NIM, _NIM)
+NIM_GENERATION_TOKENS: Final = Metric("generation_tokens_total", "counter", "tokens", NIM, _NIM)
 
-# --- Amazon Bedrock Guardrails (CloudWatch namespace AWS/Bedrock/Guardrails) ----------------------
-# The Dynatrace key under which the provider-telemetry path stores the CloudWatch metric
-# ``InvocationsIntervened``; kept here so alerts and dashboards never spell it twice.
+# --- Kong AI gateway (Prometheus plugin, AI metrics) ---------------------------------------------
+
+KONG_PROVIDER: Final = Field("ai_provider", KONG)
+KONG_MODEL: Final = Field("ai_model", KONG)
+KONG_TOKEN_TYPE: Final = Field("token_type", KONG)
+KONG_TOTAL_TOKENS: Final = "total_tokens"
+"""``token_type`` value that repeats prompt + completion tokens (exporter.lua): left out of sums."""
+_KONG = (KONG_PROVIDER, KONG_MODEL)
+KONG_AI_REQUESTS: Final = Metric("kong_ai_llm_requests_total", "counter", "requests", KONG, _KONG)
+KONG_AI_COST: Final = Metric("kong_ai_llm_cost_total", "counter", "cost", KONG, _KONG)
+KONG_AI_TOKENS: Final = Metric("kong_ai_llm_tokens_total", "counter", "tokens", KONG, (*_KONG, KONG_TOKEN_TYPE))
+KONG_AI_PROVIDER_LATENCY: Final = Metric("kong_ai_llm_provider_latency_ms", "histogram", "ms", KONG, _KONG)
+
+# --- Amazon Bedrock Guardrails CloudWatch metrics (Dynatrace AWS monitoring) -----------------------
+
+GUARDRAIL_DIMENSIONS: Final = ("GuardrailArn", "GuardrailVersion")
+GUARDRAIL_ARN: Final = Field("GuardrailArn", DA_AWS)
+_GUARDRAIL = (
+    GUARDRAIL_ARN,
+    Field("GuardrailVersion", DA_AWS),
+    Field("aws.account.id", DA_AWS),
+    Field("aws.region", DA_AWS),
+)
 BEDROCK_GUARDRAIL_INTERVENED: Final = Metric(
-    "cloud.aws.bedrock.guardrails.invocationsintervened", "counter", "invocations", "cloudwatch"
+    GUARDRAIL_INTERVENTIONS.dynatrace_key(GUARDRAIL_DIMENSIONS), "counter", "invocations", DA_AWS, _GUARDRAIL
 )
 BEDROCK_GUARDRAIL_INVOCATIONS: Final = Metric(
-    "cloud.aws.bedrock.guardrails.invocations", "counter", "invocations", "cloudwatch"
+    GUARDRAIL_INVOCATIONS.dynatrace_key(GUARDRAIL_DIMENSIONS), "counter", "invocations", DA_AWS, _GUARDRAIL
 )
-DIM_GUARDRAIL_ARN: Final = "guardrailarn"
-DIM_GUARDRAIL_POLICY_TYPE: Final = "guardrailpolicytype"
+
+# --- GPU (NVIDIA DCGM exporter, scraped node-locally by the collector) -----------------------------
+
+GPU_HOST: Final = Field("hostname", DCGM, (Field("Hostname", DCGM_BEFORE_655),))
+"""The node name (the exporter reads NODE_NAME, which the stack's DaemonSet sets from spec.nodeName)."""
+GPU_METRICS: Final[tuple[Metric, ...]] = tuple(Metric(f.name, f.kind, f.unit, DCGM, (GPU_HOST,)) for f in DCGM_FIELDS)
 
 # --- Governance business events (bizevents → governance bucket) ----------------------------------
-BIZEVENTS_TABLE: Final = "bizevents"
-FIELD_EVENT_TYPE: Final = "event.type"
-FIELD_EVENT_PROVIDER: Final = "event.provider"
-FIELD_BUCKET: Final = "dt.system.bucket"
-# CloudTrail fields the forwarder's CloudEvent carries in ``data`` (flattened by ingest).
-FIELD_EVENT_NAME: Final = "data.eventName"
-FIELD_USER_ARN: Final = "data.userIdentity.arn"
-FIELD_SOURCE_IP: Final = "data.sourceIPAddress"
-FIELD_AWS_REGION: Final = "data.awsRegion"
-FIELD_REQUEST_PARAMETERS: Final = "data.requestParameters"
 
-# --- GPU (NVIDIA DCGM exporter, scraped node-locally by the collector) -------------------------
-# The "NIM and GPU serving" dashboard adds one tile per metric, split by DIM_GPU_NODE.
-GPU_METRICS: Final[tuple[Metric, ...]] = tuple(Metric(f.name, f.kind, f.unit, "dcgm") for f in DCGM_FIELDS)
-DIM_GPU_NODE: Final = "k8s.node.name"
+BIZEVENTS_TABLE: Final = "bizevents"
+FIELD_TIMESTAMP: Final = Field("timestamp", GRAIL)
+FIELD_BUCKET: Final = Field("dt.system.bucket", GRAIL)
+FIELD_EVENT_TYPE: Final = Field("event.type", GOVERNANCE_EVENT)
+FIELD_REQUEST_PARAMETERS: Final = Field("requestParameters", GOVERNANCE_EVENT)
+"""The CloudTrail request parameters, stored as a JSON string."""
+FIELD_PROBE: Final = Field("probe", VERIFY_PROBE)
+"""Set only on verify's probe events: every governance tile and the forwarding alert leave them out."""
+FIELD_EVENT_NAME: Final = Field(governance_fields.EVENT_NAME.target, GOVERNANCE_PIPELINE)
+FIELD_USER_ARN: Final = Field(governance_fields.USER_ARN.target, GOVERNANCE_PIPELINE)
+FIELD_SOURCE_IP: Final = Field(governance_fields.SOURCE_IP.target, GOVERNANCE_PIPELINE)
+FIELD_AWS_REGION: Final = Field(governance_fields.REGION.target, GOVERNANCE_PIPELINE)
+FIELD_GUARDRAIL_ID: Final = Field(governance_fields.GUARDRAIL_ID.target, GOVERNANCE_PIPELINE)
+FIELD_MODEL_ID: Final = Field(governance_fields.MODEL_ID.target, GOVERNANCE_PIPELINE)
+BIZEVENT_FIELDS: Final[tuple[Field, ...]] = (
+    FIELD_TIMESTAMP,
+    FIELD_BUCKET,
+    FIELD_EVENT_TYPE,
+    FIELD_REQUEST_PARAMETERS,
+    FIELD_PROBE,
+    FIELD_EVENT_NAME,
+    FIELD_USER_ARN,
+    FIELD_SOURCE_IP,
+    FIELD_AWS_REGION,
+    FIELD_GUARDRAIL_ID,
+    FIELD_MODEL_ID,
+)
 
 ALL_METRICS: Final[tuple[Metric, ...]] = (
     GENAI_OPERATION_DURATION,
     GENAI_TOKEN_USAGE,
+    GENAI_GUARDRAIL_ACTIVATION,
     NIM_TIME_TO_FIRST_TOKEN,
     NIM_E2E_LATENCY,
     NIM_REQUESTS_WAITING,
@@ -128,34 +321,4 @@ ALL_METRICS: Final[tuple[Metric, ...]] = (
     BEDROCK_GUARDRAIL_INVOCATIONS,
     *GPU_METRICS,
 )
-METRIC_KEYS: Final[frozenset[str]] = frozenset(m.key for m in ALL_METRICS)
-FIELDS: Final[frozenset[str]] = frozenset(
-    {
-        SPAN_GENAI_SYSTEM,
-        SPAN_GENAI_REQUEST_MODEL,
-        SPAN_GENAI_RESPONSE_MODEL,
-        SPAN_INPUT_TOKENS,
-        SPAN_OUTPUT_TOKENS,
-        SPAN_STATUS_CODE,
-        SPAN_SERVICE_NAME,
-        SPAN_DURATION,
-        DIM_GENAI_MODEL,
-        DIM_GENAI_SYSTEM,
-        DIM_GENAI_TOKEN_TYPE,
-        DIM_ERROR_TYPE,
-        DIM_NIM_MODEL,
-        DIM_KONG_PROVIDER,
-        DIM_KONG_MODEL,
-        DIM_GUARDRAIL_ARN,
-        DIM_GUARDRAIL_POLICY_TYPE,
-        DIM_GPU_NODE,
-        FIELD_EVENT_TYPE,
-        FIELD_EVENT_PROVIDER,
-        FIELD_BUCKET,
-        FIELD_EVENT_NAME,
-        FIELD_USER_ARN,
-        FIELD_SOURCE_IP,
-        FIELD_AWS_REGION,
-        FIELD_REQUEST_PARAMETERS,
-    }
-)
+METRICS_BY_KEY: Final[dict[str, Metric]] = {m.key: m for m in ALL_METRICS}
