@@ -41,6 +41,7 @@ from .mock_run import REDACTED as REDACTED
 from .mock_run import is_secret_wrapper as is_secret_wrapper
 from .mock_run import redact as redact
 from .mock_run import unwrap as unwrap
+from .plan_credentials import summary_lines as credential_lines
 from .stack_file import StackFileError, load_stack_config
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -92,6 +93,7 @@ class PlanResult:
     resources: list[PlannedResource]
     outputs: dict[str, Any]  # secrets already replaced by "[secret]"
     placeholders: list[str] = field(default_factory=list)  # secret keys given placeholder values
+    platform_token_unused: bool = False  # both a platform token and an OAuth client configured: OAuth wins
 
     def of_type(self, type_: str) -> list[PlannedResource]:
         return [r for r in self.resources if r.type == type_]
@@ -256,9 +258,10 @@ def evaluate_stack(
     environment = dict(os.environ if env is None else env)
     config, secret_keys, placeholders = engine_config(raw, environment)
     with _environment(environment):
-        parse_stack_config(config, environment, stack=stack)  # fail fast, before any registration
+        parsed = parse_stack_config(config, environment, stack=stack)  # fail fast, before any registration
         result = _run_program(stack, config, secret_keys, _region(raw))
     result.placeholders = placeholders
+    result.platform_token_unused = parsed.uses_oauth_client and parsed.secrets.has("dynatracePlatformToken")
     return result
 
 
@@ -411,6 +414,7 @@ def summary(result: PlanResult, violations: Sequence[Mapping[str, Any]], out_dir
         lines.append(f"  {count:4d}  {component}")
     if result.placeholders:
         lines.append(f"Secrets not available offline (placeholders used): {', '.join(result.placeholders)}")
+    lines += credential_lines(result.resources, token_also_set=result.platform_token_unused)
     levels = Counter(str(v["enforcement"]) for v in violations)
     lines.append(
         f"Policy: {len(violations)} violation(s)"
