@@ -2,8 +2,8 @@
 
 A stack rule for stacks that manage access (``ai-observability:access``, IAM policies of kind
 ``IamPolicy``) and keep governance events (a ``bizevents`` ``GrailBucket``): compliant when at least
-one policy lets its groups read each governance bucket, and every policy that does grants
-``storage:buckets:read`` for the governance bucket(s) and nothing else (``WHERE storage:bucket-name
+one policy lets its groups read each governance bucket, and every policy that does grants the
+bucket-read permission for the governance bucket(s) and nothing else (``WHERE storage:bucket-name
 = "<bucket>"``) — the auditors policy. A users' policy that grants every bucket, or a prefix or
 pattern that matches the governance bucket, violates it. Not applicable without IAM policies or
 without a governance bucket.
@@ -73,5 +73,5 @@ governance_bucket_readable_only_by_auditors = StackRule(
     NAME,
     "The governance bucket is readable only through the auditors IAM policy.",
     check,
-    remediation_steps="Grant storage:buckets:read for the governance bucket only in the auditors policy.",
+    remediation_steps="Grant reading the governance bucket only in the auditors policy.",
 )
