@@ -36,7 +36,7 @@ from .api import SettingsApi
 from .client import ClientSettings, Credential, DynatraceClient, TokenAuth, backoff_delay
 from .errors import DynatraceApiError, DynatraceConnectionError, DynatraceTimeoutError
 from .models import SettingsObject, SettingsObjectCreate
-from .oauth import ACCOUNT_API_URL, SSO_URL, OAuthClientAuth, account_resource
+from .oauth import ACCOUNT_API_URL, SSO_URL, OAuthClientAuth, account_resource, platform_credential
 
 PROVIDER_KEY = "__provider"
 # The engine's marker for a value not known yet (preview); pulumi.output.Unknown in-process.
@@ -187,16 +187,17 @@ class PlatformConnection(ProviderInputs):
         return self.oauth_client_id is not None and self.oauth_client_secret is not None
 
     def credential(self) -> Credential:
-        if self.oauth_client_id is not None and self.oauth_client_secret is not None and self.oauth_scopes:
-            return OAuthClientAuth(
-                self.oauth_client_id.get_secret_value(),
-                self.oauth_client_secret.get_secret_value(),
-                self.oauth_scopes,
-                sso_url=self.sso_url or SSO_URL,
-                settings=self.client,
-            )
-        assert self.platform_token is not None  # the validator guarantees one credential
-        return TokenAuth("Bearer", self.platform_token.get_secret_value())
+        def value(secret: SecretStr | None) -> str | None:
+            return secret.get_secret_value() if secret is not None else None
+
+        return platform_credential(
+            token=value(self.platform_token),
+            client_id=value(self.oauth_client_id),
+            client_secret=value(self.oauth_client_secret),
+            scopes=self.oauth_scopes or (),
+            sso_url=self.sso_url,
+            settings=self.client,
+        )
 
     def open(self) -> DynatraceClient:
         return DynatraceClient(self.platform_url, self.credential(), self.client)

@@ -1,8 +1,10 @@
 """How the stack's Dynatrace resources authenticate, as the components pass it to the providers.
 
 - :class:`PlatformAuth`: platform calls (buckets, settings on the platform path, documents,
-  extensions, queries) with a platform token or an OAuth client. When both are configured the
-  OAuth client wins (``components.config`` decides; :meth:`PlatformAuth.of` applies the rule).
+  extensions) with a platform token or an OAuth client. When both are configured the OAuth client
+  wins (``StackConfig.uses_oauth_client``; in a provider process
+  :func:`~components.dynatrace.oauth.platform_credential` applies the same rule, and so can any other
+  caller of the platform APIs, e.g. a query).
 - :class:`AccountAuth`: Account Management API calls (IAM groups, policies, bindings), which
   accept only OAuth clients, for one account.
 

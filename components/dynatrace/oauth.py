@@ -38,7 +38,7 @@ from typing import Any, Final
 
 import requests
 
-from .client import ClientSettings, Credential, DynatraceClient, NoAuth
+from .client import ClientSettings, Credential, DynatraceClient, NoAuth, TokenAuth
 from .errors import DynatraceApiError
 
 _log = logging.getLogger(__name__)
@@ -54,6 +54,24 @@ MAX_EARLY_REFRESH: Final = 60.0
 CLIENT_SETTING: Final = (
     "ai-observability:dynatraceOAuthClientId and dynatraceOAuthClientSecret (or DT_CLIENT_ID and DT_CLIENT_SECRET)"
 )
+
+
+def platform_credential(
+    *,
+    token: str | None,
+    client_id: str | None,
+    client_secret: str | None,
+    scopes: Iterable[str],
+    sso_url: str | None = None,
+    settings: ClientSettings | None = None,
+) -> Credential:
+    """The credential for platform calls: the OAuth client when both its id and secret are given (it
+    wins over a platform token given as well), else the platform token."""
+    if client_id and client_secret:
+        return OAuthClientAuth(client_id, client_secret, scopes, sso_url=sso_url or SSO_URL, settings=settings)
+    if token:
+        return TokenAuth("Bearer", token)
+    raise ValueError("platform calls need a platform token or an OAuth client (id and secret)")
 
 
 def account_resource(account_uuid: str) -> str:
