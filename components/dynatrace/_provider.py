@@ -558,6 +558,30 @@ def adopt_or_create(
             raise DynatraceTimeoutError(give_up())
 
 
+def find_or_create(
+    find: Callable[[], ResultT | None],
+    create: Callable[[], ResultT],
+    *,
+    poller: Poller,
+    give_up: Callable[[], str],
+) -> tuple[ResultT, bool]:
+    """Idempotent create where the server keeps no idempotency key: ``find`` (which adopts, or raises
+    for an object that is not ours), else ``create``; returns (result, found). After an ambiguous
+    failure of the create (it may have landed) ``find`` runs again after the ``poller``'s backoff
+    before anything is re-sent; ``give_up()`` is the message once its deadline passes."""
+    while True:
+        found = find()
+        if found is not None:
+            return found, True
+        try:
+            return create(), False
+        except DynatraceConnectionError as exc:
+            if not exc.ambiguous:
+                raise
+        if not poller.sleep_or_give_up():
+            raise DynatraceTimeoutError(give_up())
+
+
 class Poller:
     """Bounded backoff for waits: ``poll_initial`` × 1.5 per round, capped, until the deadline."""
 

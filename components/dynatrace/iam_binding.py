@@ -28,10 +28,10 @@ from typing import Any, ClassVar, Literal
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 
-from ._provider import ACCOUNT_SECRETS, DynatraceProvider, DynatraceResource, Poller, Uuid
+from ._provider import ACCOUNT_SECRETS, DynatraceProvider, DynatraceResource, Poller, Uuid, find_or_create
 from .client import ClientSettings, DynatraceClient
 from .credentials import AccountAuth
-from .errors import DynatraceApiError, DynatraceConflictError, DynatraceConnectionError, DynatraceTimeoutError
+from .errors import DynatraceApiError, DynatraceConflictError
 from .iam_account import AccountInputs, IamName, LevelId
 from .iam_api import AccountApi
 
@@ -82,17 +82,17 @@ def ensure_binding(api: AccountApi, inputs: IamBindingInputs) -> tuple[str, bool
     """Append the binding unless it exists; returns (group UUID, adopted)."""
     group = resolve_group(api, inputs)
     poller = Poller(inputs.client, f"binding of group {inputs.group_name}")
-    while True:
-        if bound(api, inputs, group):
-            return group, True
-        try:
-            api.append_binding(inputs.level_type, inputs.level_id, inputs.policy_uuid, group)
-            return group, False
-        except DynatraceConnectionError as exc:
-            if not exc.ambiguous:
-                raise
-        if not poller.sleep_or_give_up():  # the POST may have landed: read before re-sending
-            raise DynatraceTimeoutError(f"binding of group {inputs.group_name!r} not confirmed in {poller.timeout:g}s")
+
+    def append() -> str:
+        api.append_binding(inputs.level_type, inputs.level_id, inputs.policy_uuid, group)
+        return group
+
+    return find_or_create(
+        lambda: group if bound(api, inputs, group) else None,
+        append,
+        poller=poller,
+        give_up=lambda: f"binding of group {inputs.group_name!r} not confirmed within {poller.timeout:g}s",
+    )
 
 
 class IamPolicyBindingProvider(DynatraceProvider[IamBindingInputs]):

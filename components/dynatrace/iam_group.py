@@ -20,10 +20,10 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import Field
 
-from ._provider import ACCOUNT_SECRETS, DynatraceProvider, DynatraceResource, Poller
+from ._provider import ACCOUNT_SECRETS, DynatraceProvider, DynatraceResource, Poller, find_or_create
 from .client import ClientSettings, DynatraceClient
 from .credentials import AccountAuth
-from .errors import DynatraceApiError, DynatraceConflictError, DynatraceConnectionError, DynatraceTimeoutError
+from .errors import DynatraceApiError, DynatraceConflictError
 from .iam_account import AccountInputs, IamName, described, marker, owned_by
 from .iam_api import AccountApi, Group
 
@@ -55,28 +55,30 @@ def reconcile(api: AccountApi, inputs: IamGroupInputs, uuid: str, live: Group | 
     return 1
 
 
+def _adopt(api: AccountApi, inputs: IamGroupInputs) -> str | None:
+    """The UUID of this stack's group of that name, brought to the inputs; None when there is none."""
+    for group in (g for g in api.groups() if g.name == inputs.name):
+        if not (owned_by(group.description, inputs.owner) or inputs.adopt_existing):
+            raise DynatraceConflictError(
+                f"a group named {inputs.name!r} already exists in the account and was not created by this "
+                f"stack (no {marker(inputs.owner)} in its description); list it with existing: true in "
+                "ai-observability:access to bind it without owning it, choose another name, or set "
+                "access.adoptExisting to take it over"
+            )
+        reconcile(api, inputs, group.uuid, group)
+        return group.uuid
+    return None
+
+
 def ensure_group(api: AccountApi, inputs: IamGroupInputs) -> tuple[str, bool]:
     """Adopt this stack's group of that name, or create it; returns (uuid, adopted)."""
     poller = Poller(inputs.client, f"group {inputs.name}")
-    while True:
-        named = [g for g in api.groups() if g.name == inputs.name]
-        for group in named:
-            if not (owned_by(group.description, inputs.owner) or inputs.adopt_existing):
-                raise DynatraceConflictError(
-                    f"a group named {inputs.name!r} already exists in the account and was not created by this "
-                    f"stack (no {marker(inputs.owner)} in its description); list it with existing: true in "
-                    "ai-observability:access to bind it without owning it, choose another name, or set "
-                    "access.adoptExisting to take it over"
-                )
-            reconcile(api, inputs, group.uuid, group)
-            return group.uuid, True
-        try:
-            return api.create_group(inputs.name, inputs.full_description()).uuid, False
-        except DynatraceConnectionError as exc:
-            if not exc.ambiguous:
-                raise
-        if not poller.sleep_or_give_up():  # the POST may have landed: look again before re-sending
-            raise DynatraceTimeoutError(f"group {inputs.name!r} could not be created within {poller.timeout:g}s")
+    return find_or_create(
+        lambda: _adopt(api, inputs),
+        lambda: api.create_group(inputs.name, inputs.full_description()).uuid,
+        poller=poller,
+        give_up=lambda: f"group {inputs.name!r} could not be created within {poller.timeout:g}s",
+    )
 
 
 class IamGroupProvider(DynatraceProvider[IamGroupInputs]):

@@ -23,10 +23,10 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import Field
 
-from ._provider import ACCOUNT_SECRETS, DynatraceProvider, DynatraceResource, Poller
+from ._provider import ACCOUNT_SECRETS, DynatraceProvider, DynatraceResource, Poller, find_or_create
 from .client import ClientSettings, DynatraceClient
 from .credentials import AccountAuth
-from .errors import DynatraceApiError, DynatraceConflictError, DynatraceConnectionError, DynatraceTimeoutError
+from .errors import DynatraceApiError, DynatraceConflictError
 from .iam_account import AccountInputs, IamName, LevelId, described, marker, owned_by
 from .iam_api import AccountApi, Policy
 
@@ -90,30 +90,33 @@ def reconcile(api: AccountApi, inputs: IamPolicyInputs, uuid: str) -> int:
     return 1
 
 
+def _adopt(api: AccountApi, inputs: IamPolicyInputs) -> str | None:
+    """The UUID of this stack's policy of that name, brought to the inputs; None when there is none."""
+    for stub in api.policies_named(inputs.level_type, inputs.level_id, inputs.name):
+        live = api.policy(inputs.level_type, inputs.level_id, stub.uuid)
+        if live is None:
+            continue
+        if not (owned_by(live.description, inputs.owner) or inputs.adopt_existing):
+            raise DynatraceConflictError(
+                f"an IAM policy named {inputs.name!r} already exists at {inputs.level_type} {inputs.level_id} "
+                f"and was not created by this stack (no {marker(inputs.owner)} in its description); rename "
+                "the policy in ai-observability:access, or set access.adoptExisting to take it over"
+            )
+        reconcile(api, inputs, live.uuid)
+        return live.uuid
+    return None
+
+
 def ensure_policy(api: AccountApi, inputs: IamPolicyInputs) -> tuple[str, bool]:
     """Adopt this stack's policy of that name, or create it; returns (uuid, adopted)."""
     _check_environment(api, inputs)
     poller = Poller(inputs.client, f"IAM policy {inputs.name}")
-    while True:
-        for stub in api.policies_named(inputs.level_type, inputs.level_id, inputs.name):
-            live = api.policy(inputs.level_type, inputs.level_id, stub.uuid)
-            if live is None:
-                continue
-            if not (owned_by(live.description, inputs.owner) or inputs.adopt_existing):
-                raise DynatraceConflictError(
-                    f"an IAM policy named {inputs.name!r} already exists at {inputs.level_type} {inputs.level_id} "
-                    f"and was not created by this stack (no {marker(inputs.owner)} in its description); rename "
-                    "the policy in ai-observability:access, or set access.adoptExisting to take it over"
-                )
-            reconcile(api, inputs, live.uuid)
-            return live.uuid, True
-        try:
-            return api.create_policy(inputs.level_type, inputs.level_id, inputs.body()).uuid, False
-        except DynatraceConnectionError as exc:
-            if not exc.ambiguous:
-                raise
-        if not poller.sleep_or_give_up():  # the POST may have landed: look again before re-sending
-            raise DynatraceTimeoutError(f"IAM policy {inputs.name!r} could not be created within {poller.timeout:g}s")
+    return find_or_create(
+        lambda: _adopt(api, inputs),
+        lambda: api.create_policy(inputs.level_type, inputs.level_id, inputs.body()).uuid,
+        poller=poller,
+        give_up=lambda: f"IAM policy {inputs.name!r} could not be created within {poller.timeout:g}s",
+    )
 
 
 class IamPolicyProvider(DynatraceProvider[IamPolicyInputs]):

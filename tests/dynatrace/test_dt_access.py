@@ -177,3 +177,23 @@ def test_the_account_api_wants_the_scope_of_each_call(env: Env) -> None:
     # The provider asks for the access feature's scopes; this client may not grant them all.
     assert caught.value.status == 400
     assert "iam-policies-management" in str(caught.value)
+
+
+@pytest.mark.parametrize("kind", ["policy", "group", "binding"])
+def test_a_create_whose_answer_is_lost_is_found_not_repeated(env: Env, kind: str) -> None:
+    """The POST lands but the connection drops before the answer: the next lookup adopts it."""
+    policy_id = _create(POLICY, env.policy_props())[0] if kind == "binding" else ""
+    path = {"policy": "/policies", "group": "/groups", "binding": "/bindings/"}[kind]
+    env.dt.fail_after_commit(method="POST", path_contains=path, drop=True)
+    if kind == "policy":
+        _, outs = _create(POLICY, env.policy_props())
+        assert len(env.dt.iam.policies[LEVEL]) == 1
+    elif kind == "group":
+        _, outs = _create(GROUP, env.group_props())
+        assert len(env.dt.iam.groups) == 1
+    else:
+        group = env.dt.iam.put_group("SRE on-call")
+        _, outs = _create(BINDING, env.binding_props(policy_id, "SRE on-call", None))
+        assert env.dt.iam.group_bindings(LEVEL, group) == [policy_id]
+    assert outs["adopted"] is True
+    assert [c.status for c in env.dt.calls(method="POST", path_contains=path)] == [0]  # sent once, answer lost
