@@ -214,6 +214,7 @@ def _kubernetes(
             dcgm_exporter=config.telemetry.dcgm_exporter,
             collector_namespace=config.collector.namespace,
             collector=collector,
+            device_plugin_image=eks.device_plugin_image,
         ),
     )
     outputs["eksClusterName"] = cluster.name

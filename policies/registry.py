@@ -19,6 +19,7 @@ from .rules.collector_memory_limiter_first import collector_memory_limiter_first
 from .rules.collector_resource_limits_set import collector_resource_limits_set
 from .rules.credentials_reach_resources_as_secrets import credentials_reach_resources_as_secrets
 from .rules.cross_account_role_trust_requires_external_id import cross_account_role_trust_requires_external_id
+from .rules.eks_cluster_version_in_standard_support import eks_cluster_version_in_standard_support
 from .rules.event_forwarding_dlq_guarded_and_alarmed import event_forwarding_dlq_guarded_and_alarmed
 from .rules.event_queue_policies_restrict_source_arn import event_queue_policies_restrict_source_arn
 from .rules.genai_route_first_matches_auditing import genai_route_first_matches_auditing
@@ -75,7 +76,8 @@ _POLICIES: tuple[Policy, ...] = (
     model_invocation_logging_retained,
     stack_has_bedrock_guardrails,
     stack_has_model_invocation_logging,
-    # GPU node groups and NIM
+    # EKS, GPU node groups and NIM
+    eks_cluster_version_in_standard_support,
     gpu_node_groups_use_nvidia_ami,
     gpu_node_groups_tainted,
     gpu_node_groups_disk_at_least_min,

@@ -1,18 +1,40 @@
-"""Shared base for every configuration model: camelCase keys, no unknown keys, immutable."""
+"""Shared base for every configuration model: camelCase keys, no unknown keys, immutable, and the
+rules every value obeys whatever its key (visible text, finite numbers)."""
 
 from __future__ import annotations
 
 import re
-from typing import Annotated
+import types
+import typing
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    StringConstraints,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
+
+from .text import validate_text_first
 
 NAMESPACE = "ai-observability"
 
 
 class ConfigModel(BaseModel):
-    """Base for config sections: keys are camelCase in the stack file, snake_case in Python."""
+    """Base for config sections: keys are camelCase in the stack file, snake_case in Python.
+
+    Two rules hold for every field of every section, so no key can forget them:
+
+    - numbers are finite: NaN and ±infinity (YAML ``.nan``, ``.inf``) are refused, since Pulumi
+      cannot even encode them and no bound means anything against them;
+    - strings (values, list items, map keys) contain no control, invisible format (bidi,
+      zero-width) or line-separator character; the error names the code point (``text.py``).
+    """
 
     model_config = ConfigDict(
         alias_generator=to_camel,
@@ -21,7 +43,64 @@ class ConfigModel(BaseModel):
         frozen=True,
         strict=True,
         str_strip_whitespace=True,
+        allow_inf_nan=False,
     )
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _visible_text(cls, data: Any, handler: ModelWrapValidatorHandler[ConfigModel]) -> ConfigModel:
+        return validate_text_first(cls, data, handler)
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """Annotation metadata: what a type allows, in words, for the configuration reference."""
+
+    text: str
+
+
+M = TypeVar("M")
+Loc = tuple[str | int, ...]
+
+
+def marked_values(model: BaseModel, marker: type[M]) -> Iterator[tuple[Loc, Any, M, BaseModel]]:
+    """``(key path, value, marker, owning model)`` for every value whose type carries ``marker`` metadata.
+
+    Walks nested models, lists and maps; the path uses the stack file's keys (aliases).
+    """
+    for name, field in type(model).model_fields.items():
+        markers = [item for item in field.metadata if isinstance(item, marker)]
+        yield from _marked(getattr(model, name), field.annotation, markers, (field.alias or name,), marker, model)
+
+
+def _marked(
+    value: Any, annotation: Any, markers: list[M], loc: Loc, marker: type[M], owner: BaseModel
+) -> Iterator[tuple[Loc, Any, M, BaseModel]]:
+    if value is None:
+        return
+    if isinstance(value, BaseModel):
+        for sub, item, found, inner in marked_values(value, marker):
+            yield (*loc, *sub), item, found, inner
+        return
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        inner_type, *metadata = typing.get_args(annotation)
+        extra = [item for item in metadata if isinstance(item, marker)]
+        yield from _marked(value, inner_type, [*markers, *extra], loc, marker, owner)
+    elif origin in (Union, types.UnionType):
+        arms = [arm for arm in typing.get_args(annotation) if arm is not type(None)]
+        yield from _marked(value, arms[0] if len(arms) == 1 else Any, markers, loc, marker, owner)
+    elif isinstance(value, list):
+        item_type = typing.get_args(annotation)[0] if origin is list else Any
+        for index, item in enumerate(value):
+            yield from _marked(item, item_type, [], (*loc, index), marker, owner)
+    elif isinstance(value, dict):
+        item_type = typing.get_args(annotation)[1] if origin is dict else Any
+        for key, item in value.items():
+            yield from _marked(item, item_type, [], (*loc, str(key)), marker, owner)
+    else:
+        for found in markers:
+            yield loc, value, found, owner
 
 
 # A Kubernetes DNS-1123 label (namespaces, object names).
@@ -37,19 +116,6 @@ DURATION_PATTERN = r"^[1-9][0-9]*(ms|s|m|h)$"
 Duration = Annotated[str, StringConstraints(pattern=DURATION_PATTERN)]
 
 PositiveInt = Annotated[int, Field(ge=1)]
-
-# A customer managed KMS key, by key or alias ARN (what CloudTrail, EventBridge connections,
-# CloudWatch Logs and Bedrock guardrails accept as their key).
-_KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/[A-Za-z0-9/_-]+$")
-
-
-def _kms_key_arn(value: str) -> str:
-    if not _KMS_KEY_ARN.match(value):
-        raise ValueError("must be a KMS key or alias ARN (arn:aws:kms:<region>:<account>:key/<id>)")
-    return value
-
-
-KmsKeyArn = Annotated[str, AfterValidator(_kms_key_arn)]
 
 _DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 _DURATION_RE = re.compile(r"^([1-9][0-9]*)(ms|s|m|h)$")

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from ._base import ConfigModel, Duration, K8sName, duration_seconds
+from .image import ImageDigest, ImageRepository
 from .quantity import CpuQuantity, parse_quantity
 from .quantity import MemoryQuantity as Quantity
 
@@ -76,12 +77,13 @@ class CollectorConfig(ConfigModel):
     namespace: K8sName = "dynatrace"
     create_namespace: bool = True
     """Create (and own) ``namespace``; false when it already exists, e.g. shared with the Dynatrace Operator."""
-    image_repository: Annotated[str, StringConstraints(pattern=r"^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+$")] = (
-        "ghcr.io/dynatrace/dynatrace-otel-collector/dynatrace-otel-collector"
-    )
-    """Collector image repository (mirrors such as public ECR or Docker Hub work)."""
-    image_version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")] = "0.54.0"
+    image_repository: ImageRepository = "ghcr.io/dynatrace/dynatrace-otel-collector/dynatrace-otel-collector"
+    """Collector image repository (mirrors such as public ECR or Docker Hub work); the image is
+    ``<imageRepository>:<imageVersion>``, with ``@<imageDigest>`` when set."""
+    image_version: Annotated[str, StringConstraints(pattern=r"^[0-9]+\.[0-9]+\.[0-9]+$")] = "0.54.0"
     """Dynatrace distribution version (tag without ``v``); selects the component type names."""
+    image_digest: ImageDigest | None = None
+    """Digest of that image (``sha256:<64 hex>``), pinning it beyond the tag."""
     scrape_interval: Duration = "30s"
     """Interval of the annotated-pods scrape job."""
     max_staleness: Duration = "5m"
@@ -93,6 +95,12 @@ class CollectorConfig(ConfigModel):
     """Existing namespaces that get the ``otel-instrumentation`` ConfigMap for apps to ``envFrom``."""
     resources: CollectorResources = Field(default_factory=CollectorResources)
     nim_scrape: NimScrapeConfig = Field(default_factory=NimScrapeConfig)
+
+    @property
+    def image(self) -> str:
+        """The collector image reference: ``<repository>:<version>``, ``@<digest>`` appended when set."""
+        digest = f"@{self.image_digest}" if self.image_digest is not None else ""
+        return f"{self.image_repository}:{self.image_version}{digest}"
 
     @field_validator("app_namespaces")
     @classmethod
@@ -127,7 +135,8 @@ class KongConfig(ConfigModel):
     """``service``: create the ``kong-metrics`` Service (Kong status port) and scrape its pods node-locally;
     ``annotations``: Kong pods carry the ``metrics.dynatrace.com/*`` annotations themselves."""
     port: Annotated[int, Field(ge=1, le=65535)] = 8100
-    """Kong's status listener port."""
+    """Kong's status listener port: 1-65535 (a TCP port; Kubernetes ``containerPort`` and Service ``targetPort`` take
+    the same range)."""
     path: Annotated[str, StringConstraints(pattern=r"^/[A-Za-z0-9._~/-]*$")] = "/metrics"
     """Metrics path on the status listener."""
     scrape_interval: Duration = "10s"

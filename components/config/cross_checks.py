@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
+from collections.abc import Iterator
 from math import ceil
 from typing import TYPE_CHECKING, Final
 
+from pydantic import BaseModel
+from pydantic.alias_generators import to_camel
+
 from policies.rules._gpu_nodes import GpuInstance, gpu_instance
 
-from ._base import duration_seconds
+from ._base import Loc, duration_seconds, marked_values
 from .access import group_key
+from .arn import ArnKind, parse_arn
+from .aws_regions import REGIONS
 from .errors import ConfigIssue, key_path
 from .kubernetes import RESERVED_NAMESPACES, SYSTEM_NAMESPACES, NimConfig, cpu_cores, quantity_gib
+from .region import InStackPartition
 
 if TYPE_CHECKING:
     from .stack import StackConfig
@@ -31,8 +39,69 @@ def cross_check(config: StackConfig) -> list[ConfigIssue]:
         *_component_names(config),
         *_owned_namespaces(config),
         *_dashboards(config),
+        *_aws_locations(config),
         *_access(config),
     ]
+
+
+def _section_models(config: StackConfig) -> Iterator[tuple[str, Loc, BaseModel]]:
+    """``(section key, index path, model)`` for every section model of the configuration."""
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
+        for index, item in items:
+            if isinstance(item, BaseModel):
+                yield to_camel(field.name), (() if index is None else (index,)), item
+
+
+def _aws_locations(config: StackConfig) -> list[ConfigIssue]:
+    """Every ARN and region the stack is given lies in the stack's partition, and regional ARNs in its region.
+
+    Partitions are separate: an IAM principal, key or topic of another partition cannot be used at
+    all. KMS keys are regional (a key is used only in its own region; a multi-Region key is given by
+    its replica's ARN in this region), an alarm action publishes to a topic in the alarm's region,
+    and CloudTrail delivers to EventBridge in the region where the call happened; the only ARN that
+    may name another region is a trail declared multi-region (``existingTrailMultiRegion``).
+    """
+    region = config.aws_region
+    partition = REGIONS.get(region) if region is not None else None
+    if region is None or partition is None:
+        return []  # no region to compare with (or an unknown one, reported by the region check)
+    issues = []
+    for key, prefix, model in _section_models(config):
+        for loc, value, kind, owner in marked_values(model, ArnKind):
+            arn = parse_arn(value, kind)
+            path = key_path(key, (*prefix, *loc))
+            if arn.partition != partition:
+                issues.append(
+                    ConfigIssue(
+                        path,
+                        f"is in partition {arn.partition}, but the stack deploys to {partition} "
+                        f"(aws:region {region}); partitions share no resources",
+                    )
+                )
+            elif kind.regional and arn.region != region:
+                flag = kind.other_region_flag
+                if flag is not None and getattr(owner, flag, False):
+                    continue
+                declared = f" (or set {to_camel(flag)}: true if it is a multi-region trail)" if flag else ""
+                issues.append(
+                    ConfigIssue(
+                        path,
+                        f"is in region {arn.region}, but the stack deploys to {region} (aws:region); give the "
+                        f"{kind.service} resource in {region}{declared}",
+                    )
+                )
+        for loc, value, _, _ in marked_values(model, InStackPartition):
+            if REGIONS.get(value) not in (None, partition):
+                issues.append(
+                    ConfigIssue(
+                        key_path(key, (*prefix, *loc)),
+                        f"{value} is in partition {REGIONS[value]}, but the stack deploys to {partition} "
+                        f"(aws:region {region})",
+                    )
+                )
+    return issues
 
 
 def _dashboards(config: StackConfig) -> list[ConfigIssue]:

@@ -12,10 +12,12 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from ._base import NAMESPACE
+from .text import ERROR_TYPE as TEXT_ERROR
 
 # A validator may point below the location pydantic reports by starting its
 # message with "@<relative.key>: " (e.g. "@existingTrailArn: required when ...").
 _SUBKEY_MARK = "@"
+_INDEX = re.compile(r"[0-9]+")
 _MAX_VALUE_CHARS = 80
 
 REDACTED_MARK = "[redacted]"
@@ -241,7 +243,7 @@ def issues_from_validation(
         redirected = message.startswith(_SUBKEY_MARK) and ": " in message
         if redirected:
             sub, message = message[1:].split(": ", 1)
-            loc.extend(int(p) if p.isdigit() else p for p in sub.split("."))
+            loc.extend(int(p) if _INDEX.fullmatch(p) else p for p in sub.split("."))
         kind = err["type"]
         if kind == "extra_forbidden":
             parent = loc[:-1]
@@ -255,7 +257,9 @@ def issues_from_validation(
             message = described if secret else f"{described} (got {_show_value(err.get('input'))})"
         elif not secret and (typed := _type_message(kind, err.get("input"), _field_at(model, loc))) is not None:
             message = f"{typed} (got {_show_value(err['input'])})"
-        elif not secret and not redirected and "input" in err and kind not in ("model_type", "dict_type"):
+        elif not secret and not redirected and "input" in err and kind not in ("model_type", "dict_type", TEXT_ERROR):
             message = f"{message} (got {_show_value(err['input'])})"
+        if loc and loc[-1] == _KEY_MARK and not message.startswith("(the key)"):
+            message = f"(the key) {message}"
         issues.append(ConfigIssue(key_path(top_key, loc), message))
     return issues

@@ -10,10 +10,8 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from policies.rules._bedrock_operations import INFERENCE_OPERATIONS as _INFERENCE_OPERATIONS
 
-from ._base import AwsName, ConfigModel, KmsKeyArn
-
-_TRAIL_ARN = re.compile(r"^arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:trail/[A-Za-z0-9._-]{3,128}$")
-_SNS_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
+from ._base import AwsName, ConfigModel
+from .arn import KmsKeyArn, SnsTopicArn, TrailArn
 
 # Native Bedrock job events (exact EventBridge detail-type strings).
 JOB_STATE_DETAIL_TYPES: tuple[str, ...] = (
@@ -92,22 +90,21 @@ def pattern_text(pattern: dict[str, Any]) -> str:
 class TrailConfig(ConfigModel):
     create: bool = True
     """Create a multi-region management-events trail; false = use ``existingTrailArn``."""
-    existing_trail_arn: str | None = None
+    existing_trail_arn: TrailArn | None = None
     """CloudTrail trail ARN of the trail that records Bedrock's management events; only (and then required) with
-    ``create: false``."""
+    ``create: false``. In the stack's region, unless ``existingTrailMultiRegion`` says otherwise."""
+    existing_trail_multi_region: bool = False
+    """Declares that ``existingTrailArn`` is a multi-region trail (as organization trails are), so its ARN may name
+    another region of the stack's partition: the trail's home region. A multi-region trail records management events
+    in every region and delivers them to each region's EventBridge; a single-region trail elsewhere would deliver
+    nothing here."""
     log_expiration_days: Annotated[int, Field(ge=184, le=36500)] = 400
-    """S3 lifecycle expiry of the trail's logs (≥184 days: six months for the EU AI Act)."""
+    """S3 lifecycle expiry of the trail's logs: at least 184 days (six months, EU AI Act Art. 19 and 26(6)), at most
+    36500 (a century: S3 lifecycle rules set no maximum, this is the stack's sanity bound)."""
     management_events: Literal["All", "WriteOnly"] = "All"
     """Management events the created trail records (EventBridge only needs WriteOnly)."""
     kms_key_arn: KmsKeyArn | None = None
     """Customer KMS key for the created trail's logs (its key policy must admit CloudTrail); default SSE-S3."""
-
-    @field_validator("existing_trail_arn")
-    @classmethod
-    def _arn(cls, value: str | None) -> str | None:
-        if value is not None and not _TRAIL_ARN.match(value):
-            raise ValueError("must be a CloudTrail trail ARN (arn:aws:cloudtrail:<region>:<account>:trail/<name>)")
-        return value
 
     @model_validator(mode="after")
     def _declared(self) -> TrailConfig:
@@ -120,37 +117,37 @@ class TrailConfig(ConfigModel):
             raise ValueError("@existingTrailArn: must not be set when create is true")
         if not self.create and self.kms_key_arn is not None:
             raise ValueError("@kmsKeyArn: applies only to a trail the stack creates (create is false)")
+        if self.existing_trail_multi_region and self.existing_trail_arn is None:
+            raise ValueError("@existingTrailMultiRegion: applies only with existingTrailArn")
         return self
 
 
 class RetryConfig(ConfigModel):
     maximum_retry_attempts: Annotated[int, Field(ge=0, le=185)] = 185
-    """EventBridge retries of a failed delivery (429, 5xx, timeouts) before the event goes to the dead-letter queue."""
+    """EventBridge retries of a failed delivery (429, 5xx, timeouts) before the event goes to the dead-letter queue;
+    0-185 (EventBridge ``RetryPolicy.MaximumRetryAttempts``, botocore events model)."""
     maximum_event_age_seconds: Annotated[int, Field(ge=60, le=86400)] = 86400
-    """How long EventBridge keeps retrying an event."""
+    """How long EventBridge keeps retrying an event; 60-86400 seconds (EventBridge
+    ``RetryPolicy.MaximumEventAgeInSeconds``, botocore events model)."""
 
 
 class DeadLetterConfig(ConfigModel):
     message_retention_seconds: Annotated[int, Field(ge=60, le=1209600)] = 1209600
-    """Retention of undeliverable events in the SQS dead-letter queue (default 14 days)."""
+    """Retention of undeliverable events in the SQS dead-letter queue (default 14 days); 60-1209600 seconds (SQS
+    ``MessageRetentionPeriod``: 1 minute to 14 days)."""
 
 
 class AlarmsConfig(ConfigModel):
     enabled: bool = True
     """CloudWatch alarms on failed invocations, events sent (or not sent) to the DLQ and the DLQ depth."""
-    sns_topic_arn: str | None = None
-    """Existing SNS topic for alarm actions; omit (and leave createTopic false) for no actions."""
+    sns_topic_arn: SnsTopicArn | None = None
+    """Existing SNS topic for alarm actions, in the stack's region (an alarm action publishes to a topic of the
+    alarm's own region); omit (and leave createTopic false) for no actions."""
     create_topic: bool = False
     """Create an SNS topic for the alarm actions (not together with ``snsTopicArn``)."""
     period_seconds: Literal[60, 300, 900, 3600] = 300
-    """Evaluation period of every alarm."""
-
-    @field_validator("sns_topic_arn")
-    @classmethod
-    def _arn(cls, value: str | None) -> str | None:
-        if value is not None and not _SNS_ARN.match(value):
-            raise ValueError("must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)")
-        return value
+    """Evaluation period of every alarm, in seconds (CloudWatch periods of a standard-resolution alarm: 60 or a
+    multiple of 60; these four)."""
 
     @model_validator(mode="after")
     def _one_topic(self) -> AlarmsConfig:
@@ -167,7 +164,8 @@ class EventForwardingConfig(ConfigModel):
     event_bus_name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._/-]{1,256}$")] = "default"
     """Event bus of the rule (Bedrock events arrive on ``default``)."""
     rate_limit_per_second: Annotated[int, Field(ge=1, le=300)] = 100
-    """Invocation rate limit of the API destination."""
+    """Invocation rate limit of the API destination: at least 1 (EventBridge ``InvocationRateLimitPerSecond``), at
+    most 300 (EventBridge's default quota of invocations per second per API destination)."""
     include_job_state_changes: bool = True
     """Also forward Bedrock's native job events (model customization, batch inference, data automation)."""
     operations: list[str] = Field(default_factory=lambda: list(GOVERNANCE_OPERATIONS))

@@ -51,7 +51,8 @@ class BucketConfig(ConfigModel):
     table: BucketTable = "bizevents"
     """Table the bucket stores. A change replaces the bucket (delete first)."""
     retention_days: Annotated[int, Field(ge=1, le=3657)] = 1825
-    """Days Grail keeps the events. Shortening it deletes older data irreversibly."""
+    """Days Grail keeps the events: 1-3657 (Dynatrace Storage Management API, bucket definitions: ``retentionDays``
+    1-3657). Shortening it deletes older data irreversibly."""
     display_name: Annotated[str, StringConstraints(min_length=1, max_length=200)] = "GenAI audit events"
 
     @field_validator("name")
@@ -86,7 +87,8 @@ class RouteConfig(ConfigModel):
     matcher: Annotated[str, StringConstraints(min_length=1, max_length=4096)] | None = None
     """DQL condition; defaults to ``matchesValue(event.type,"<governance.eventType>")``."""
     position: Annotated[int, Field(ge=0, le=2999)] = 0
-    """Index in the routing table (0 = first, so the route wins over later ones); clamped to the table's end."""
+    """Index in the routing table (0 = first, so the route wins over later ones); clamped to the table's end. 0-2999:
+    the table holds at most 3000 entries (OpenPipeline routing settings schema)."""
 
     @field_validator("description")
     @classmethod
@@ -102,10 +104,12 @@ class IngestTokenConfig(ConfigModel):
     scopes: Annotated[list[IngestScope], Field(min_length=1)] = Field(default_factory=lambda: list(SEED_INGEST_SCOPES))
     """Token scopes, each once; a change mints a new token (the old one is revoked afterwards)."""
     expires_in_days: Annotated[int, Field(ge=1, le=3650)] | None = 365
-    """Token lifetime; null for a token that never expires (and is never rotated). A change mints a new token."""
+    """Token lifetime; null for a token that never expires (and is never rotated). A change mints a new token.
+    1-3650: at least a day (Dynatrace refuses an ``expirationDate`` that is not in the future); at most ten years, the
+    stack's own bound (Dynatrace sets none; a longer lifetime is better expressed as null)."""
     rotate_before_days: Annotated[int, Field(ge=1, le=3649)] | None = None
     """Days before expiry from which a ``pulumi up`` mints a replacement token (then revokes the old
-    one); unset = 30, or a third of a token lifetime shorter than 90 days."""
+    one); unset = 30, or a third of a token lifetime shorter than 90 days. 1-3649, and below ``expiresInDays``."""
 
     @field_validator("scopes", mode="before")
     @classmethod

@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from ._base import AwsName, ConfigModel, KmsKeyArn
+from ._base import AwsName, ConfigModel
+from .arn import KmsKeyArn, KmsKeyOnlyArn
 
 Strength = Literal["NONE", "LOW", "MEDIUM", "HIGH"]
 FilterType = Literal["SEXUAL", "VIOLENCE", "HATE", "INSULTS", "MISCONDUCT", "PROMPT_ATTACK"]
@@ -94,7 +95,10 @@ class DeniedTopic(ConfigModel):
 
 class GroundingConfig(ConfigModel):
     grounding: Threshold | None = 0.75
+    """Grounding threshold, 0-0.99: below it a response counts as ungrounded (Bedrock User Guide, contextual grounding
+    check: thresholds from 0 to 0.99; 1 would block every response)."""
     relevance: Threshold | None = 0.75
+    """Relevance threshold, 0-0.99, as ``grounding``."""
 
     @model_validator(mode="after")
     def _some(self) -> GroundingConfig:
@@ -152,7 +156,7 @@ class GuardrailConfig(ConfigModel):
     @field_validator("cross_region_profile")
     @classmethod
     def _profile(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"(us|eu|apac|us-gov)\.guardrail\.v\d+:\d+", value):
+        if value is not None and not re.fullmatch(r"(us|eu|apac|us-gov)\.guardrail\.v[0-9]+:[0-9]+", value):
             raise ValueError("must look like 'eu.guardrail.v1:0' (family us, eu, apac or us-gov)")
         return value
 
@@ -214,13 +218,16 @@ class InvocationLoggingConfig(ConfigModel):
     enabled: bool = True
     """One configuration per account and region: enable it in exactly one stack per region."""
     retention_days: Literal[365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] = 731
-    """Retention of the invocation log group (a CloudWatch Logs value of at least a year)."""
-    kms_key_arn: KmsKeyArn | None = None
-    """KMS key or alias ARN for the log group; its key policy must admit ``logs.<region>.amazonaws.com``."""
+    """Retention of the invocation log group: a CloudWatch Logs retention value (``PutRetentionPolicy``) of at least a
+    year."""
+    kms_key_arn: KmsKeyOnlyArn | None = None
+    """KMS key ARN for the log group (CloudWatch Logs takes a key ARN, not an alias); its key policy must admit
+    ``logs.<region>.amazonaws.com``."""
     large_data_bucket: bool = True
     """Also create an S3 location for bodies over 100 KB (encrypted, lifecycle ≥184 days)."""
     large_data_expiration_days: Annotated[int, Field(ge=184, le=36500)] = 731
-    """S3 lifecycle expiry of large bodies (≥184 days: six months for the EU AI Act)."""
+    """S3 lifecycle expiry of large bodies: at least 184 days (six months, EU AI Act Art. 19 and 26(6)), at most 36500
+    (the stack's sanity bound; S3 lifecycle rules set none)."""
     text_data: bool = True
     """Log text; with ``imageData``, ``embeddingData`` and ``videoData`` at least one must be true."""
     image_data: bool = False

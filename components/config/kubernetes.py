@@ -7,23 +7,20 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from policies.rules._gpu_nodes import GPU_FAMILIES, NvidiaAmiType, gpu_instance
+from policies.rules._gpu_nodes import GPU_FAMILIES, GPU_INSTANCE_TYPES, NvidiaAmiType, gpu_instance
 from policies.rules._gpu_nodes import GPU_PRESENT_LABEL as GPU_PRESENT_LABEL
 from policies.rules._gpu_nodes import GPU_TAINT_KEY as GPU_TAINT_KEY
 from policies.rules._gpu_nodes import GPU_TAINT_VALUE as GPU_TAINT_VALUE
 from policies.rules._gpu_nodes import NVIDIA_AMI_TYPES as NVIDIA_AMI_TYPES
 
 from ._base import ConfigModel, K8sName
+from .arn import IamRoleArn
+from .eks_version import EksVersionText
+from .image import PinnedImage
 from .quantity import CpuQuantity, MemoryQuantity, cores, gib
 
 Quantity = MemoryQuantity
 _SUBNET = re.compile(r"^subnet-[0-9a-f]{8,17}$")
-_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]+$")
-# <registry>/<repository> then a tag, a digest, or both (tag@digest); distribution reference grammar.
-_IMAGE = re.compile(
-    r"^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+"
-    r"(?P<tag>:[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(?P<digest>@sha256:[0-9a-f]{64})?$"
-)
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[0-9a-z]+$")
 # Kubernetes label key (optional DNS-subdomain prefix + name) and value.
 _LABEL_PREFIX = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
@@ -36,11 +33,19 @@ GPU_RESOURCE: Final = "nvidia.com/gpu"
 NODEGROUP_LABEL: Final = "eks.amazonaws.com/nodegroup"
 DEVICE_PLUGIN_LABEL: Final = "ai-observability/nvidia-device-plugin"
 """Set (``"true"``) on nodes whose AMI lacks the NVIDIA device plugin (AL2023): the DaemonSet selects it."""
+DEVICE_PLUGIN_IMAGE: Final = "nvcr.io/nvidia/k8s-device-plugin:v0.17.4"
 DCGM_EXPORTER_LABEL: Final = "ai-observability/dcgm-exporter"
 """Set (``"true"``) on nodes that need the stack's DCGM exporter: its DaemonSet selects it."""
 _RESERVED_LABEL_KEYS: Final = (GPU_PRESENT_LABEL, DEVICE_PLUGIN_LABEL, DCGM_EXPORTER_LABEL)
 _RESERVED_LABEL_PREFIXES: Final = ("kubernetes.io/", "k8s.io/", "eks.amazonaws.com/")
 RESERVED_NAMESPACES: Final = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+# Amazon EKS service quotas: "Nodes per managed node group", 450.
+MAX_NODES_PER_GROUP: Final = 450
+# EBS General Purpose SSD (gp2, gp3) volumes: 1 GiB to 16 TiB.
+MAX_EBS_VOLUME_GIB: Final = 16384
+MAX_GPUS_PER_INSTANCE: Final = max(i.gpus for i in GPU_INSTANCE_TYPES.values())
+MAX_GPU_MEMORY_GIB: Final = max(i.gpus * i.gpu_memory_gib for i in GPU_INSTANCE_TYPES.values())
 
 # CloudWatch Logs accepts only these retention periods.
 LogRetentionDays = Literal[
@@ -96,10 +101,14 @@ class SystemNodeGroupConfig(ConfigModel):
     instance_types: Annotated[list[str], Field(min_length=1, max_length=20)] = Field(
         default_factory=lambda: ["m7i.large"]
     )
-    min_size: Annotated[int, Field(ge=1, le=100)] = 2
-    desired_size: Annotated[int, Field(ge=1, le=100)] = 2
-    max_size: Annotated[int, Field(ge=1, le=100)] = 3
-    disk_size_gib: Annotated[int, Field(ge=20, le=16384)] = 50
+    min_size: Annotated[int, Field(ge=1, le=MAX_NODES_PER_GROUP)] = 2
+    """At least 1 (system pods need a node), at most 450 (Amazon EKS service quotas: nodes per managed node group)."""
+    desired_size: Annotated[int, Field(ge=1, le=MAX_NODES_PER_GROUP)] = 2
+    """``minSize <= desiredSize <= maxSize``; at most 450 (EKS quota)."""
+    max_size: Annotated[int, Field(ge=1, le=MAX_NODES_PER_GROUP)] = 3
+    """At most 450 (EKS quota)."""
+    disk_size_gib: Annotated[int, Field(ge=20, le=MAX_EBS_VOLUME_GIB)] = 50
+    """Root volume size: at least the EKS default of 20 GiB, at most 16384 GiB (EBS gp2/gp3 volumes: up to 16 TiB)."""
 
     @field_validator("instance_types")
     @classmethod
@@ -121,33 +130,33 @@ class EksConfig(ConfigModel):
     """EKS cluster name (looked up, or created with ``create: true``)."""
     create: bool = False
     """Create the cluster (needs ``subnetIds``); false = look up an existing cluster by name."""
-    version: Annotated[str, StringConstraints(pattern=r"^1\.(2[89]|3[0-9])$")] = "1.33"
-    """Kubernetes version of a created cluster (node groups follow the cluster's version); quote it in YAML."""
+    version: EksVersionText = "1.35"
+    """Kubernetes version of a created cluster (node groups follow the cluster's version); quote it in YAML. One of
+    the dated table in ``policies/rules/_eks_versions.py`` (AWS's EKS Kubernetes release calendar): a version past
+    its end of extended support is refused (EKS no longer creates it and upgrades existing control planes); past
+    its end of standard support it is reported by the ``eks-cluster-version-in-standard-support`` policy (extra cost
+    per cluster hour), advisory or mandatory as the stack's policy configuration says."""
     subnet_ids: list[str] = Field(default_factory=list)
     """Created cluster: its subnets (at least two AZs). Existing cluster: default node-group subnets."""
     endpoint_public_access: bool = False
     """Created cluster: make the API endpoint public (default private: ``pulumi up`` must then run inside the VPC)."""
-    admin_role_arns: list[str] = Field(default_factory=list)
+    admin_role_arns: list[IamRoleArn] = Field(default_factory=list)
     """IAM roles granted cluster-admin through EKS access entries (created clusters)."""
     kubeconfig_context: str | None = None
     """For an existing cluster: use this kubeconfig context instead of ``aws eks get-token``."""
     system_node_group: SystemNodeGroupConfig = Field(default_factory=SystemNodeGroupConfig)
     """Created cluster: the untainted node group for system pods."""
     log_retention_days: LogRetentionDays = 90
-    """Created cluster: retention of the control-plane log group (api, audit, authenticator)."""
+    """Created cluster: retention of the control-plane log group (api, audit, authenticator); one of the values
+    CloudWatch Logs accepts (``PutRetentionPolicy``)."""
+    device_plugin_image: PinnedImage = DEVICE_PLUGIN_IMAGE
+    """Image of the NVIDIA device plugin the stack deploys for AL2023 GPU node groups (e.g. a mirror of
+    ``nvcr.io/nvidia/k8s-device-plugin``), pinned like every image."""
 
     @field_validator("subnet_ids")
     @classmethod
     def _subnets(cls, value: list[str]) -> list[str]:
         return _check_subnets(value)
-
-    @field_validator("admin_role_arns")
-    @classmethod
-    def _roles(cls, value: list[str]) -> list[str]:
-        for arn in value:
-            if not _ROLE_ARN.match(arn):
-                raise ValueError(f"{arn!r} is not an IAM role ARN")
-        return value
 
     @model_validator(mode="after")
     def _create_needs_subnets(self) -> EksConfig:
@@ -165,9 +174,13 @@ class EksConfig(ConfigModel):
 
 
 class ScalingConfig(ConfigModel):
-    min_size: Annotated[int, Field(ge=0, le=450)] = 0
-    desired_size: Annotated[int, Field(ge=0, le=450)] = 1
-    max_size: Annotated[int, Field(ge=1, le=450)] = 2
+    min_size: Annotated[int, Field(ge=0, le=MAX_NODES_PER_GROUP)] = 0
+    """0-450 (EKS ``NodegroupScalingConfig.minSize`` ≥ 0; Amazon EKS service quotas: 450 nodes per managed node
+    group)."""
+    desired_size: Annotated[int, Field(ge=0, le=MAX_NODES_PER_GROUP)] = 1
+    """0-450, between ``minSize`` and ``maxSize``."""
+    max_size: Annotated[int, Field(ge=1, le=MAX_NODES_PER_GROUP)] = 2
+    """1-450 (``maxSize`` ≥ 1; EKS quota)."""
 
     @model_validator(mode="after")
     def _ordered(self) -> ScalingConfig:
@@ -183,13 +196,15 @@ class GpuNodeGroupConfig(ConfigModel):
     """NVIDIA EKS AMI type; Amazon Linux 2 is refused (end of life). Its architecture must match the instance types."""
     instance_types: Annotated[list[str], Field(min_length=1, max_length=20)]
     """NVIDIA GPU instance types from the table in ``policies/rules/_gpu_nodes.py``, each once."""
-    disk_size_gib: Annotated[int, Field(ge=100, le=16384)] = 200
-    """Root volume size; at least 100 GiB because NIM images exceed 10 GB."""
+    disk_size_gib: Annotated[int, Field(ge=100, le=MAX_EBS_VOLUME_GIB)] = 200
+    """Root volume size; at least 100 GiB because NIM images exceed 10 GB; at most 16384 GiB (EBS gp2/gp3 volumes: up
+    to 16 TiB)."""
     capacity_type: Literal["ON_DEMAND", "SPOT"] = "ON_DEMAND"
     scaling: ScalingConfig = Field(default_factory=ScalingConfig)
     """``minSize <= desiredSize <= maxSize``; no autoscaler is installed, so ``desiredSize`` is what runs."""
     max_unavailable: Annotated[int, Field(ge=1, le=100)] = 1
-    """Nodes replaced at once during updates."""
+    """Nodes replaced at once during updates: 1-100 (EKS ``NodegroupUpdateConfig.maxUnavailable``: "The maximum number
+    is 100", botocore eks model)."""
     subnet_ids: list[str] = Field(default_factory=list)
     """Defaults to ``eks.subnetIds``, else the cluster's subnets."""
     labels: dict[str, str] = Field(default_factory=dict)
@@ -277,17 +292,19 @@ SYSTEM_NAMESPACES: Final = ("kube-system", "kube-public", "kube-node-lease")
 class NimConfig(ConfigModel):
     name: NimName
     """Also the Service name, so a DNS-1035 label: lower-case letter first (``llama-8b``, not ``8b-llama``)."""
-    image: str
-    """Pinned image: ``nvcr.io/nim/meta/llama-3.1-8b-instruct:1.8.6``, ``...@sha256:<digest>`` or both (not
-    ``latest``)."""
+    image: PinnedImage
+    """Pinned image: ``nvcr.io/nim/meta/llama-3.1-8b-instruct:1.8.6``, ``...@sha256:<digest>`` or both (never a
+    ``latest`` tag, in any letter case); the policy pack's ``nim-images-pinned`` applies the same rule."""
     namespace: K8sName = "nim"
     """Namespace the stack creates for the NIM: not ``default`` or ``kube-*``, not the collector's or Kong's."""
-    gpus: Annotated[int, Field(ge=1, le=8)] = 1
-    """GPUs per pod (requests = limits); must fit every instance type of the node group."""
+    gpus: Annotated[int, Field(ge=1, le=MAX_GPUS_PER_INSTANCE)] = 1
+    """GPUs per pod (requests = limits); must fit every instance type of the node group; at most the most GPUs
+    any instance type of the GPU table has."""
     node_group: K8sName | None = None
     """GPU node group the model runs on (capacity is checked against its instance types)."""
     replicas: Annotated[int, Field(ge=1, le=64)] = 1
-    """More than one needs ``cacheAccessMode: ReadWriteMany``."""
+    """More than one needs ``cacheAccessMode: ReadWriteMany``. 1-64: the stack's bound (the capacity check also
+    holds ``replicas × gpus`` to the node group's ``maxSize``)."""
     cache_size: Quantity = "100Gi"
     cache_access_mode: Literal["ReadWriteOnce", "ReadWriteMany"] = "ReadWriteOnce"
     """ReadWriteMany (e.g. EFS) is needed for more than one replica."""
@@ -299,25 +316,13 @@ class NimConfig(ConfigModel):
     """Pod memory (request = limit); must cover model host RAM plus ``shmSize``."""
     cpu_request: CpuQuantity = "4"
     """CPU request; with ``memoryLimit`` it must fit the node (capacity minus a 10 % memory and 0.5 vCPU reserve)."""
-    min_gpu_memory_gib: Annotated[int, Field(ge=1, le=4096)] | None = None
-    """GPU memory the model needs across its ``gpus`` (e.g. ~131 for Llama-3.1-70B in BF16)."""
+    min_gpu_memory_gib: Annotated[int, Field(ge=1, le=MAX_GPU_MEMORY_GIB)] | None = None
+    """GPU memory the model needs across its ``gpus`` (e.g. ~131 for Llama-3.1-70B in BF16); at most the largest total
+    GPU memory of any instance type of the GPU table."""
     ngc_credentials: bool = True
     """Create the NGC pull and API-key secrets (needs ``ai-observability:ngcApiKey``)."""
     read_only_root_filesystem: bool = True
     """Run with a read-only root filesystem (writable: model cache, /tmp); false for images that need it."""
-
-    @field_validator("image")
-    @classmethod
-    def _pinned(cls, value: str) -> str:
-        match = _IMAGE.match(value)
-        if match is None or not (match.group("tag") or match.group("digest")):
-            raise ValueError(
-                "must be <registry>/<repository>:<tag> or <registry>/<repository>@sha256:<64 hex digits>, "
-                "e.g. nvcr.io/nim/meta/llama-3.1-8b-instruct:1.8.6"
-            )
-        if match.group("tag") == ":latest" and not match.group("digest"):
-            raise ValueError("must pin a version tag or a digest, not 'latest'")
-        return value
 
     @field_validator("namespace")
     @classmethod

@@ -14,7 +14,7 @@ what it needs, per alert::
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
@@ -46,7 +46,16 @@ ALERT_NAMES: tuple[AlertName, ...] = (
     "kongLatency",
     "forwarding",
 )
+# One-minute samples of the analyzer's window: 1-60 (Dynatrace "Anomaly Detection" analyzer inputs slidingWindow,
+# violatingSamples and dealertingSamples count minutes of a one-hour window).
 Samples = Annotated[int, Field(ge=1, le=60)]
+# Every signal the alerts watch is a rate, a ratio, a duration or a count: never negative. The largest value a
+# JSON number carries exactly is 2**53 (RFC 7493, I-JSON, section 2.2); the analyzer receives it as text.
+MAX_THRESHOLD: Final = 2**53
+Threshold = Annotated[float, Field(ge=0, le=MAX_THRESHOLD)]
+# How many signal fluctuations above the learned baseline alert: more than 0, at most 10 (the stack's bound; Dynatrace
+# documents no range for the auto-adaptive analyzer's numberOfSignalFluctuations).
+Fluctuations = Annotated[float, Field(gt=0, le=10)]
 QueryOffset = Annotated[int, Field(ge=1, le=60)]
 """``executionSettings.queryOffset`` of builtin:davis.anomaly-detectors (schema 1.0.16: integer, 1-60 minutes)."""
 Title = Annotated[str, StringConstraints(min_length=2, max_length=500)]
@@ -57,13 +66,13 @@ class AlertSettings(ConfigModel):
 
     enabled: bool = True
     analyzer: Analyzer = "static"
-    threshold: float | None = None
+    threshold: Threshold | None = None
     """Static analyzer only: the value the signal must cross."""
     alert_condition: AlertCondition = "ABOVE"
     sliding_window: Samples = 5
     violating_samples: Samples = 3
     dealerting_samples: Samples = 5
-    signal_fluctuations: Annotated[float, Field(gt=0, le=10)] = 1.0
+    signal_fluctuations: Fluctuations = 1.0
     """Auto-adaptive analyzer only: how many signal fluctuations above the baseline alert."""
     alert_on_missing_data: bool = False
     query_offset: QueryOffset | None = None
@@ -79,18 +88,20 @@ class AlertOverride(ConfigModel):
     enabled: bool | None = None
     analyzer: Analyzer | None = None
     """``static`` (a threshold) or ``autoAdaptive`` (a learned baseline)."""
-    threshold: float | None = None
-    """Static analyzer: the value the signal must cross (required for ``static``)."""
+    threshold: Threshold | None = None
+    """Static analyzer: the value the signal must cross (required for ``static``); 0 to 2^53: every signal is a rate,
+    ratio, duration or count, and 2^53 is the largest number JSON carries exactly (RFC 7493)."""
     alert_condition: AlertCondition | None = None
     """``OUTSIDE`` only with the ``autoAdaptive`` analyzer."""
     sliding_window: Samples | None = None
-    """One-minute samples the analyzer looks at; at least ``violatingSamples``."""
+    """One-minute samples the analyzer looks at (1-60, Dynatrace anomaly detection); at least ``violatingSamples``."""
     violating_samples: Samples | None = None
-    """Samples in the window that must violate to raise the event."""
+    """Samples in the window that must violate to raise the event (1-60)."""
     dealerting_samples: Samples | None = None
-    """Good samples in a row that close the event."""
-    signal_fluctuations: Annotated[float, Field(gt=0, le=10)] | None = None
-    """Auto-adaptive analyzer: how many signal fluctuations above the baseline alert."""
+    """Good samples in a row that close the event (1-60)."""
+    signal_fluctuations: Fluctuations | None = None
+    """Auto-adaptive analyzer: how many signal fluctuations above the baseline alert (above 0, at most 10: the stack's
+    bound, as Dynatrace documents no range)."""
     alert_on_missing_data: bool | None = None
     query_offset: QueryOffset | None = None
     """Minutes (1-60) the detector's evaluation window lags behind now, so metrics that arrive late

@@ -21,11 +21,13 @@ from .event_forwarding import EventForwardingConfig
 from .governance import GovernanceConfig
 from .guardrails import GuardrailsConfig
 from .kubernetes import EksConfig, GpuNodeGroupConfig, NimConfig
+from .region import region_problem
 from .secrets import SECRET_KEYS, StackSecrets, parse_secrets
 from .signals import SignalsConfig
 from .telemetry import TelemetryConfig
+from .text import ConfigText, text_problem
 
-TagKey = Annotated[str, StringConstraints(min_length=1)]
+TagKey = Annotated[ConfigText, StringConstraints(min_length=1)]
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _ACCOUNT_URN = "urn:dtaccount:"
 
@@ -40,7 +42,7 @@ def _account_uuid(value: str) -> str:
 
 
 AccountUuid = Annotated[
-    str,
+    ConfigText,
     # The Terraform provider accepts the URN form too (it strips urn:dtaccount:); so does the stack.
     BeforeValidator(lambda v: v.strip().lower().removeprefix(_ACCOUNT_URN) if isinstance(v, str) else v),
     AfterValidator(_account_uuid),
@@ -79,7 +81,7 @@ SECTIONS: tuple[Section, ...] = (
     _section("telemetry", TelemetryConfig, TelemetryConfig),
     _section("access", AccessConfig, AccessConfig),
     _section("dynatraceAccountUuid", AccountUuid, None),
-    _section("tags", dict[TagKey, str], None),
+    _section("tags", dict[TagKey, ConfigText], None),
 )
 ALLOWED_KEYS: tuple[str, ...] = tuple(sorted([s.key for s in SECTIONS] + list(SECRET_KEYS)))
 
@@ -129,10 +131,6 @@ def _decode(value: Any) -> Any:
     return value
 
 
-# AWS region codes ("Regions and Zones"): us-east-1, eu-central-2, us-gov-west-1, cn-north-1, ...
-_AWS_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
-
-
 def _aws_region(raw: Mapping[str, Any], env: Mapping[str, str]) -> str | None:
     value = raw.get("aws:region") or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
     return value.strip() if isinstance(value, str) and value.strip() else None
@@ -170,9 +168,9 @@ def _region_issues(raw: Mapping[str, Any], env: Mapping[str, str]) -> list[Confi
     ):
         if value is None or value == "":
             continue
-        if not isinstance(value, str) or not _AWS_REGION.fullmatch(value.strip()):
-            return [ConfigIssue(source, "must be an AWS region code such as us-east-1 or eu-central-1")]
-        return []
+        text = value if isinstance(value, str) else ""
+        problem = text_problem(text) or region_problem(text.strip())
+        return [] if problem is None else [ConfigIssue(source, problem)]
     return []
 
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Final
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from ._base import AwsName, ConfigModel
+from .arn import IamPrincipalArn
+from .image import PinnedImage
 from .quantity import CpuQuantity
 from .quantity import MemoryQuantity as Quantity
+from .region import AwsRegion
 
 DCGM_EXPORTER_IMAGE: Final = "nvcr.io/nvidia/k8s/dcgm-exporter:4.6.1-4.8.4-distroless"
-_IMAGE = re.compile(r"^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+:[A-Za-z0-9._-]{1,128}$")
 
 
 class DcgmExporterConfig(ConfigModel):
@@ -20,26 +21,15 @@ class DcgmExporterConfig(ConfigModel):
 
     enabled: bool = True
     """Deploy it where a node group needs it (see ``gpuNodeGroups[].dcgmExporter``); false: never."""
-    image: str = DCGM_EXPORTER_IMAGE
-    """Pinned ``nvcr.io/nvidia/k8s/dcgm-exporter`` tag (no ``latest``)."""
+    image: PinnedImage = DCGM_EXPORTER_IMAGE
+    """The ``nvcr.io/nvidia/k8s/dcgm-exporter`` image (or a mirror), pinned by a tag other than ``latest``, a digest
+    or both."""
     cpu: CpuQuantity = "100m"
     """CPU request = limit."""
     memory: Quantity = "256Mi"
     """Memory request = limit."""
 
-    @field_validator("image")
-    @classmethod
-    def _pinned(cls, value: str) -> str:
-        if not _IMAGE.match(value):
-            raise ValueError(
-                f"must be <registry>/<repository>:<tag>, e.g. {DCGM_EXPORTER_IMAGE} (a pinned tag, never 'latest')"
-            )
-        if value.rsplit(":", 1)[1] == "latest":
-            raise ValueError(f"must pin a version tag, not 'latest' (e.g. {DCGM_EXPORTER_IMAGE})")
-        return value
 
-
-_PRINCIPAL = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(root|role/[A-Za-z0-9+=,.@_/-]{1,512})$")
 # sts:ExternalId as STS accepts it: 2-1224 characters of [\w+=,.@:/-].
 ExternalId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_+=,.@:/-]{2,1224}$")]
 
@@ -57,31 +47,20 @@ class BedrockMetricsConfig(ConfigModel):
     """IAM role name; the CI deploy role (docs/deploy-role-policy.json) may create roles named ``ai-obs*``.
     A change replaces the role, the Dynatrace AWS connection and its monitoring configuration
     (Dynatrace never changes a role ARN once set)."""
-    dynatrace_principal_arn: str | None = None
+    dynatrace_principal_arn: IamPrincipalArn | None = None
     """The Dynatrace AWS principal the connection wizard names (``arn:aws:iam::<account>:root`` or a role)."""
     external_id: ExternalId | None = None
     """Override of the external ID the role's trust requires; unset: the AWS connection's object ID
     (the stack creates the connection and reads it). Set it only for a connection made elsewhere."""
     connection_name: Annotated[str, StringConstraints(min_length=3, max_length=100, pattern=r"^[^:]+$")] | None = None
     """Name of the Dynatrace AWS connection (3-100 characters, no ':'); unset: ``ai-observability-<stack>``."""
-    regions: list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]] = Field(
-        default_factory=list
-    )
-    """AWS regions Dynatrace polls; empty: the stack's AWS region."""
+    regions: list[AwsRegion] = Field(default_factory=list)
+    """AWS regions Dynatrace polls, in the stack's partition (the monitoring role lives there); empty: the stack's
+    AWS region."""
     feature_sets: list[Annotated[str, StringConstraints(pattern=r"^Bedrock[A-Za-z0-9_]*$")]] = Field(
         default_factory=list
     )
     """Feature sets of the da-aws extension to enable (each ``Bedrock*``); empty: every ``Bedrock*`` one."""
-
-    @field_validator("dynatrace_principal_arn")
-    @classmethod
-    def _principal(cls, value: str | None) -> str | None:
-        if value is not None and not _PRINCIPAL.match(value):
-            raise ValueError(
-                "must be an IAM account root or role ARN, e.g. arn:aws:iam::123456789012:root "
-                "(the Dynatrace principal named by the AWS connection)"
-            )
-        return value
 
     @model_validator(mode="after")
     def _complete(self) -> BedrockMetricsConfig:

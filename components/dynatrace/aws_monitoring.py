@@ -50,6 +50,8 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import Field, field_validator
 
+from components.config.aws_regions import REGIONS
+
 from ._provider import PLATFORM_SECRETS, DynatraceProvider, DynatraceResource, PlatformConnection, Poller
 from .api import PLATFORM_SETTINGS_PATH, SettingsApi
 from .client import ClientSettings, DynatraceClient
@@ -64,9 +66,9 @@ EXTENSIONS_PATH = "/platform/extensions/v2/extensions"
 ROLE_BASED = "awsRoleBasedAuthentication"
 DATA_ACQUISITION_CONSUMER = "SVC:com.dynatrace.da"
 # The connection schema's roleArn pattern (role-based authentication: the aws partition only).
-ROLE_ARN = re.compile(r"^arn:aws:iam::(?:aws|\d+?):role/.+$")
-_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
-_ACCOUNT = re.compile(r"^\d{12}$")
+ROLE_ARN = re.compile(r"^arn:aws:iam::(?:aws|[0-9]+?):role/.+$")
+_ACCOUNT = re.compile(r"^[0-9]{12}$")
+_DIGITS = re.compile(r"[0-9]+")
 
 
 def connection_value(name: str) -> dict[str, Any]:
@@ -262,7 +264,7 @@ class MonitoringConfigInputs(PlatformConnection):
     @field_validator("regions")
     @classmethod
     def _regions(cls, value: list[str]) -> list[str]:
-        bad = [r for r in value if not _REGION.match(r)]
+        bad = [r for r in value if r not in REGIONS]
         if bad:
             raise ValueError(f"must be AWS region codes such as us-east-1 (got {', '.join(bad)})")
         return sorted(set(value))
@@ -346,7 +348,7 @@ class ExtensionsApi:
 
 
 def _version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(p) if p.isdigit() else 0 for p in version.split("."))
+    return tuple(int(p) if _DIGITS.fullmatch(p) else 0 for p in version.split("."))
 
 
 def resolve_feature_sets(inputs: MonitoringConfigInputs, available: list[str]) -> list[str]:

@@ -301,7 +301,7 @@ def daemonset_spec(
     resources = settings.resources
     container: ContainerArgsDict = {
         "name": "otelcol",
-        "image": f"{settings.image_repository}:{settings.image_version}",
+        "image": settings.image,
         "image_pull_policy": "Always",
         "args": [f"--config={CONFIG_DIR}/{CONFIG_KEY}"],
         "env": env,

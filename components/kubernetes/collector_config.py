@@ -79,7 +79,7 @@ COMPONENT_TYPES: Final[Mapping[str, ComponentType]] = {
 
 def parse_version(version: str) -> Version:
     """``"0.54.0"`` → ``(0, 54, 0)``."""
-    match = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)", version)
+    match = re.fullmatch(r"([0-9]+)\.([0-9]+)\.([0-9]+)", version)
     if match is None:
         raise ValueError(f"not a collector version (MAJOR.MINOR.PATCH): {version!r}")
     return int(match.group(1)), int(match.group(2)), int(match.group(3))
@@ -185,7 +185,7 @@ def _annotated_port_rule() -> dict[str, Any]:
     """Every declared container port yields a target; all collapse into podIP:<annotated port>."""
     return {
         "source_labels": ["__address__", _annotation_label(f"{SCRAPE_ANNOTATION_PREFIX}/port")],
-        "regex": r"([^:]+)(?::\d+)?;(\d+)",
+        "regex": r"([^:]+)(?::[0-9]+)?;([0-9]+)",
         "target_label": "__address__",
         "replacement": escape_dollars("$1:$2"),
         "action": "replace",

@@ -21,10 +21,9 @@ from pulumi_kubernetes.meta.v1 import ObjectMetaArgsDict
 from pulumi_kubernetes.networking.v1 import NetworkPolicySpecArgsDict
 
 from components.config import GpuNodeGroupConfig
-from components.config.kubernetes import DEVICE_PLUGIN_LABEL, GPU_PRESENT_LABEL, GPU_TAINT_KEY
+from components.config.kubernetes import DEVICE_PLUGIN_IMAGE, DEVICE_PLUGIN_LABEL, GPU_PRESENT_LABEL, GPU_TAINT_KEY
 from components.kubernetes.metadata import checkov_annotations, k8s_labels, selector_labels
 
-DEVICE_PLUGIN_IMAGE: Final = "nvcr.io/nvidia/k8s-device-plugin:v0.17.4"
 DEVICE_PLUGIN_NAME: Final = "nvidia-device-plugin"
 DEVICE_PLUGIN_NAMESPACE: Final = "kube-system"
 KUBELET_DEVICE_PLUGINS: Final = "/var/lib/kubelet/device-plugins"

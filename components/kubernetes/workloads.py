@@ -22,6 +22,7 @@ import pulumi_kubernetes as k8s
 
 from components.aws.eks_cluster import ClusterInfo
 from components.config import DcgmExporterConfig, GpuNodeGroupConfig, NimConfig
+from components.config.kubernetes import DEVICE_PLUGIN_IMAGE
 from components.kubernetes.collector import CollectorDaemonSet, CollectorDaemonSetArgs
 from components.kubernetes.dcgm_exporter import DcgmExporter, DcgmExporterArgs, dcgm_exporter_needed
 from components.kubernetes.device_plugin import NvidiaDevicePlugin, NvidiaDevicePluginArgs, device_plugin_needed
@@ -52,6 +53,8 @@ class KubernetesWorkloadsArgs:
     """Namespace of the collector pods (admitted to the DCGM exporter's metrics port)."""
     collector: CollectorDaemonSetArgs | None
     """The collector to deploy, or None when ``collector.enabled`` is false."""
+    device_plugin_image: str = DEVICE_PLUGIN_IMAGE
+    """Image of the NVIDIA device plugin (``eks.devicePluginImage``)."""
 
 
 def _moved_from_root(parent: pulumi.Resource) -> pulumi.ResourceOptions:
@@ -98,7 +101,9 @@ class KubernetesWorkloads(pulumi.ComponentResource):
         )
         plugin = None
         if device_plugin_needed(args.gpu_node_groups):
-            plugin = NvidiaDevicePlugin("nvidia-device-plugin", NvidiaDevicePluginArgs(provider), opts=moved)
+            plugin = NvidiaDevicePlugin(
+                "nvidia-device-plugin", NvidiaDevicePluginArgs(provider, image=args.device_plugin_image), opts=moved
+            )
         dcgm = None
         if args.dcgm_exporter.enabled and dcgm_exporter_needed(args.gpu_node_groups):
             dcgm = DcgmExporter(

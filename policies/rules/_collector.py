@@ -23,7 +23,7 @@ ROLE = "collector-config"
 CONFIG_KEY = "config.yaml"
 NOT_COLLECTOR = "only the collector ConfigMap (config.yaml)"
 FIX_COMPONENT = "the collector component renders config.yaml (components/kubernetes/collector_config.py)"
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d|w|y)")
+_DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ns|us|µs|ms|s|m|h|d|w|y)")
 _UNIT_S = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _UNIT_S["y"] = 365 * 86400
 

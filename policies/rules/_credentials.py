@@ -6,8 +6,8 @@ import re
 
 # Full token shapes only (the 24-character public part alone is a token id, not a secret).
 TOKEN_SHAPES: dict[str, re.Pattern[str]] = {
-    "Dynatrace API token (dt0c01.)": re.compile(r"dt0c\d{2}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{64}"),
-    "Dynatrace platform token (dt0s16.)": re.compile(r"dt0s\d{2}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{64}"),
+    "Dynatrace API token (dt0c01.)": re.compile(r"dt0c[0-9]{2}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{64}"),
+    "Dynatrace platform token (dt0s16.)": re.compile(r"dt0s[0-9]{2}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{64}"),
     "NGC API key (nvapi-)": re.compile(r"nvapi-[A-Za-z0-9_-]{20,}"),
 }
 

@@ -16,7 +16,7 @@ from ._gpu_nodes import GPU_PRESENT_LABEL, GPU_TAINT_KEY
 from ._support import Verdict, get, items, not_applicable, text
 
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
-_GPU_FAMILY = re.compile(r"^[gp]\d")
+_GPU_FAMILY = re.compile(r"^[gp][0-9]")
 
 
 def instance_types(props: Mapping[str, Any]) -> list[str]:

@@ -23,7 +23,7 @@ BUCKET_NAME = "storage:bucket-name"
 _STRING = r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'"
 _OUTSIDE_QUOTES = r"(?=(?:[^\"']|\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*')*$)"
 _CONDITION = re.compile(
-    r"^(?P<name>[\w.:-]+)\s*(?P<op>!=|=|NOT\s+IN|IN|NOT\s+STARTSWITH|STARTSWITH|MATCH)\s*"
+    r"^(?P<name>[A-Za-z0-9_.:-]+)\s*(?P<op>!=|=|NOT\s+IN|IN|NOT\s+STARTSWITH|STARTSWITH|MATCH)\s*"
     rf"\(?\s*(?P<values>(?:{_STRING})(?:\s*,\s*(?:{_STRING}))*)\s*\)?$",
     re.IGNORECASE,
 )

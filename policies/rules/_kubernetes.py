@@ -56,11 +56,3 @@ def container_paths(resource_type: str, props: Mapping[str, Any]) -> list[tuple[
             if isinstance(container, Mapping):
                 found.append(((*base, "spec", kind, index), container))
     return found
-
-
-def image_tag(image: str) -> str | None:
-    """The tag of an image reference (None when untagged; digests count as pinned)."""
-    if "@" in image:
-        return "@" + image.split("@", 1)[1]
-    last = image.rsplit("/", 1)[-1]
-    return last.split(":", 1)[1] if ":" in last else None

@@ -1,7 +1,9 @@
 """NIM workload images are pinned to a version tag or digest, never ``latest``.
 
 Applies to NIM workloads; judges every container of the pod (sidecars and init containers
-included). Compliant when each image has a tag other than ``latest`` or a digest.
+included). Compliant when each image is a reference of the distribution grammar with a tag
+other than ``latest`` (in any letter case) or a digest: the very rule the stack config applies
+to every image key (``_image_reference.py``).
 
 Why: an unpinned image changes the model server (and its metric names) on any restart,
 unreviewed.
@@ -17,7 +19,7 @@ from typing import Any
 
 from pulumi_policy import ResourceValidationArgs
 
-from ._kubernetes import image_tag
+from ._image_reference import pin_problem
 from ._nim import NIM_CONFIG, per_nim_container
 from ._support import Finding, ResourceRule, label, text, violation
 
@@ -26,10 +28,10 @@ from ._support import Finding, ResourceRule, label, text, violation
 def check(args: ResourceValidationArgs, template: Mapping[str, Any], container: Mapping[str, Any]) -> Iterator[Finding]:
     """Every image of a NIM pod is pinned to a version tag or digest (never latest)."""
     image = text(container, "image") or ""
-    tag = image_tag(image)
-    if tag is None or tag == "latest":
+    problem = pin_problem(image)
+    if problem is not None:
         yield violation(
-            f"{label(args)} container '{text(container, 'name')}' uses unpinned image '{image}'",
+            f"{label(args)} container '{text(container, 'name')}' uses unpinned image '{image}': it {problem}",
             "an unpinned image changes the model server (and its metrics names) on any restart, unreviewed",
             "pin a version in ai-observability:nims[].image (e.g. nvcr.io/nim/meta/llama-3.1-8b-instruct:1.8.6)",
         )

@@ -310,7 +310,7 @@ FULL_GUARDRAIL: dict[str, Any] = {
     "name": "support-bot",
     "tier": "STANDARD",
     "crossRegionProfile": "eu.guardrail.v1:0",
-    "kmsKeyArn": "arn:aws:kms:eu-central-1:123456789012:key/guardrails",
+    "kmsKeyArn": "arn:aws:kms:eu-central-1:123456789012:key/0a1b2c3d-1111-2222-3333-444455556666",
     "contentFilters": [
         {"type": "HATE", "inputStrength": "HIGH", "outputStrength": "MEDIUM"},
         {"type": "PROMPT_ATTACK", "inputStrength": "HIGH", "outputStrength": "NONE"},
@@ -425,7 +425,7 @@ def logging_run(raw: Mapping[str, Any]) -> MockRun:
 
 
 def test_invocation_logging_resources() -> None:
-    key = "arn:aws:kms:eu-central-1:123456789012:key/logs"
+    key = "arn:aws:kms:eu-central-1:123456789012:key/mrk-0a1b2c3d11112222333344445555aaaa"
     result = logging_run({"retentionDays": 731, "kmsKeyArn": key, "imageData": True})
     group = result.one("aws:cloudwatch/logGroup:LogGroup").plain
     assert group["name"] == "/aws/bedrock/ai-obs/model-invocations"

@@ -288,7 +288,9 @@ CASES: list[tuple[str, str, Mutation, str, str]] = [
     (
         "trail-kms-existing",
         "prod",
-        lambda r: forwarding(r)["trail"].update(kmsKeyArn="arn:aws:kms:eu-central-1:111122223333:key/abc"),
+        lambda r: forwarding(r)["trail"].update(
+            kmsKeyArn="arn:aws:kms:eu-central-1:111122223333:key/0a1b2c3d-1111-2222-3333-444455556666"
+        ),
         "eventForwarding.trail.kmsKeyArn",
         "create is false",
     ),
@@ -360,7 +362,7 @@ def test_region_comes_from_aws_region_then_environment() -> None:
     raw = stack_file("prod")
     assert parse_stack_config(raw, ENV, "prod").aws_region == "eu-central-1"
     del raw["aws:region"]
-    assert parse_stack_config(raw, {**ENV, "AWS_REGION": "eu-west-1"}, "prod").aws_region == "eu-west-1"
+    assert parse_stack_config(raw, {**ENV, "AWS_DEFAULT_REGION": "eu-central-1"}, "prod").aws_region == "eu-central-1"
     assert parse_stack_config(raw, ENV, "prod").aws_region is None  # unknown region: the profile is not checked
 
 

@@ -263,7 +263,7 @@ def test_config_imports_no_component_module() -> None:
     ],
 )
 def test_kms_key_arns_are_checked_alike_everywhere(model: type[GuardrailConfig], key: dict[str, object]) -> None:
-    with pytest.raises(ValueError, match=r"must be a KMS key or alias ARN \(arn:aws:kms:<region>:<account>:key/<id>\)"):
+    with pytest.raises(ValueError, match=r"must be a KMS key (or alias )?ARN such as arn:aws:kms:"):
         model.model_validate(key)
     accepted = {
         k: KMS_KEY if v == "alias/mine" else {"kmsKeyArn": KMS_KEY} if isinstance(v, dict) else v

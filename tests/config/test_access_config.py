@@ -112,9 +112,14 @@ def test_access_needs_a_saas_environment_id() -> None:
     raw[f"{NS}:dynatrace"] = {
         "environmentUrl": "https://dynatrace.example.com/e/abc",
         "platformUrl": "https://abc.apps.example.com",
+        "customPlatformHost": "abc.apps.example.com",
     }
     assert parse_stack_config(raw, {**TOKENS, **OAUTH}).dynatrace.environment_id == "abc"
-    raw[f"{NS}:dynatrace"] = {"environmentUrl": "https://dynatrace.example.com", "platformUrl": "https://p.example.com"}
+    raw[f"{NS}:dynatrace"] = {
+        "environmentUrl": "https://dynatrace.example.com",
+        "platformUrl": "https://p.example.com",
+        "customPlatformHost": "p.example.com",
+    }
     assert f"{NS}:access.enabled: needs a Dynatrace SaaS environment URL" in _problems(raw, {**TOKENS, **OAUTH})
 
 

@@ -143,7 +143,7 @@ def test_counters_file_lists_the_focused_metric_set_in_the_exporter_format() -> 
     ("edit", "path", "text"),
     [
         ({"dcgmExporter": {"image": "nvcr.io/nvidia/k8s/dcgm-exporter:latest"}}, "dcgmExporter.image", "latest"),
-        ({"dcgmExporter": {"image": "dcgm-exporter"}}, "dcgmExporter.image", "<registry>/<repository>:<tag>"),
+        ({"dcgmExporter": {"image": "dcgm-exporter"}}, "dcgmExporter.image", "neither a tag nor a digest"),
         ({"dcgmExporter": {"memory": "lots"}}, "dcgmExporter.memory", ""),
         ({"dcgmExporter": {"enabeld": False}}, "dcgmExporter.enabeld", ""),
     ],

@@ -69,7 +69,7 @@ def test_node_role_has_the_managed_node_policies(dev_run: Run) -> None:
 def test_prod_creates_a_private_api_mode_cluster_with_admin_access_entries(prod_run: Run) -> None:
     cluster = prod_run.one("aws:eks/cluster:Cluster").plain
     assert cluster["name"] == "genai-prod"
-    assert cluster["version"] == "1.33"
+    assert cluster["version"] == "1.35"
     assert cluster["accessConfig"]["authenticationMode"] == "API"
     vpc = cluster["vpcConfig"]
     assert vpc["endpointPrivateAccess"] is True

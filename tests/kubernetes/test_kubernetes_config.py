@@ -148,7 +148,7 @@ CASES: list[tuple[str, str, Edit, str, tuple[str, ...]]] = [
         "dev",
         _nim(0, image="nvcr.io/nim/meta/llama-3.1-8b-instruct"),
         "nims[0].image",
-        ("<registry>/<repository>:<tag>",),
+        ("neither a tag nor a digest",),
     ),
     (
         "existing-cluster-admins",

@@ -1008,6 +1008,20 @@ CASES: list[Case] = [
         NON_COMPLIANT,
         "unpinned image",
     ),
+    Case(
+        "nim-images-pinned",
+        "latest-any-case-with-digest",
+        r(DEPLOYMENT, with_(NIM_DEPLOYMENT, f"{NIM_CONTAINER}.image", "nvcr.io/nim/llama:Latest@sha256:" + "a" * 64)),
+        NON_COMPLIANT,
+        "tag 'Latest'",
+    ),
+    Case(
+        "nim-images-pinned",
+        "upper-case-path",
+        r(DEPLOYMENT, with_(NIM_DEPLOYMENT, f"{NIM_CONTAINER}.image", "nvcr.io/nim/Meta/llama:1.8.6")),
+        NON_COMPLIANT,
+        "upper case",
+    ),
     Case("nim-images-pinned", "collector", r(DAEMONSET, COLLECTOR_DAEMONSET), NOT_APPLICABLE),
     Case("nim-credentials-from-secret-refs", "secret-ref", r(DEPLOYMENT, NIM_DEPLOYMENT), COMPLIANT),
     Case(

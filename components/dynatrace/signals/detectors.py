@@ -113,11 +113,13 @@ SIGNALS: Final[dict[AlertName, Signal]] = {
 
 
 def _text(value: float | int | bool) -> str:
+    """An analyzer input as text: whole numbers without a fraction, others with every digit (``repr``, the shortest
+    text that reads back as the same float; ``:g`` would keep six significant digits only)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return repr(value) if isinstance(value, float) else str(value)
 
 
 def analyzer(settings: AlertSettings, query: str) -> dict[str, Any]:
