@@ -34,22 +34,15 @@ AUDITORS_POLICY = "AI governance auditors"
 RESERVED_BUCKET_PREFIXES: tuple[str, ...] = ("default_", "dt_")
 
 _BUCKET_PREFIX = re.compile(r"^[a-z][a-z0-9_-]{0,99}$")
-# Group and policy names: printable text; Account Management allows 255 characters of description.
-_NAME = re.compile(r"^[^\x00-\x1f\x7f\"]{1,200}$")
 
 GroupName = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+"""A group or policy name (visible text: the configuration's text rule applies to every field)."""
 
 
 def group_key(name: str) -> str:
     """The stable part of a group's resource names: its name lower-cased, runs of anything but
     a-z and 0-9 as one ``-`` (``AI Observability users (dev)`` → ``ai-observability-users-dev``)."""
     return re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-") or "group"
-
-
-def _name(value: str) -> str:
-    if not _NAME.match(value):
-        raise ValueError("must be 1-200 printable characters without double quotes")
-    return value
 
 
 class AccessGroupConfig(ConfigModel):
@@ -60,11 +53,6 @@ class AccessGroupConfig(ConfigModel):
     existing: bool = False
     """False: the stack creates the group and deletes it on destroy. True: a group that already exists
     (looked up by name); the stack binds the policy to it and never changes or deletes the group."""
-
-    @field_validator("name")
-    @classmethod
-    def _group_name(cls, value: str) -> str:
-        return _name(value)
 
 
 def _groups(value: list[AccessGroupConfig]) -> list[AccessGroupConfig]:
@@ -82,11 +70,6 @@ class PolicyAccessConfig(ConfigModel):
     groups: Annotated[list[AccessGroupConfig], Field(min_length=1, max_length=20)] | None = None
     """Groups bound to the policy. Default: one group the stack creates, named ``<policyName> (<stack>)``
     (group names are unique in the account, which several stacks may share)."""
-
-    @field_validator("policy_name")
-    @classmethod
-    def _policy(cls, value: str) -> str:
-        return _name(value)
 
     @field_validator("groups")
     @classmethod
@@ -141,11 +124,6 @@ class AccessConfig(ConfigModel):
     """False: a policy or group with one of the names above that this stack did not create is an error (the
     stack never takes over what someone else made). True: such objects are adopted, brought to the
     configuration, and deleted on destroy."""
-
-    @field_validator("forbidden_governance_readers")
-    @classmethod
-    def _forbidden(cls, value: list[str]) -> list[str]:
-        return [_name(v) for v in value]
 
     @model_validator(mode="after")
     def _distinct_policies(self) -> AccessConfig:

@@ -182,10 +182,6 @@ class PlatformConnection(ProviderInputs):
             raise ValueError("needs platform_token or an OAuth client (oauth_client_id and oauth_client_secret)")
         return self
 
-    @property
-    def uses_oauth(self) -> bool:
-        return self.oauth_client_id is not None and self.oauth_client_secret is not None
-
     def credential(self) -> Credential:
         def value(secret: SecretStr | None) -> str | None:
             return secret.get_secret_value() if secret is not None else None

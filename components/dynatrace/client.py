@@ -40,6 +40,7 @@ secret a credential holds is redacted from every message this module produces.
 Form bodies: ``request(..., data=...)`` sends ``application/x-www-form-urlencoded`` (the OAuth
 token endpoint takes its parameters that way). ``idempotent=True`` marks a ``POST`` that is safe to
 repeat (minting an access token changes nothing a retry could duplicate).
+
 Accept: ``application/json`` by default (every JSON API); ``accept=None`` sends no ``Accept``
 header, which HTTP reads as "any media type" (RFC 9110, 12.5.1). Endpoints whose documented answer
 is not JSON need that: ``GET /platform/document/v1/documents/{id}`` answers ``multipart/form-data``

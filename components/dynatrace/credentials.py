@@ -49,11 +49,6 @@ class PlatformAuth:
     ) -> PlatformAuth:
         return cls(oauth_client_id=client_id, oauth_client_secret=client_secret, sso_url=sso_url)
 
-    @property
-    def uses_oauth(self) -> bool:
-        """True when the OAuth client authenticates (it wins over a token given as well)."""
-        return self.oauth_client_id is not None
-
     def connection(self, platform_url: pulumi.Input[str], scopes: Sequence[str]) -> dict[str, Any]:
         """The connection inputs of a platform resource whose calls need ``scopes`` (OAuth only)."""
         props: dict[str, Any] = {"platform_url": platform_url}

@@ -21,7 +21,7 @@ from .scopes import ACCESS
 MAX_DESCRIPTION: Final = 255
 """Group descriptions are at most 255 characters (Group management API, InsertGroupDto)."""
 _LEVEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")
-_NAME = re.compile(r"^[^\x00-\x1f\x7f\"]{1,200}$")
+_NAME = re.compile(r"^[^\x00-\x1f\x7f]{1,200}$")
 
 
 def marker(owner: str) -> str:
@@ -40,7 +40,7 @@ def owned_by(description: str | None, owner: str) -> bool:
 
 def _name(value: str) -> str:
     if not _NAME.match(value):
-        raise ValueError("must be 1-200 printable characters without double quotes")
+        raise ValueError("must be 1-200 characters without control characters")
     return value
 
 

@@ -22,18 +22,19 @@ class SignalsStack:
         self.engine = Engine()
         self.signals: dict[str, Any] = {}
         self.kong = True
+        self.auth = PlatformAuth.platform_token(env.platform_token)
 
     def program(self) -> Callable[[], dict[str, Any]]:
         config = SignalsConfig.model_validate(self.signals)
         kong = KongConfig(enabled=self.kong)
-        env = self.env
+        env, auth = self.env, self.auth
 
         def run() -> dict[str, Any]:
             signals = DynatraceSignals(
                 "signals",
                 DynatraceSignalsArgs(
                     platform_url=env.url,
-                    platform_auth=PlatformAuth.platform_token(env.platform_token),
+                    platform_auth=auth,
                     owner="ai-observability/test",
                     config=config,
                     governance=GovernanceConfig(),

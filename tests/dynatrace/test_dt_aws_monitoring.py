@@ -31,17 +31,18 @@ class Stack:
         self.engine = Engine()
         self.section: dict[str, Any] = {"enabled": True, "dynatracePrincipalArn": PRINCIPAL}
         self.regions = ["us-east-1"]
+        self.auth = PlatformAuth.platform_token(env.platform_token)
 
     def program(self) -> Callable[[], dict[str, Any]]:
         config = BedrockMetricsConfig.model_validate(self.section)
-        env, regions = self.env, list(self.regions)
+        env, regions, auth = self.env, list(self.regions), self.auth
 
         def run() -> dict[str, Any]:
             side = DynatraceAwsConnection(
                 "dynatrace-aws",
                 DynatraceAwsConnectionArgs(
                     platform_url=env.url,
-                    platform_auth=PlatformAuth.platform_token(env.platform_token),
+                    platform_auth=auth,
                     owner="ai-observability/test",
                     config=config,
                     connection_name=config.connection_name or "ai-observability-test",
