@@ -174,5 +174,5 @@ def test_statements_the_docs_show_are_accepted(query: str) -> None:
     ],
 )
 def test_statements_outside_the_syntax_are_refused(query: str) -> None:
-    with pytest.raises(ValueError, match="statement|no statement|at most"):
+    with pytest.raises(ValueError, match=r"statement|at most"):
         parse_statements(query)
