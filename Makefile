@@ -8,7 +8,7 @@ STACK  ?= dev
 export STACK
 CHECKOV_VENV := .venv-checkov
 
-.PHONY: venv plan plans lint typecheck actionlint pytest test checkov-venv clean
+.PHONY: venv plan plans verify lint typecheck actionlint pytest test checkov-venv clean
 
 venv: $(VENV)/.installed
 
@@ -48,6 +48,12 @@ plans: venv
 	  s=$${f#Pulumi.}; s=$${s%.yaml}; \
 	  $(BIN)/python -m tools.plan -- "$$s"; \
 	done
+
+## verify: is the deployed STACK working? Governance chain, a probe event, signal liveness
+## (docs/operations.md#verify). Options go in VERIFY_ARGS, e.g. VERIFY_ARGS="--json --outputs out.json".
+## make turns every failure into exit 2: CI calls `python -m tools.verify` for the real exit code.
+verify: venv
+	$(BIN)/python -m tools.verify $(VERIFY_ARGS) -- "$$STACK"
 
 lint: venv
 	$(BIN)/ruff check .

@@ -27,13 +27,18 @@ from components.kubernetes.collector import CollectorDaemonSetArgs
 from components.kubernetes.workloads import KubernetesWorkloads, KubernetesWorkloadsArgs
 
 from .config import StackConfig
+from .config.aws_names import InvocationLoggingNames
 
 Outputs = dict[str, Any]
 
 
 def build(config: StackConfig) -> Outputs:
     """Register every resource the configuration asks for; return the stack outputs."""
-    outputs: Outputs = {"stack": config.stack, "dynatraceEnvironmentUrl": config.dynatrace.environment_url}
+    outputs: Outputs = {
+        "stack": config.stack,
+        "dynatraceEnvironmentUrl": config.dynatrace.environment_url,
+        "dynatracePlatformUrl": config.dynatrace.platform,
+    }
     minted_token = _governance(config, outputs)
     _event_forwarding(config, minted_token, outputs)
     _guardrails(config, outputs)
@@ -81,6 +86,8 @@ def _governance(config: StackConfig, outputs: Outputs) -> pulumi.Output[str] | N
     outputs["governancePipelineId"] = governance.pipeline_id
     outputs["governanceRouteDescription"] = governance.route_description
     if governance.ingest_token is not None:
+        # A secret output, so `pulumi stack output --show-secrets` hands verify's probe the token the stack wired.
+        outputs["dynatraceIngestToken"] = governance.ingest_token
         outputs["dynatraceIngestTokenId"] = governance.ingest_token_id
         outputs["dynatraceIngestTokenExpiresAt"] = governance.ingest_token_expires_at
     return governance.ingest_token
@@ -92,7 +99,7 @@ def _event_forwarding(config: StackConfig, minted_token: pulumi.Output[str] | No
     if not forwarding.enabled:
         return
     forwarder = BedrockEventForwarder(
-        forwarding.name_prefix,
+        forwarding.component_name,
         BedrockEventForwarderArgs(
             config=forwarding,
             ingest_url=config.dynatrace.bizevents_ingest_url,
@@ -132,7 +139,7 @@ def _guardrails(config: StackConfig, outputs: Outputs) -> None:
         )
     if section.invocation_logging.enabled:
         logging = BedrockInvocationLogging(
-            f"{section.name_prefix}-invocation-logging",
+            InvocationLoggingNames(section.name_prefix).component,
             BedrockInvocationLoggingArgs(
                 config=section.invocation_logging,
                 name_prefix=section.name_prefix,

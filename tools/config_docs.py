@@ -36,7 +36,7 @@ from components.config._base import AWS_NAME_PATTERN, DURATION_PATTERN, K8S_NAME
 from components.config.kubernetes import NIM_NAME_PATTERN
 from components.config.quantity import CpuQuantity, MemoryQuantity
 from components.config.signals import ALERT_DEFAULTS
-from components.config.stack import SECTIONS
+from components.config.stack import MAX_TAGS_PER_RESOURCE, NODE_GROUP_TAG_KEY, RESERVED_TAG_KEYS, SECTIONS
 from components.dynatrace.scopes import CREDENTIALS, FEATURES, Credential, scopes_for
 from policies.rules._gpu_nodes import GPU_FAMILIES
 from tools.generated_file import sync
@@ -114,6 +114,31 @@ section is present; every other key may be left out and takes the default shown.
 `a–b` is an inclusive range, `[]` after a key means "each entry of the list", and
 `<name>` stands for a map key.
 
+## How the stack file is read
+
+As the Pulumi CLI reads it ([the offline plan](development.md#the-offline-plan) has the details):
+
+- YAML 1.2: only `true` and `false` (also `True`, `TRUE`, `False`, `FALSE`) are booleans. `yes`, `no`,
+  `on` and `off` are text, so `enabled: yes` is refused and a tag `backup: yes` has the value `yes`.
+  `1_000`, `0x1F` and `0o17` are numbers, `1:30` is text, and an unquoted date such as `2024-01-01`
+  reaches the program as `2024-01-01 00:00:00 +0000 UTC` (quote it to keep the text). `.inf` and
+  `.nan` are refused: Pulumi cannot store them.
+- Keys are camelCase: `retentionDays`, never `retention_days`, which is refused as an unknown key
+  naming the camelCase one. A key without a namespace (`governance:`) is this project's
+  (`{NAMESPACE}:governance`), and so is the old form `{NAMESPACE}:config:governance`; one key written
+  twice is refused.
+- Encrypted values: `pulumi config set --secret --path 'tags.owner' <value>` encrypts one value of a
+  section. A decrypted value reaches the program as text, so only text keys can be encrypted this way.
+  A section encrypted as a whole, and an empty or non-text `secure:` value, are refused.
+- A plain value or map key that holds a configured secret (the value of a secret key below or of its
+  environment variable), as written or base64-encoded, is refused at its key path; it is not shown.
+- `Pulumi.yaml` is part of every stack: its `name` must stay `{NAMESPACE}` and its `runtime` `python`;
+  its `config:` values and defaults apply to every stack that does not set the key (a `signals.enabled:
+  false` there turns the detectors off), and the keys it declares as required or typed are checked.
+- `aws:region` is required in a production stack: one whose `policies/config/<stack>.json` makes every
+  policy mandatory (`"all": "mandatory"`, as for `prod`). Elsewhere an unset region follows
+  `$AWS_REGION`, as the AWS provider does.
+
 ## Rules for every key
 
 - **Text.** No string (value, list item or map key, tags included) may contain a control character
@@ -178,15 +203,18 @@ _SECRET_NEEDS: dict[str, str] = {
     "ngcApiKey": "a NIM has `ngcCredentials: true` (gated NVIDIA NGC images)",
 }
 
+_TAG_BUDGET = MAX_TAGS_PER_RESOURCE - len(RESERVED_TAG_KEYS)
 _TAGS = f"""\
 ## {NAMESPACE}:tags
 
 A map of tag key to value, added to every taggable AWS resource together with the stack's own
-`managed-by`, `{NAMESPACE}:stack` and `{NAMESPACE}:component`. Tags follow AWS: keys of 1–128 and
-values of 0–256 characters of letters, digits, spaces and `_ . : / = + - @`; no `aws:` prefix (in
-any letter case); none of the stack's own keys; at most 47 tags (AWS allows 50 per resource and the
-stack adds 3). The policy pack's `taggable-aws-resources-have-required-tags` rule expects
-`environment` and `owner` by default.
+`managed-by`, `{NAMESPACE}:stack` and `{NAMESPACE}:component` (and `{NODE_GROUP_TAG_KEY}` on GPU node
+groups). Tags follow AWS: keys of 1–128 and values of 0–256 characters of letters, digits, spaces and
+`_ . : / = + - @`; no `aws:` prefix (in any letter case). Keys are compared ignoring letter case,
+because the tags land on IAM roles and IAM tag keys are case-insensitive: `Owner` beside `owner`, or
+`Managed-By` (the stack's own key in another case), is refused. At most {_TAG_BUDGET} tags
+(AWS allows {MAX_TAGS_PER_RESOURCE} per resource and the stack adds up to {len(RESERVED_TAG_KEYS)}). The policy pack's
+`taggable-aws-resources-have-required-tags` rule expects `environment` and `owner` by default.
 """
 
 _ACCOUNT_UUID = f"""\
@@ -209,9 +237,21 @@ The models check each section on its own; these checks look at the whole configu
   `nodeGroup` names one of `gpuNodeGroups`.
 - Capacity, at plan time: each NIM's `gpus`, `minGpuMemoryGib`, `cpuRequest` and `memoryLimit` must fit every
   instance type of its node group (the node's capacity minus a 10 % memory and 0.5 vCPU reserve), a NIM without
-  `nodeGroup` must fit at least one group, and pinned NIMs' `replicas × gpus` must fit `maxSize` nodes. Errors
-  name both keys, e.g. `ai-observability:nims[0].gpus: 4 GPU(s) per pod do not fit node group 'gpu-a10g'
-  (ai-observability:gpuNodeGroups[0].instanceTypes): …`.
+  `nodeGroup` must fit at least one group that runs nodes, and pinned NIMs' `replicas × gpus` must fit
+  `desiredSize` nodes (no autoscaler is installed, so `desiredSize` is what runs: a NIM pinned to a group with
+  `desiredSize: 0` is refused). Errors name both keys, e.g. `ai-observability:nims[0].gpus: 4 GPU(s) per pod do
+  not fit node group 'gpu-a10g' (ai-observability:gpuNodeGroups[0].instanceTypes): …`.
+- Model caches on EBS (the stack's `gp3` class, EKS's `gp2` class or an unset `storageClass`): no
+  `cacheAccessMode: ReadWriteMany` (EBS volumes attach to one node) and `cacheSize` at most 16Ti (the largest
+  gp2/gp3 volume).
+- AWS name budgets: every name the stack derives from `eventForwarding.namePrefix`, `guardrails.namePrefix`,
+  `guardrails.guardrails[*].name`, `gpuNodeGroups[*].name` and a created cluster's `eks.clusterName` must fit its
+  service's limit (IAM roles, EventBridge rules, connections, API destinations and target ids 64, SQS queues 80,
+  inline policies 128, CloudTrail trails 128, alarms 255, SNS topics 256, log groups 512, guardrails 50, node
+  groups 63), counting the `-` and 7 random characters Pulumi appends to auto-named resources; the error names
+  the key, the tightest name and by how many characters to shorten the key.
+- A minted ingest token (`governance.ingestToken.create`) carries the scopes of its consumers: `bizevents.ingest`
+  for event forwarding, `metrics.ingest`, `openTelemetryTrace.ingest` and `logs.ingest` for the collector.
 - A STANDARD guardrail's `crossRegionProfile` family must match `aws:region` (`us-*` → `us`, `eu-*` → `eu`,
   `ap-*` → `apac`, `us-gov-*` → `us-gov`; other regions are refused).
 - Namespaces: a NIM namespace is neither the collector's nor Kong's; `collector.appNamespaces` lists no NIM

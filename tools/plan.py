@@ -34,10 +34,9 @@ from typing import Any
 
 import yaml
 
-from .mock_run import PROJECT, DuplicateUrnError, RegisteredResource, integral, run_under_mocks
-
 # Re-exported: the one mock mechanism's helpers are part of this module's interface too.
 from .mock_run import REDACTED as REDACTED
+from .mock_run import DuplicateUrnError, RegisteredResource, integral, run_under_mocks
 from .mock_run import is_secret_wrapper as is_secret_wrapper
 from .mock_run import redact as redact
 from .mock_run import unwrap as unwrap
@@ -94,6 +93,7 @@ class PlanResult:
     outputs: dict[str, Any]  # secrets already replaced by "[secret]"
     placeholders: list[str] = field(default_factory=list)  # secret keys given placeholder values
     platform_token_unused: bool = False  # both a platform token and an OAuth client configured: OAuth wins
+    notes: list[str] = field(default_factory=list)  # what the plan assumed (e.g. the region)
 
     def of_type(self, type_: str) -> list[PlannedResource]:
         return [r for r in self.resources if r.type == type_]
@@ -107,85 +107,48 @@ class PlanResult:
 # ---------------------------------------------------------------------------------------------
 
 
-def read_stack_file(stack: str, root: Path = PROJECT_ROOT) -> dict[str, Any]:
-    """The ``config:`` of ``Pulumi.<stack>.yaml``, checked as a committed file.
+def read_stack_file(stack: str, root: Path | None = None) -> dict[str, Any]:
+    """The ``config:`` of ``Pulumi.<stack>.yaml`` as written (keys not yet namespaced), checked as a
+    committed file: a secret key in plain text is refused (``ConfigError``).
 
-    Raises ``PlanError`` (bad stack name), ``FileNotFoundError``, ``StackFileError`` (the file
-    is not a readable stack file) or ``ConfigError`` (keys Pulumi refuses, a typo of the project
-    namespace, a secret stored in plain text).
+    ``root`` is the folder holding it; by default the one the CLI reads (the project root, or
+    ``stackConfigDir`` of Pulumi.yaml). Raises ``PlanError`` (bad stack name), ``FileNotFoundError``,
+    ``StackFileError`` (not a readable stack file, or Pulumi.yaml is not this project's).
     """
     from components.config import ConfigError
-    from components.config.pulumi_source import config_key_issues, plaintext_secret_issues
+
+    from .plan_config import plaintext_issues
+    from .pulumi_project import load_project
 
     check_stack_name(stack)
-    path = root / f"Pulumi.{stack}.yaml"
+    project = load_project(PROJECT_ROOT)
+    path = project.stack_file(PROJECT_ROOT, stack) if root is None else root / f"Pulumi.{stack}.yaml"
     if not path.is_file():
-        raise FileNotFoundError(f"no stack file {path.name} in {root}")
+        raise FileNotFoundError(f"no stack file {path.name} in {path.parent}")
     config = load_stack_config(path)
-
-    def encrypted(key: str) -> bool:
-        value = config.get(key)
-        return isinstance(value, dict) and set(value) == {"secure"}
-
-    issues = config_key_issues(config) + plaintext_secret_issues(config, encrypted, stack, path.name)
+    issues = plaintext_issues(stack, config, path.name, project)
     if issues:
         raise ConfigError(issues)
     return config
 
 
-def _placeholder_for(key: str) -> str:
-    """A shape-valid stand-in for a secret the offline plan cannot know (absent or encrypted)."""
-    if key in ("dynatraceApiToken", "dynatraceIngestToken"):
-        return "dt0c01." + "PLANPLACEHOLDER000000000" + "." + "0" * 64
-    if key == "dynatracePlatformToken":
-        return "dt0s16." + "PLANPLACEHOLDER000000000" + "." + "0" * 64
-    if key == "dynatraceOAuthClientId":
-        return "dt0s02.PLANHOLD"
-    if key == "dynatraceOAuthClientSecret":
-        return "dt0s02.PLANHOLD." + "0" * 64
-    return "PLAN-PLACEHOLDER-NGC-KEY-000000000000"
+def engine_config(
+    raw: Mapping[str, Any], env: Mapping[str, str], stack: str = "dev"
+) -> tuple[dict[str, str], list[str], list[str]]:
+    """Config as the program receives it (text, objects as JSON), secret keys, placeholders shown.
 
-
-def engine_config(raw: Mapping[str, Any], env: Mapping[str, str]) -> tuple[dict[str, str], list[str], list[str]]:
-    """Config as strings (objects JSON-encoded, like the engine), secret keys, placeholder keys.
-
-    Encrypted values (``secure:``) cannot be decrypted offline: those the stack needs, and
-    needed secrets that are absent with no environment fallback, get shape-valid
-    placeholders (always handled as secrets, listed in the summary).
+    See ``tools.plan_config``: encrypted and absent secrets get shape-valid placeholders, encrypted
+    values inside sections get stand-ins; ``ConfigError`` for what the CLI or the stack refuses.
     """
-    from components.config import SECRET_SPECS, ConfigError, key_path, parse_stack_config
+    from .plan_config import prepare
 
-    config: dict[str, str] = {}
-    for key, value in raw.items():
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            continue
-        if isinstance(value, str):
-            config[key] = value
-        elif isinstance(value, bool):
-            config[key] = "true" if value else "false"
-        else:
-            config[key] = json.dumps(value)
-    secret_keys = [f"{PROJECT}:{spec.key}" for spec in SECRET_SPECS]
-    placeholders: list[str] = []
-    try:
-        parse_stack_config(config, env)
-    except ConfigError as error:
-        missing = {issue.path for issue in error.issues if issue.message.startswith("is required")}
-        for spec in SECRET_SPECS:
-            if key_path(spec.key) in missing:
-                config[f"{PROJECT}:{spec.key}"] = _placeholder_for(spec.key)
-                placeholders.append(spec.key)
-    return config, secret_keys, placeholders
+    prepared = prepare(stack, raw, env)
+    return prepared.config, prepared.secret_keys, prepared.placeholders
 
 
 # ---------------------------------------------------------------------------------------------
 # Running the program under mocks
 # ---------------------------------------------------------------------------------------------
-
-
-def _region(raw: Mapping[str, Any]) -> str:
-    value = raw.get("aws:region")
-    return value if isinstance(value, str) and value else "us-east-1"
 
 
 @contextlib.contextmanager
@@ -244,23 +207,25 @@ def evaluate_stack(
 ) -> PlanResult:
     """Evaluate the program for ``stack`` under mocks (config validated first: ``ConfigError``).
 
-    ``raw_config`` defaults to ``Pulumi.<stack>.yaml``; ``env`` to ``os.environ`` (only the
-    secret fallbacks such as ``DT_API_TOKEN`` are read from it).
+    ``raw_config`` (the stack file's ``config:`` as written) defaults to ``Pulumi.<stack>.yaml``;
+    ``env`` to ``os.environ`` (only the secret fallbacks such as ``DT_API_TOKEN`` and the AWS region
+    variables are read from it). A duplicate URN is a ``PlanError`` naming the config keys behind it.
     """
-    from components.config import ConfigError, parse_stack_config
-    from components.config.pulumi_source import config_key_issues
+    from .config_sources import config_sources_hint
+    from .plan_config import prepare
 
     check_stack_name(stack)
     raw = dict(read_stack_file(stack) if raw_config is None else raw_config)
-    key_issues = config_key_issues(raw)
-    if key_issues:
-        raise ConfigError(key_issues)
     environment = dict(os.environ if env is None else env)
-    config, secret_keys, placeholders = engine_config(raw, environment)
+    prepared = prepare(stack, raw, environment)
     with _environment(environment):
-        parsed = parse_stack_config(config, environment, stack=stack)  # fail fast, before any registration
-        result = _run_program(stack, config, secret_keys, _region(raw))
-    result.placeholders = placeholders
+        parsed = prepared.validate(environment)  # fail fast, before any registration
+        try:
+            result = _run_program(stack, prepared.config, prepared.secret_keys, prepared.region)
+        except DuplicateUrnError as error:
+            raise PlanError(f"{error}{config_sources_hint(error.urn, prepared.values)}") from None
+    result.placeholders = prepared.placeholders
+    result.notes = prepared.notes
     result.platform_token_unused = parsed.uses_oauth_client and parsed.secrets.has("dynatracePlatformToken")
     return result
 
@@ -415,6 +380,7 @@ def summary(result: PlanResult, violations: Sequence[Mapping[str, Any]], out_dir
     if result.placeholders:
         lines.append(f"Secrets not available offline (placeholders used): {', '.join(result.placeholders)}")
     lines += credential_lines(result.resources, token_also_set=result.platform_token_unused)
+    lines.extend(f"Note: {note}" for note in result.notes)
     levels = Counter(str(v["enforcement"]) for v in violations)
     lines.append(
         f"Policy: {len(violations)} violation(s)"
@@ -468,8 +434,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--stack-dir",
         type=Path,
-        default=PROJECT_ROOT,
-        help="directory holding Pulumi.<stack>.yaml (default: the project root); the program is always this project's",
+        default=None,
+        help="directory holding Pulumi.<stack>.yaml (default: where the Pulumi CLI reads it: the project root,"
+        " or stackConfigDir of Pulumi.yaml); the program and Pulumi.yaml are always this project's",
     )
     args = parser.parse_args(argv)
     try:
@@ -491,7 +458,7 @@ def _describe(error: BaseException) -> str:
     return f"the program failed under the offline plan: {type(error).__name__}: {text}"
 
 
-def _plan(stack: str, out: Path | None, stack_dir: Path) -> int:
+def _plan(stack: str, out: Path | None, stack_dir: Path | None) -> int:
     check_stack_name(stack)
     build_root = None if out is not None else PROJECT_ROOT / "build"
     out_dir = out if out is not None else default_out_dir(stack)

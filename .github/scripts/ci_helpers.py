@@ -5,13 +5,18 @@ Subcommands (outputs go to ``$GITHUB_OUTPUT`` when it is set, else to stdout):
 - ``stacks [--root DIR]``: every committed stack (``Pulumi.<stack>.yaml``) as a JSON list,
   the matrix of the pull-request jobs — a new ``Pulumi.<env>.yaml`` is picked up by itself.
 - ``region STACK [--root DIR]``: the stack's ``aws:region`` (for the OIDC credentials step).
-- ``credentials --mode preview|deploy``: are the credentials for a real Pulumi run present?
+- ``credentials --mode preview|deploy|verify``: are the credentials for a real Pulumi run present?
   Reads booleans/values the workflow passes in the environment (never secret values):
   ``HAS_PULUMI_TOKEN`` ("true"/"false"), ``PULUMI_BACKEND_URL``, ``AWS_ROLE_ARN``.
   ``preview`` reports ``ready=false`` with a notice (forks, unconfigured repositories);
-  ``deploy`` fails (a deploy that was switched on must not silently do nothing).
+  ``deploy`` and ``verify`` fail (a deploy or a scheduled verify that was switched on must not
+  silently do nothing).
 - ``summary --stack S --exit-code N --log FILE --out-dir DIR``: the Markdown block the
   offline-plan job appends to ``$GITHUB_STEP_SUMMARY`` (plan summary + policy report).
+- ``verify-step --stack S [--only SECTIONS] [--json-file F] [--report-only]``: runs
+  ``python -m tools.verify`` for the stack (the Pulumi CLI stack name from ``$PULUMI_STACK``), prints
+  its report and appends it to ``$GITHUB_STEP_SUMMARY``, writes ``exit-code`` to ``$GITHUB_OUTPUT``
+  and exits with verify's exit code (0 with ``--report-only``).
 
 Standard library only (``region`` needs PyYAML, present in the project virtualenv), so the
 discovery job can run on the runner's system Python before any installation.
@@ -23,6 +28,7 @@ import argparse
 import json
 import os
 import re
+import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -82,7 +88,9 @@ def check_credentials(mode: str, env: Mapping[str, str]) -> tuple[bool, list[str
     if env.get("HAS_PULUMI_TOKEN", "").lower() != "true" and not env.get("PULUMI_BACKEND_URL", "").strip():
         missing.append("secret PULUMI_ACCESS_TOKEN or variable PULUMI_BACKEND_URL")
     if not env.get("AWS_ROLE_ARN", "").strip():
-        role_variable = "AWS_PREVIEW_ROLE_ARN" if mode == "preview" else "AWS_DEPLOY_ROLE_ARN"
+        role_variable = {"preview": "AWS_PREVIEW_ROLE_ARN", "verify": "AWS_VERIFY_ROLE_ARN"}.get(
+            mode, "AWS_DEPLOY_ROLE_ARN"
+        )
         missing.append(f"variable {role_variable}")
     return not missing, missing
 
@@ -127,6 +135,26 @@ def render_summary(stack: str, exit_code: int, log: str, out_dir: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def run_verify(stack: str, only: str | None, json_file: Path | None, env: Mapping[str, str]) -> tuple[int, str]:
+    """``python -m tools.verify`` for ``stack`` as the workflows run it: (exit code, the report text)."""
+    if not STACK_NAME.match(stack):
+        raise HelperError(f"{stack!r} is not a valid stack name")
+    command = [sys.executable, "-m", "tools.verify", stack, "--pulumi-stack", env.get("PULUMI_STACK") or stack]
+    if only:
+        command += ["--only", only]
+    if json_file is not None:
+        command += ["--json-file", str(json_file)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)  # noqa: S603 - fixed argv
+    return done.returncode, (done.stdout + done.stderr).rstrip("\n")
+
+
+def verify_summary(stack: str, only: str | None, code: int, text: str) -> str:
+    """Markdown for ``$GITHUB_STEP_SUMMARY``: the verify report in a code block."""
+    meaning = {0: "passed", 1: "FAILED", 2: "could not run"}.get(code, "FAILED")
+    title = f"## verify `{stack}`" + (f" ({only})" if only else "") + f": {meaning} (exit {code})"
+    return "\n".join((title, "", "````text", text or "(no output)", "````", "")) + "\n"
+
+
 def _emit_outputs(outputs: Mapping[str, str]) -> None:
     """Write ``key=value`` lines to ``$GITHUB_OUTPUT`` (or stdout outside Actions)."""
     text = "".join(f"{key}={value}\n" for key, value in outputs.items())
@@ -147,12 +175,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_region.add_argument("stack")
     p_region.add_argument("--root", type=Path, default=ROOT)
     p_creds = sub.add_parser("credentials", help="are the credentials for a real run present? (output 'ready')")
-    p_creds.add_argument("--mode", choices=("preview", "deploy"), required=True)
+    p_creds.add_argument("--mode", choices=("preview", "deploy", "verify"), required=True)
     p_summary = sub.add_parser("summary", help="Markdown job summary of an offline plan (stdout)")
     p_summary.add_argument("--stack", required=True)
     p_summary.add_argument("--exit-code", type=int, required=True)
     p_summary.add_argument("--log", type=Path, required=True)
     p_summary.add_argument("--out-dir", type=Path, required=True)
+    p_verify = sub.add_parser("verify-step", help="run verify for a stack, report it in the job summary")
+    p_verify.add_argument("--stack", required=True)
+    p_verify.add_argument("--only", help="sections (governance,probe,signals)")
+    p_verify.add_argument("--json-file", type=Path)
+    p_verify.add_argument("--report-only", action="store_true", help="exit 0 whatever verify found")
     args = parser.parse_args(argv)
 
     try:
@@ -167,10 +200,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             _emit_outputs({"ready": "true" if ready else "false"})
             if not ready:
                 what = "; ".join(missing)
-                if args.mode == "deploy":
-                    print(f"::error title=Deploy credentials missing::set {what} (see docs/ci-cd.md)")
+                if args.mode in ("deploy", "verify"):
+                    print(f"::error title={args.mode.capitalize()} credentials missing::set {what} (see docs/ci-cd.md)")
                     return 1
                 print(f"::notice title=Pulumi preview skipped::missing {what} (normal for forks; see docs/ci-cd.md)")
+        elif args.command == "verify-step":
+            code, text = run_verify(args.stack, args.only, args.json_file, os.environ)
+            print(text)
+            summary = os.environ.get("GITHUB_STEP_SUMMARY")
+            if summary:
+                with open(summary, "a", encoding="utf-8") as handle:
+                    handle.write(verify_summary(args.stack, args.only, code, text))
+            _emit_outputs({"exit-code": str(code)})
+            return 0 if args.report_only else code
         else:
             log = args.log.read_text() if args.log.is_file() else ""
             sys.stdout.write(render_summary(args.stack, args.exit_code, log, args.out_dir))

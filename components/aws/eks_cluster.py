@@ -28,6 +28,7 @@ from pulumi_aws.eks import (
 
 from components.aws.iam import create_node_role, managed_service_role
 from components.config import EksConfig
+from components.config.aws_names import control_plane_log_group
 
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
 CONTROL_PLANE_LOG_TYPES: tuple[str, ...] = ("api", "audit", "authenticator")
@@ -76,7 +77,7 @@ def role_slug(arn: str) -> str:
 
 def control_plane_log_group_name(cluster_name: str) -> str:
     """The log group EKS writes control-plane logs to (a fixed name per cluster)."""
-    return f"/aws/eks/{cluster_name}/cluster"
+    return control_plane_log_group(cluster_name).text
 
 
 def vpc_config(config: EksConfig) -> ClusterVpcConfigArgsDict:

@@ -45,11 +45,10 @@ from components.aws.iam import (
 )
 from components.aws.s3 import bucket_prefix, create_log_bucket
 from components.config import EventForwardingConfig
+from components.config.aws_names import QUEUE_ALARM_SUFFIX, RULE_ALARM_METRICS, ForwarderNames, alarm_suffix
 from components.config.event_forwarding import MAX_EVENT_PATTERN_CHARS, pattern_text
 
 CLOUDEVENT_CONTENT_TYPE = "application/cloudevent+json"
-# AWS/Events metrics of the rule, alarmed when non-zero (EventBridge emits them only then).
-RULE_ALARM_METRICS: tuple[str, ...] = ("FailedInvocations", "InvocationsSentToDlq", "InvocationsFailedToBeSentToDlq")
 
 
 @dataclass(frozen=True)
@@ -135,7 +134,7 @@ def rule_event_pattern(cfg: EventForwardingConfig) -> str:
 
 
 def trail_name(cfg: EventForwardingConfig) -> str:
-    return f"{cfg.name_prefix}-trail"
+    return ForwarderNames(cfg.component_name).trail.text
 
 
 def trail_arn(partition: str, region: str, account: str, name: str) -> str:
@@ -234,15 +233,11 @@ class AlarmSpec:
         return "RuleName" if self.subject == "rule" else "QueueName"
 
 
-def _kebab(metric: str) -> str:
-    return "".join(f"-{c.lower()}" if c.isupper() else c for c in metric).lstrip("-")
-
-
 def alarm_specs() -> list[AlarmSpec]:
     """The rule's failure metrics (summed) and the DLQ's visible messages (maximum)."""
     rule_alarms = [
         AlarmSpec(
-            _kebab(metric),
+            alarm_suffix(metric),
             f"Bedrock governance events to Dynatrace: {metric} > 0 (see the dead-letter queue)",
             "AWS/Events",
             metric,
@@ -252,7 +247,7 @@ def alarm_specs() -> list[AlarmSpec]:
         for metric in RULE_ALARM_METRICS
     ]
     queue_alarm = AlarmSpec(
-        "dlq-messages",
+        QUEUE_ALARM_SUFFIX,
         "Bedrock governance events are waiting in the dead-letter queue",
         "AWS/SQS",
         "ApproximateNumberOfMessagesVisible",
@@ -285,6 +280,7 @@ class BedrockEventForwarder(pulumi.ComponentResource):
     def __init__(self, name: str, args: BedrockEventForwarderArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ai-observability:aws:BedrockEventForwarder", name, None, opts)
         cfg = args.config
+        names = ForwarderNames(name)
         tags = dict(args.tags)
         child = pulumi.ResourceOptions(parent=self)
         account, region, partition = caller_context(self)
@@ -298,7 +294,7 @@ class BedrockEventForwarder(pulumi.ComponentResource):
 
         self.event_pattern = rule_event_pattern(cfg)
         rule = aws.cloudwatch.EventRule(
-            f"{name}-rule",
+            names.rule.text,
             description="Bedrock governance events (job state changes, control-plane API calls) to Dynatrace",
             event_bus_name=cfg.event_bus_name,
             event_pattern=self.event_pattern,
@@ -307,7 +303,7 @@ class BedrockEventForwarder(pulumi.ComponentResource):
             opts=child,
         )
         connection = aws.cloudwatch.EventConnection(
-            f"{name}-connection",
+            names.connection.text,
             description="Dynatrace business events ingest (Api-Token)",
             authorization_type="API_KEY",
             auth_parameters=api_key_auth(args.ingest_token),
@@ -315,7 +311,7 @@ class BedrockEventForwarder(pulumi.ComponentResource):
             opts=child,
         )
         destination = aws.cloudwatch.EventApiDestination(
-            f"{name}-destination",
+            names.destination.text,
             description="Dynatrace /api/v2/bizevents/ingest",
             connection_arn=connection.arn,
             http_method="POST",
@@ -326,7 +322,7 @@ class BedrockEventForwarder(pulumi.ComponentResource):
 
         # Trusted by EventBridge for this rule only; may invoke this destination only.
         role = service_role(
-            f"{name}-target",
+            names.target_role.text,
             service="events.amazonaws.com",
             sid="EventBridgeRuleTarget",
             conditions={"StringEquals": {"aws:SourceAccount": account}, "ArnEquals": {"aws:SourceArn": rule.arn}},
@@ -335,7 +331,7 @@ class BedrockEventForwarder(pulumi.ComponentResource):
             parent=self,
         )
         role_policy = inline_policy(
-            f"{name}-target-invoke",
+            names.target_policy.text,
             role,
             sid="InvokeDynatraceDestination",
             action="events:InvokeApiDestination",
@@ -345,7 +341,7 @@ class BedrockEventForwarder(pulumi.ComponentResource):
 
         # Standard queue (a FIFO queue cannot be a rule's dead-letter queue), SSE-SQS.
         dlq = aws.sqs.Queue(
-            f"{name}-dlq",
+            names.dead_letter_queue.text,
             fifo_queue=False,
             sqs_managed_sse_enabled=True,
             message_retention_seconds=cfg.dead_letter.message_retention_seconds,
@@ -360,7 +356,7 @@ class BedrockEventForwarder(pulumi.ComponentResource):
         )
 
         aws.cloudwatch.EventTarget(
-            f"{name}-dynatrace",
+            names.target.text,
             rule=rule.name,
             event_bus_name=cfg.event_bus_name,
             arn=destination.arn,
@@ -448,14 +444,14 @@ class BedrockEventForwarder(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         topic_arn: pulumi.Output[str] | None = None
         if cfg.alarms.create_topic:
-            topic_arn = aws.sns.Topic(f"{name}-alarms", tags=tags, opts=child).arn
+            topic_arn = aws.sns.Topic(ForwarderNames(name).alarm_topic.text, tags=tags, opts=child).arn
         elif cfg.alarms.sns_topic_arn is not None:
             topic_arn = pulumi.Output.from_input(cfg.alarms.sns_topic_arn)
         actions: list[pulumi.Input[str]] = [] if topic_arn is None else [topic_arn]
         subjects = {"rule": rule.name, "queue": dlq.name}
         for spec in alarm_specs():
             aws.cloudwatch.MetricAlarm(
-                f"{name}-{spec.suffix}",
+                ForwarderNames(name).alarm(spec.suffix).text,
                 alarm_description=spec.description,
                 namespace=spec.namespace,
                 metric_name=spec.metric,

@@ -26,6 +26,7 @@ from pulumi_aws.eks import NodeGroupScalingConfigArgsDict, NodeGroupTaintArgsDic
 
 from components.aws.iam import create_node_role
 from components.config import GpuNodeGroupConfig
+from components.config.aws_names import NodeGroupNames
 from components.config.kubernetes import (
     DCGM_EXPORTER_LABEL,
     DEVICE_PLUGIN_LABEL,
@@ -33,6 +34,7 @@ from components.config.kubernetes import (
     GPU_TAINT_KEY,
     GPU_TAINT_VALUE,
 )
+from components.config.stack import NODE_GROUP_TAG_KEY
 
 
 def node_labels(group: GpuNodeGroupConfig) -> dict[str, str]:
@@ -73,7 +75,7 @@ class GpuNodeGroup(pulumi.ComponentResource):
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
 
         role, policies = create_node_role(
-            f"{name}-node",
+            NodeGroupNames(name).node_role_prefix,
             description=f"GPU nodes of node group {group.name}",
             partition=partition,
             tags=tags,
@@ -100,7 +102,7 @@ class GpuNodeGroup(pulumi.ComponentResource):
             update_config=update,
             taints=[GPU_TAINT],
             labels=node_labels(group),
-            tags={**tags, "ai-observability:node-group": group.name},
+            tags={**tags, NODE_GROUP_TAG_KEY: group.name},
             # Nodes cannot join before their role may call EKS/ECR/the CNI APIs.
             opts=pulumi.ResourceOptions(parent=self, depends_on=policies),
         )

@@ -16,6 +16,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.config.aws_names import node_role
+
 Statement = dict[str, Any]
 Conditions = Mapping[str, Mapping[str, pulumi.Input[str]]]
 
@@ -165,7 +167,7 @@ def create_node_role(
     ``parent``); a node group must depend on the attachments, or its nodes fail to join."""
     child = pulumi.ResourceOptions(parent=parent)
     role = aws.iam.Role(
-        f"{name}-role",
+        node_role(name).text,
         assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
         description=description,
         tags=dict(tags),

@@ -33,6 +33,7 @@ from components.aws.iam import (
 )
 from components.aws.s3 import bucket_prefix, create_log_bucket
 from components.config import InvocationLoggingConfig
+from components.config.aws_names import InvocationLoggingNames
 
 LARGE_DATA_PREFIX = "large-data"
 LOG_WRITE_ACTIONS: tuple[str, ...] = ("logs:CreateLogStream", "logs:PutLogEvents")
@@ -55,7 +56,7 @@ class BedrockInvocationLoggingArgs:
 
 def log_group_name(name_prefix: str) -> str:
     """The CloudWatch log group Bedrock writes the invocation records to."""
-    return f"/aws/bedrock/{name_prefix}/model-invocations"
+    return InvocationLoggingNames(name_prefix).log_group.text
 
 
 def bedrock_source_conditions(
@@ -130,6 +131,7 @@ class BedrockInvocationLogging(pulumi.ComponentResource):
     ) -> None:
         super().__init__("ai-observability:aws:BedrockInvocationLogging", name, None, opts)
         cfg = args.config
+        names = InvocationLoggingNames(args.name_prefix)
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
         account, region, partition = caller_context(self)
@@ -144,7 +146,7 @@ class BedrockInvocationLogging(pulumi.ComponentResource):
         )
         from_bedrock = bedrock_source_conditions(account, region, partition)
         role = service_role(
-            f"{name}-role",
+            names.role.text,
             service="bedrock.amazonaws.com",
             sid="BedrockInvocationLogging",
             conditions=from_bedrock,
@@ -153,7 +155,7 @@ class BedrockInvocationLogging(pulumi.ComponentResource):
             parent=self,
         )
         role_policy = inline_policy(
-            f"{name}-write-logs",
+            names.role_policy.text,
             role,
             sid="WriteInvocationLogs",
             action=LOG_WRITE_ACTIONS,

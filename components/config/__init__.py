@@ -3,7 +3,7 @@
 from ._base import NAMESPACE, ConfigModel, duration_seconds
 from .collector import CollectorConfig, CollectorResources, KongConfig, NimScrapeConfig
 from .dynatrace import DynatraceConfig
-from .errors import ConfigError, ConfigIssue, key_path
+from .errors import ConfigError, ConfigIssue, config_path, key_path
 from .event_forwarding import EventForwardingConfig
 from .governance import GovernanceConfig
 from .guardrails import GuardrailConfig, GuardrailsConfig, InvocationLoggingConfig
@@ -37,6 +37,7 @@ __all__ = [
     "StackConfig",
     "StackSecrets",
     "TelemetryConfig",
+    "config_path",
     "duration_seconds",
     "key_path",
     "load_from_pulumi",

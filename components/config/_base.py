@@ -6,19 +6,22 @@ from __future__ import annotations
 import re
 import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar, Union
+from typing import Annotated, Any, Final, TypeVar, Union
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
     ModelWrapValidatorHandler,
     StringConstraints,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic_core import CoreSchema, core_schema
 
 from .text import validate_text_first
 
@@ -57,6 +60,30 @@ class Allowed:
     """Annotation metadata: what a type allows, in words, for the configuration reference."""
 
     text: str
+
+
+@dataclass(frozen=True)
+class Within(Allowed):
+    """Annotation metadata that also validates: ``measure(value)`` lies between ``measure(minimum)`` and
+    ``measure(maximum)`` inclusive; the reference states the range as ``text``, the error gives ``reason``."""
+
+    measure: Callable[[str], Any] = str
+    minimum: str = ""
+    maximum: str = ""
+    reason: str = ""
+
+    def _check(self, value: str) -> str:
+        if not self.measure(self.minimum) <= self.measure(value) <= self.measure(self.maximum):
+            raise ValueError(f"must be between {self.minimum} and {self.maximum} ({self.reason})")
+        return value
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
+
+
+def within(measure: Callable[[str], Any], minimum: str, maximum: str, reason: str) -> Within:
+    """``Annotated[T, within(...)]``: a ``T`` from ``minimum`` to ``maximum`` as ``measure`` compares them."""
+    return Within(f"{minimum}–{maximum}", measure, minimum, maximum, reason)
 
 
 M = TypeVar("M")
@@ -111,19 +138,43 @@ K8sName = Annotated[str, StringConstraints(pattern=K8S_NAME_PATTERN, max_length=
 AWS_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$"
 AwsName = Annotated[str, StringConstraints(pattern=AWS_NAME_PATTERN)]
 
-# Prometheus-style durations as used by the collector: 10s, 5m, 25h.
-DURATION_PATTERN = r"^[1-9][0-9]*(ms|s|m|h)$"
-Duration = Annotated[str, StringConstraints(pattern=DURATION_PATTERN)]
-
 PositiveInt = Annotated[int, Field(ge=1)]
 
-_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+# Prometheus-style durations as used by the collector: 10s, 5m, 25h. The collector parses every
+# duration into Go's time.Duration, an int64 count of nanoseconds (Go ``time`` package:
+# ``maxDuration Duration = 1<<63 - 1``, about 2562047h): a larger value overflows and the collector
+# refuses its configuration at start. The bound is computed from that integer, never listed.
+DURATION_PATTERN = r"^[1-9][0-9]*(ms|s|m|h)$"
 _DURATION_RE = re.compile(r"^([1-9][0-9]*)(ms|s|m|h)$")
+_UNIT_NANOSECONDS: Final = {"ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
+GO_MAX_DURATION_NS: Final = 2**63 - 1
+
+
+def duration_nanoseconds(value: str) -> int:
+    """Exact nanoseconds in a duration such as ``30s`` or ``25h``."""
+    match = _DURATION_RE.match(value)
+    if match is None:
+        raise ValueError(f"not a duration: {value!r}")
+    return int(match.group(1)) * _UNIT_NANOSECONDS[match.group(2)]
 
 
 def duration_seconds(value: str) -> float:
     """Seconds in a duration such as ``30s`` or ``25h``."""
-    match = _DURATION_RE.match(value)
-    if match is None:
-        raise ValueError(f"not a duration: {value!r}")
-    return int(match.group(1)) * _DURATION_UNITS[match.group(2)]
+    return duration_nanoseconds(value) / 10**9
+
+
+def _within_go_duration(value: str) -> str:
+    if duration_nanoseconds(value) > GO_MAX_DURATION_NS:
+        hours = GO_MAX_DURATION_NS // _UNIT_NANOSECONDS["h"]
+        raise ValueError(
+            f"overflows Go's time.Duration, which the collector parses it into (at most {hours}h, about 292 years)"
+        )
+    return value
+
+
+Duration = Annotated[
+    str,
+    StringConstraints(pattern=DURATION_PATTERN),
+    AfterValidator(_within_go_duration),
+    Allowed("no longer than Go's time.Duration (about 2562047h)"),
+]

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from ._base import ConfigModel, Duration, K8sName, duration_seconds
+from policies.rules._gpu_nodes import GPU_INSTANCE_TYPES
+
+from ._base import ConfigModel, Duration, K8sName, duration_nanoseconds, duration_seconds, within
 from .image import ImageDigest, ImageRepository
-from .quantity import CpuQuantity, parse_quantity
-from .quantity import MemoryQuantity as Quantity
-
-# Kubernetes label keys ([prefix/]name) and values, as the API server validates them.
-_LABEL_NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
-_LABEL_KEY = re.compile(rf"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?{_LABEL_NAME}$")
-_LABEL_VALUE = re.compile(rf"^({_LABEL_NAME})?$")
-
+from .k8s_grammar import label_problem
+from .quantity import CpuQuantity, MemoryQuantity, memory_range, parse_quantity
 
 # Scrape job names the collector configuration uses itself (Prometheus requires unique names).
 ANNOTATED_PODS_JOB = "dynatrace-annotated-pods"
@@ -25,6 +20,29 @@ KONG_JOB = "kong"
 # receiver turns the job name into ``service.name``, which the NIM dashboard filters on.
 NIM_JOB = "nim-metrics"
 NIM_SCRAPE_INTERVAL = "10s"
+
+# The signals the collector exports to Dynatrace's OTLP API, and the token scope each endpoint
+# requires (Dynatrace, "Set up ingest tokens": Ingest metrics / logs / OpenTelemetry traces).
+COLLECTOR_SIGNAL_SCOPES: dict[str, str] = {
+    "metrics": "metrics.ingest",
+    "traces": "openTelemetryTrace.ingest",
+    "logs": "logs.ingest",
+}
+
+# Scrape intervals: at least a second (Dynatrace keeps metric data at 1-minute resolution; faster
+# scrapes only load the pods), at most an hour (Dynatrace's metric ingest refuses data points more
+# than an hour in the past, and a series needs two scrapes to give a delta).
+ScrapeInterval = Annotated[
+    Duration, within(duration_nanoseconds, "1s", "1h", "a Prometheus scrape interval Dynatrace can use")
+]
+# The largest node any pod of the stack can land on: the memory of the largest supported GPU instance.
+LARGEST_NODE_MEMORY = f"{max(i.memory_gib for i in GPU_INSTANCE_TYPES.values())}Gi"
+# The collector's memory: Dynatrace's collector system requirements recommend 500 MiB for about
+# 1000 spans, 1000 metric data points and 1 MB of logs per second; below 128 MiB the memory limiter
+# (80 % of the limit) leaves no room for a single export batch. At most the largest node.
+CollectorMemory = Annotated[
+    MemoryQuantity, memory_range("128Mi", LARGEST_NODE_MEMORY, "a collector needs at least 128Mi and must fit a node")
+]
 
 
 class NimScrapeConfig(ConfigModel):
@@ -37,7 +55,7 @@ class NimScrapeConfig(ConfigModel):
     job_name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$")] = NIM_JOB
     """Prometheus job name, which becomes the series' ``job`` label and ``service.name``; not
     ``dynatrace-annotated-pods`` or ``kong`` (the collector's other jobs)."""
-    interval: Duration = NIM_SCRAPE_INTERVAL
+    interval: ScrapeInterval = NIM_SCRAPE_INTERVAL
     """Scrape interval of the NIM job; shorter than ``collector.maxStaleness`` (mode ``job``)."""
 
     @field_validator("job_name")
@@ -55,9 +73,9 @@ class CollectorResources(ConfigModel):
     cpu_request: CpuQuantity = "200m"
     """Must not exceed ``cpuLimit``."""
     cpu_limit: CpuQuantity = "1"
-    memory_request: Quantity = "256Mi"
+    memory_request: CollectorMemory = "256Mi"
     """Must not exceed ``memoryLimit``."""
-    memory_limit: Quantity = "1Gi"
+    memory_limit: CollectorMemory = "1Gi"
     """Container memory limit; ``memory_limiter`` works at 80 % of it."""
 
     @model_validator(mode="after")
@@ -84,7 +102,7 @@ class CollectorConfig(ConfigModel):
     """Dynatrace distribution version (tag without ``v``); selects the component type names."""
     image_digest: ImageDigest | None = None
     """Digest of that image (``sha256:<64 hex>``), pinning it beyond the tag."""
-    scrape_interval: Duration = "30s"
+    scrape_interval: ScrapeInterval = "30s"
     """Interval of the annotated-pods scrape job."""
     max_staleness: Duration = "5m"
     """How long ``cumulativetodelta`` keeps a series' state; longer than ``scrapeInterval`` and ``kong.scrapeInterval``
@@ -139,7 +157,7 @@ class KongConfig(ConfigModel):
     the same range)."""
     path: Annotated[str, StringConstraints(pattern=r"^/[A-Za-z0-9._~/-]*$")] = "/metrics"
     """Metrics path on the status listener."""
-    scrape_interval: Duration = "10s"
+    scrape_interval: ScrapeInterval = "10s"
     """Interval of the ``kong`` job; shorter than ``collector.maxStaleness``."""
     selector: dict[str, str] = Field(
         default_factory=lambda: {
@@ -147,16 +165,15 @@ class KongConfig(ConfigModel):
             "app.kubernetes.io/instance": "kong",
         }
     )
-    """Labels of Kong's pods (its Helm release labels); at least one."""
+    """Labels of Kong's pods (its Helm release labels); at least one, each a Kubernetes label (``[prefix/]name``
+    and value of at most 63 characters, letters, digits, ``-_.``)."""
 
     @field_validator("selector")
     @classmethod
     def _selector(cls, value: dict[str, str]) -> dict[str, str]:
         if not value:
             raise ValueError("needs at least one label (an empty selector would match every pod in the namespace)")
-        for key, label in value.items():
-            if not _LABEL_KEY.match(key) or len(key) > 317:
-                raise ValueError(f"{key!r} is not a Kubernetes label key")
-            if not _LABEL_VALUE.match(label):
-                raise ValueError(f"{label!r} (for {key}) is not a Kubernetes label value")
+        problems = [problem for key, label in value.items() if (problem := label_problem(key, label)) is not None]
+        if problems:
+            raise ValueError("; ".join(problems))
         return value

@@ -17,8 +17,20 @@ from ._base import Loc, duration_seconds, marked_values
 from .access import group_key
 from .arn import ArnKind, parse_arn
 from .aws_regions import REGIONS
+from .collector import COLLECTOR_SIGNAL_SCOPES
 from .errors import ConfigIssue, key_path
-from .kubernetes import RESERVED_NAMESPACES, SYSTEM_NAMESPACES, NimConfig, cpu_cores, quantity_gib
+from .kubernetes import (
+    EBS_GP_MAX_VOLUME,
+    EKS_DEFAULT_STORAGE_CLASS,
+    RESERVED_NAMESPACES,
+    STACK_STORAGE_CLASS,
+    SYSTEM_NAMESPACES,
+    NimConfig,
+    cpu_cores,
+    quantity_gib,
+)
+from .name_budgets import name_budget_issues
+from .quantity import parse_quantity
 from .region import InStackPartition
 
 if TYPE_CHECKING:
@@ -32,6 +44,9 @@ def cross_check(config: StackConfig) -> list[ConfigIssue]:
         *_unique_names(config),
         *_node_group_references(config),
         *_required_secrets(config),
+        *_ingest_token_scopes(config),
+        *name_budget_issues(config),
+        *_cache_storage(config),
         *_guardrail_regions(config),
         *_gpu_capacity(config),
         *_nim_namespaces(config),
@@ -220,6 +235,33 @@ def _required_secrets(config: StackConfig) -> list[ConfigIssue]:
     return issues
 
 
+# Where the ingest token goes, and the scope each consumer's endpoint requires: EventBridge posts to
+# /api/v2/bizevents/ingest, the collector to the OTLP API (one scope per signal it exports).
+FORWARDER_SCOPE = "bizevents.ingest"
+
+
+def _ingest_token_scopes(config: StackConfig) -> list[ConfigIssue]:
+    """A token the stack mints carries every scope its consumers need (else Dynatrace answers 401/403)."""
+    token = config.governance.ingest_token
+    if not (config.governance.enabled and token.create):
+        return []  # a configured token's scopes cannot be read offline
+    needed: dict[str, str] = {}
+    if config.event_forwarding.enabled:
+        needed[FORWARDER_SCOPE] = "event forwarding (eventForwarding.enabled) posts business events"
+    if config.collector.enabled:
+        for signal, scope in COLLECTOR_SIGNAL_SCOPES.items():
+            needed[scope] = f"the collector (collector.enabled) exports {signal}"
+    missing = [f"{scope} ({why})" for scope, why in needed.items() if scope not in token.scopes]
+    if not missing:
+        return []
+    return [
+        ConfigIssue(
+            key_path("governance", ["ingestToken", "scopes"]),
+            f"lacks scopes its consumers need: {'; '.join(missing)}; add them, or disable the consumer",
+        )
+    ]
+
+
 # Cross-region guardrail profile family per region prefix (most specific first).
 _PROFILE_FAMILIES: tuple[tuple[str, str], ...] = (("us-gov-", "us-gov"), ("us-", "us"), ("eu-", "eu"), ("ap-", "apac"))
 
@@ -344,13 +386,15 @@ def _gpu_capacity(config: StackConfig) -> list[ConfigIssue]:
         group_index, group = groups[name]
         best = max(i.gpus for t in group.instance_types if (i := gpu_instance(t)) is not None)
         needed = sum(gpus for _, gpus in demands)
-        if ceil(needed / best) > group.scaling.max_size:
+        # No cluster autoscaler is installed: the group runs desiredSize nodes, whatever maxSize says.
+        if ceil(needed / best) > group.scaling.desired_size:
             users = ", ".join(f"nims[{i}]" for i, _ in demands)
             issues.append(
                 ConfigIssue(
-                    key_path("gpuNodeGroups", [group_index, "scaling", "maxSize"]),
-                    f"{group.scaling.max_size} node(s) of at most {best} GPU(s) cannot hold the {needed} GPUs "
-                    f"that replicas x gpus of {users} request; raise maxSize to at least {ceil(needed / best)}",
+                    key_path("gpuNodeGroups", [group_index, "scaling", "desiredSize"]),
+                    f"{group.scaling.desired_size} node(s) of at most {best} GPU(s) cannot hold the {needed} GPUs "
+                    f"that replicas x gpus of {users} request (no autoscaler is installed, so desiredSize nodes "
+                    f"run); raise desiredSize (and maxSize) to at least {ceil(needed / best)}",
                 )
             )
     return issues
@@ -369,8 +413,11 @@ def _unpinned_fit(index: int, nim: NimConfig, config: StackConfig) -> list[Confi
     for group_index, group in enumerate(config.gpu_node_groups):
         for instance_type in group.instance_types:
             problems = _nim_fit_problems(nim, instance_type)
-            if not problems:
+            if not problems and group.scaling.desired_size > 0:
                 return []
+            if not problems:
+                reasons.append(f"gpuNodeGroups[{group_index}] runs no node (scaling.desiredSize 0, no autoscaler)")
+                break
             reasons.append(f"gpuNodeGroups[{group_index}] {'; '.join(reason for _, reason in problems)}")
     return [
         ConfigIssue(
@@ -379,6 +426,38 @@ def _unpinned_fit(index: int, nim: NimConfig, config: StackConfig) -> list[Confi
             "check gpus, cpuRequest, memoryLimit and minGpuMemoryGib",
         )
     ]
+
+
+def _cache_storage(config: StackConfig) -> list[ConfigIssue]:
+    """A NIM's model cache fits its storage: EBS volumes attach to one node (no ReadWriteMany) and
+    gp2/gp3 volumes hold at most 16 TiB (Amazon EBS User Guide, "Amazon EBS volume types")."""
+    created = config.eks is not None and config.eks.create
+    issues = []
+    for index, nim in enumerate(config.nims):
+        if nim.storage_class is None:
+            where = f"the stack's {STACK_STORAGE_CLASS} EBS class" if created else "the cluster's default class"
+            on_ebs = True  # EKS's default class, where there is one, is gp2 (EBS)
+        else:
+            where = f"storageClass {nim.storage_class!r}"
+            on_ebs = nim.storage_class in (STACK_STORAGE_CLASS, EKS_DEFAULT_STORAGE_CLASS)
+        if not on_ebs:
+            continue
+        if nim.cache_access_mode == "ReadWriteMany":
+            issues.append(
+                ConfigIssue(
+                    key_path("nims", [index, "cacheAccessMode"]),
+                    f"ReadWriteMany on {where}: EBS volumes attach to one node only, so the claim never binds; "
+                    "set nims[*].storageClass to a ReadWriteMany class (e.g. EFS), or ReadWriteOnce and one replica",
+                )
+            )
+        if parse_quantity(nim.cache_size) > parse_quantity(EBS_GP_MAX_VOLUME):
+            issues.append(
+                ConfigIssue(
+                    key_path("nims", [index, "cacheSize"]),
+                    f"{nim.cache_size} exceeds {EBS_GP_MAX_VOLUME}, the largest gp2/gp3 EBS volume ({where})",
+                )
+            )
+    return issues
 
 
 def _nim_namespaces(config: StackConfig) -> list[ConfigIssue]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import difflib
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -9,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 
 from ._base import NAMESPACE
@@ -44,10 +47,32 @@ _KNOWN_SECRETS: set[str] = set()
 _MIN_KNOWN_SECRET_CHARS = 8
 
 
+_URL_SAFE = str.maketrans("+/", "-_")
+
+
+def base64_forms(value: str) -> tuple[str, ...]:
+    """The text that base64 of ``value`` contains wherever ``value`` sits in the encoded bytes.
+
+    Base64 turns 3 bytes into 4 characters, so the encoding of a secret inside longer data depends on its
+    offset modulo 3. For each offset the characters that only the secret's bytes determine are kept
+    (no padding, no neighbour bits): a match of any of them, in the standard or the URL-safe alphabet,
+    with or without padding around it, is the secret.
+    """
+    data = value.encode()
+    forms: list[str] = []
+    for offset in range(3):
+        encoded = base64.b64encode(b"\0" * offset + data).decode()
+        core = encoded[-(-4 * offset // 3) : (8 * (offset + len(data))) // 6]
+        forms += [core, core.translate(_URL_SAFE)]
+    return tuple(dict.fromkeys(form for form in forms if len(form) >= _MIN_KNOWN_SECRET_CHARS))
+
+
 def remember_secret(value: str) -> None:
-    """Make ``redact_text`` hide ``value`` wherever it appears (the configured secret values)."""
+    """Make ``redact_text`` hide ``value`` wherever it appears (the configured secret values), as written
+    or base64-encoded."""
     if len(value) >= _MIN_KNOWN_SECRET_CHARS:
         _KNOWN_SECRETS.add(value)
+        _KNOWN_SECRETS.update(base64_forms(value))
 
 
 # Values that are credentials by their shape, named for the message that refuses them in plain config.
@@ -105,14 +130,8 @@ _KEY_MARK = "[key]"
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
-def key_path(top_key: str, loc: Iterable[str | int] = ()) -> str:
-    """``ai-observability:<top>.<a>[0].<b>`` from a top-level key and a pydantic location.
-
-    Map keys that are not plain words are quoted (``tags["team:owner"]``) so the path stays
-    unambiguous; pydantic's ``[key]`` marker (the entry's key is at fault) is dropped, the
-    message says so instead.
-    """
-    text = f"{NAMESPACE}:{top_key}"
+def _loc_text(loc: Iterable[str | int]) -> str:
+    text = ""
     for part in loc:
         if isinstance(part, int):
             text += f"[{part}]"
@@ -123,6 +142,31 @@ def key_path(top_key: str, loc: Iterable[str | int] = ()) -> str:
         else:
             text += f"[{json.dumps(part)}]"
     return text
+
+
+def key_path(top_key: str, loc: Iterable[str | int] = ()) -> str:
+    """``ai-observability:<top>.<a>[0].<b>`` from a top-level key and a pydantic location.
+
+    Map keys that are not plain words are quoted (``tags["team:owner"]``) so the path stays
+    unambiguous; pydantic's ``[key]`` marker (the entry's key is at fault) is dropped, the
+    message says so instead.
+    """
+    return f"{NAMESPACE}:{top_key}{_loc_text(loc)}"
+
+
+def config_path(full_key: str, loc: Iterable[str | int] = ()) -> str:
+    """``key_path`` for a full key of any namespace (``aws:region``, ``ai-observability:tags["a b"]``)."""
+    return f"{full_key}{_loc_text(loc)}"
+
+
+def did_you_mean(key: str, allowed: Iterable[str]) -> str:
+    """`` did you mean retentionDays?`` for a snake_case spelling or a near miss of an allowed key, or ""."""
+    choices = list(allowed)
+    camel = to_camel(key) if "_" in key else key
+    if camel != key and camel in choices:
+        return f" did you mean {camel}? (keys are camelCase; the snake_case spelling is not read)"
+    close = difflib.get_close_matches(key, choices, n=1, cutoff=0.8)
+    return f" did you mean {close[0]}?" if close else ""
 
 
 def _show_value(value: Any) -> str:
@@ -160,7 +204,7 @@ def _allowed_keys(model: type[BaseModel], loc: Sequence[str | int]) -> list[str]
     return None
 
 
-def _field_at(model: type[BaseModel], loc: Sequence[str | int]) -> FieldInfo | None:
+def field_at(model: type[BaseModel], loc: Sequence[str | int]) -> FieldInfo | None:
     """The field definition at ``loc`` (by alias), following nested models and lists."""
     current: Any = model
     found: FieldInfo | None = None
@@ -249,13 +293,14 @@ def issues_from_validation(
             parent = loc[:-1]
             allowed = _allowed_keys(model, parent)
             hint = f"; allowed keys: {', '.join(allowed)}" if allowed else ""
-            message = f"unknown key{hint}"
+            near = did_you_mean(str(loc[-1]), allowed or []) if loc else ""
+            message = f"unknown key;{near}{hint}" if near else f"unknown key{hint}"
         elif kind == "missing":
             message = "is required"
         elif kind == "string_pattern_mismatch" and str(err.get("ctx", {}).get("pattern")) in _PATTERNS:
             described = _PATTERNS[str(err["ctx"]["pattern"])]
             message = described if secret else f"{described} (got {_show_value(err.get('input'))})"
-        elif not secret and (typed := _type_message(kind, err.get("input"), _field_at(model, loc))) is not None:
+        elif not secret and (typed := _type_message(kind, err.get("input"), field_at(model, loc))) is not None:
             message = f"{typed} (got {_show_value(err['input'])})"
         elif not secret and not redirected and "input" in err and kind not in ("model_type", "dict_type", TEXT_ERROR):
             message = f"{message} (got {_show_value(err['input'])})"

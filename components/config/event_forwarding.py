@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 import json
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
+from policies.rules._bedrock_operations import BOTOCORE_VERSION, CONTROL_PLANE_OPERATIONS
 from policies.rules._bedrock_operations import INFERENCE_OPERATIONS as _INFERENCE_OPERATIONS
 
 from ._base import AwsName, ConfigModel
@@ -57,9 +58,47 @@ GOVERNANCE_OPERATIONS: tuple[str, ...] = (
     "DeleteResourcePolicy",
     "CreateFoundationModelAgreement",
     "PutUseCaseForModelAccess",
+    # Tags drive attribute-based access and cost allocation; verify's --aws-probe also tags a guardrail.
+    "TagResource",
+    "UntagResource",
 )
-# One list for config and policy pack (the pack must stay importable without this package).
+# One list for config and policy pack (the pack must stay importable without this package),
+# generated from AWS's service models (``python -m tools.bedrock_operations``).
 INFERENCE_OPERATIONS: frozenset[str] = frozenset(_INFERENCE_OPERATIONS)
+GOVERNANCE_CANDIDATES: frozenset[str] = frozenset(CONTROL_PLANE_OPERATIONS)
+"""Operations a governance event may name: every ``bedrock`` and ``bedrock-agent`` operation."""
+
+
+_SHOWN_NAMES = 5
+
+
+def _named(ops: list[str]) -> str:
+    shown = ", ".join(repr(op[:80]) for op in ops[:_SHOWN_NAMES])
+    return shown + (f" and {len(ops) - _SHOWN_NAMES} more" if len(ops) > _SHOWN_NAMES else "")
+
+
+def _operation_problems(ops: list[str]) -> list[str]:
+    """Why names of ``ops`` cannot be forwarded governance operations (empty when all can)."""
+    problems = []
+    inference = [op for op in ops if op in INFERENCE_OPERATIONS]
+    if inference:
+        problems.append(
+            f"{_named(inference)}: inference traffic (bedrock-runtime / bedrock-agent-runtime), not governance "
+            "events; allowed: control-plane operations of bedrock and bedrock-agent such as CreateGuardrail"
+        )
+    unknown = [op for op in ops if op not in INFERENCE_OPERATIONS and op not in GOVERNANCE_CANDIDATES]
+    if unknown:
+        hints = [
+            f"{op!r} → {close[0]!r}"
+            for op in unknown[:_SHOWN_NAMES]
+            if (close := difflib.get_close_matches(op, sorted(GOVERNANCE_CANDIDATES), n=1, cutoff=0.75))
+        ]
+        problems.append(
+            f"{_named(unknown)}: not operations of the Bedrock control-plane APIs (bedrock, bedrock-agent; AWS "
+            f"service models as of botocore {BOTOCORE_VERSION})"
+            + (f"; did you mean {', '.join(hints)}?" if hints else "")
+        )
+    return problems
 
 
 def governance_event_pattern(
@@ -160,7 +199,10 @@ class EventForwardingConfig(ConfigModel):
     enabled: bool = True
     """Needs the ingest token (minted by ``governance`` or given as ``ai-observability:dynatraceIngestToken``)."""
     name_prefix: AwsName = "bedrock-governance"
-    """Prefix of the AWS resource names; the created trail is ``<namePrefix>-trail``."""
+    """Prefix of the AWS resource names; the created trail is ``<namePrefix>-trail``. Every derived name must fit its
+    service's limit, counting the 8 characters (``-`` + 7 random) Pulumi appends to auto-named resources: the API
+    destination ``<namePrefix>-destination-xxxxxxx`` (64) allows at most 44 characters here; the error says by how much
+    to shorten it."""
     event_bus_name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._/-]{1,256}$")] = "default"
     """Event bus of the rule (Bedrock events arrive on ``default``)."""
     rate_limit_per_second: Annotated[int, Field(ge=1, le=300)] = 100
@@ -169,9 +211,11 @@ class EventForwardingConfig(ConfigModel):
     include_job_state_changes: bool = True
     """Also forward Bedrock's native job events (model customization, batch inference, data automation)."""
     operations: list[str] = Field(default_factory=lambda: list(GOVERNANCE_OPERATIONS))
-    """Bedrock CloudTrail operations forwarded as governance events: unique operation names, never inference traffic
-    (``InvokeModel``, ``InvokeModelWithResponseStream``, ``Converse``, ``ConverseStream`` and the other Bedrock
-    Runtime operations); the resulting event pattern must stay under 2,048 characters (EventBridge's quota)."""
+    """Bedrock CloudTrail operations forwarded as governance events: unique names of operations of the ``bedrock``
+    or ``bedrock-agent`` API (AWS's service models, as botocore publishes them: a typo such as ``CreateGuardrial`` is
+    refused), never inference traffic (every ``bedrock-runtime`` and ``bedrock-agent-runtime`` operation, e.g.
+    ``InvokeModel``, ``Converse``, ``InvokeAgent``, ``RetrieveAndGenerate``); the resulting event pattern must stay
+    under 2,048 characters (EventBridge's quota)."""
     kms_key_arn: KmsKeyArn | None = None
     """Customer KMS key for the connection's secret (optional)."""
     trail: TrailConfig = Field(default_factory=TrailConfig)
@@ -184,14 +228,9 @@ class EventForwardingConfig(ConfigModel):
     def _operations(cls, value: list[str]) -> list[str]:
         if not value:
             raise ValueError("must list at least one operation")
-        for op in value:
-            if not re.fullmatch(r"[A-Z][A-Za-z]{2,80}", op):
-                raise ValueError(f"{op!r} is not a Bedrock API operation name")
-            if op in INFERENCE_OPERATIONS:
-                raise ValueError(
-                    f"{op!r} is inference traffic, not a governance event; allowed: "
-                    "control-plane operations such as CreateGuardrail"
-                )
+        problems = _operation_problems(value)
+        if problems:
+            raise ValueError("; ".join(problems))
         if len(set(value)) != len(value):
             raise ValueError("operations must not repeat")
         return value
@@ -205,6 +244,11 @@ class EventForwardingConfig(ConfigModel):
                 f"under {MAX_EVENT_PATTERN_CHARS} per pattern (list fewer operations)"
             )
         return self
+
+    @property
+    def component_name(self) -> str:
+        """The forwarder component's name, which its AWS resource names derive from (``aws_names.ForwarderNames``)."""
+        return self.name_prefix
 
     @property
     def event_pattern(self) -> dict[str, Any]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
-from ._base import ConfigModel
+from ._base import Allowed, ConfigModel
+from .dql import matcher_problem
 
 BucketTable = Literal["logs", "events", "bizevents", "spans", "security.events", "user.sessions", "user.events"]
 
@@ -36,6 +37,22 @@ _CUSTOM_ID = re.compile(r"^\S{4,100}$")
 # processor ids and routing descriptions (PATTERN constraint of the OpenPipeline settings schemas).
 _RESERVED_PREFIX = re.compile(r"^(?:[Dd][Tt]|[Dd][Yy][Nn][Aa][Tt][Rr][Aa][Cc][Ee])\.")
 ROUTE_DESCRIPTION_MAX = 512
+
+
+def _one_condition(value: str) -> str:
+    problem = matcher_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+# A DQL matcher: one condition, never a pipeline (a top-level '|' outside strings and comments).
+Matcher = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=4096),
+    AfterValidator(_one_condition),
+    Allowed("one DQL condition: no `|` outside strings and comments"),
+]
 
 
 def _not_reserved(value: str) -> str:
@@ -70,8 +87,9 @@ class PipelineConfig(ConfigModel):
     """Pipeline id: 4-100 characters without whitespace, not starting ``dt.``/``dynatrace.`` in any letter case. A
     change replaces the pipeline."""
     display_name: Annotated[str, StringConstraints(min_length=1, max_length=500)] = "AI Data Governance"
-    matcher: Annotated[str, StringConstraints(min_length=1, max_length=4096)] = "true"
-    """DQL condition of the storage processor that assigns records to the bucket."""
+    matcher: Matcher = "true"
+    """DQL condition of the storage processor that assigns records to the bucket: a single condition, so a ``|``
+    outside strings and comments (which would append a pipeline stage) is refused."""
 
     @field_validator("custom_id")
     @classmethod
@@ -84,8 +102,9 @@ class PipelineConfig(ConfigModel):
 class RouteConfig(ConfigModel):
     description: Annotated[str, StringConstraints(min_length=1, max_length=ROUTE_DESCRIPTION_MAX)] = "AI Event Routing"
     """The entry's key in the shared routing table: unique, 1-512 characters, no ``dt.``/``dynatrace.`` prefix."""
-    matcher: Annotated[str, StringConstraints(min_length=1, max_length=4096)] | None = None
-    """DQL condition; defaults to ``matchesValue(event.type,"<governance.eventType>")``."""
+    matcher: Matcher | None = None
+    """DQL condition; defaults to ``matchesValue(event.type,"<governance.eventType>")``. A single condition: a ``|``
+    outside strings and comments is refused."""
     position: Annotated[int, Field(ge=0, le=2999)] = 0
     """Index in the routing table (0 = first, so the route wins over later ones); clamped to the table's end. 0-2999:
     the table holds at most 3000 entries (OpenPipeline routing settings schema)."""
@@ -102,7 +121,9 @@ class IngestTokenConfig(ConfigModel):
     name: Annotated[str, StringConstraints(min_length=1, max_length=180)] = "ai-observability-ingest"
     """Token name; Dynatrace shows it as ``<name> [<fingerprint>]`` (owner, scopes and expiry hashed)."""
     scopes: Annotated[list[IngestScope], Field(min_length=1)] = Field(default_factory=lambda: list(SEED_INGEST_SCOPES))
-    """Token scopes, each once; a change mints a new token (the old one is revoked afterwards)."""
+    """Token scopes, each once; a change mints a new token (the old one is revoked afterwards). They must cover the
+    token's consumers: ``bizevents.ingest`` for event forwarding, and ``metrics.ingest``,
+    ``openTelemetryTrace.ingest`` and ``logs.ingest`` for the collector (its metrics, traces and logs pipelines)."""
     expires_in_days: Annotated[int, Field(ge=1, le=3650)] | None = 365
     """Token lifetime; null for a token that never expires (and is never rotated). A change mints a new token.
     1-3650: at least a day (Dynatrace refuses an ``expirationDate`` that is not in the future); at most ten years, the

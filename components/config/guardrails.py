@@ -9,6 +9,7 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from ._base import AwsName, ConfigModel
 from .arn import KmsKeyArn, KmsKeyOnlyArn
+from .aws_names import guardrail_name
 
 Strength = Literal["NONE", "LOW", "MEDIUM", "HIGH"]
 FilterType = Literal["SEXUAL", "VIOLENCE", "HATE", "INSULTS", "MISCONDUCT", "PROMPT_ATTACK"]
@@ -49,7 +50,6 @@ PiiType = Literal[
 ]
 Message = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 Threshold = Annotated[float, Field(ge=0, le=0.99)]
-MAX_GUARDRAIL_NAME = 50
 
 
 class ContentFilter(ConfigModel):
@@ -244,7 +244,9 @@ class InvocationLoggingConfig(ConfigModel):
 class GuardrailsConfig(ConfigModel):
     enabled: bool = True
     name_prefix: AwsName = "ai-observability"
-    """Prefix of the guardrail names: ``<namePrefix>-<name>`` must fit Bedrock's 50 characters."""
+    """Prefix of the guardrail names (``<namePrefix>-<name>`` must fit Bedrock's 50 characters) and of the
+    invocation-logging resources: its role ``<namePrefix>-invocation-logging-role-xxxxxxx`` (Pulumi appends ``-`` + 7
+    random characters) must fit IAM's 64, so at most 32 characters here; the error says by how much to shorten."""
     guardrails: list[GuardrailConfig] = Field(default_factory=lambda: [GuardrailConfig(name="default-genai-guardrail")])
     """Guardrails to create, names unique; each gets a pinned version. The default one uses every default below."""
     invocation_logging: InvocationLoggingConfig = Field(default_factory=InvocationLoggingConfig)
@@ -252,15 +254,8 @@ class GuardrailsConfig(ConfigModel):
     @model_validator(mode="after")
     def _names(self) -> GuardrailsConfig:
         _first_repeat("guardrails", "name", [g.name for g in self.guardrails])
-        for index, guardrail in enumerate(self.guardrails):
-            full = self.aws_name(guardrail)
-            if len(full) > MAX_GUARDRAIL_NAME:
-                raise ValueError(
-                    f"@guardrails.{index}.name: the AWS name {full!r} (namePrefix-name) has {len(full)} "
-                    f"characters; Bedrock allows {MAX_GUARDRAIL_NAME}"
-                )
         return self
 
     def aws_name(self, guardrail: GuardrailConfig) -> str:
         """The guardrail's name in Bedrock: ``<namePrefix>-<name>`` (unique per account and region)."""
-        return f"{self.name_prefix}-{guardrail.name}"
+        return guardrail_name(self.name_prefix, guardrail.name).text

@@ -17,16 +17,12 @@ from ._base import ConfigModel, K8sName
 from .arn import IamRoleArn
 from .eks_version import EksVersionText
 from .image import PinnedImage
-from .quantity import CpuQuantity, MemoryQuantity, cores, gib
+from .k8s_grammar import eks_node_label_problem, kubelet_node_label_problem, label_problem
+from .quantity import CpuQuantity, MemoryQuantity, cores, gib, memory_range
 
 Quantity = MemoryQuantity
 _SUBNET = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[0-9a-z]+$")
-# Kubernetes label key (optional DNS-subdomain prefix + name) and value.
-_LABEL_PREFIX = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
-_LABEL_NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
-_LABEL_KEY = re.compile(rf"^({_LABEL_PREFIX}/)?{_LABEL_NAME}$")
-_LABEL_VALUE = re.compile(rf"^({_LABEL_NAME})?$")
 
 # --- Scheduling conventions shared by node groups, the device plugin and the NIMs -------------
 GPU_RESOURCE: Final = "nvidia.com/gpu"
@@ -37,7 +33,8 @@ DEVICE_PLUGIN_IMAGE: Final = "nvcr.io/nvidia/k8s-device-plugin:v0.17.4"
 DCGM_EXPORTER_LABEL: Final = "ai-observability/dcgm-exporter"
 """Set (``"true"``) on nodes that need the stack's DCGM exporter: its DaemonSet selects it."""
 _RESERVED_LABEL_KEYS: Final = (GPU_PRESENT_LABEL, DEVICE_PLUGIN_LABEL, DCGM_EXPORTER_LABEL)
-_RESERVED_LABEL_PREFIXES: Final = ("kubernetes.io/", "k8s.io/", "eks.amazonaws.com/")
+# EKS sets the labels under its prefix itself (eks.amazonaws.com/nodegroup, .../capacityType, ...).
+_EKS_LABEL_PREFIX: Final = "eks.amazonaws.com/"
 RESERVED_NAMESPACES: Final = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 # Amazon EKS service quotas: "Nodes per managed node group", 450.
@@ -46,6 +43,24 @@ MAX_NODES_PER_GROUP: Final = 450
 MAX_EBS_VOLUME_GIB: Final = 16384
 MAX_GPUS_PER_INSTANCE: Final = max(i.gpus for i in GPU_INSTANCE_TYPES.values())
 MAX_GPU_MEMORY_GIB: Final = max(i.gpus * i.gpu_memory_gib for i in GPU_INSTANCE_TYPES.values())
+
+_LARGEST_NODE_MEMORY = f"{max(i.memory_gib for i in GPU_INSTANCE_TYPES.values())}Gi"
+# A NIM pod's memory: at least 1 GiB (the NIM runtime alone needs more), at most the largest node.
+NimMemory = Annotated[
+    MemoryQuantity, memory_range("1Gi", _LARGEST_NODE_MEMORY, "a NIM pod needs at least 1Gi and must fit a node")
+]
+# /dev/shm: at least the container runtime's own default of 64 MiB (Docker run reference,
+# --shm-size), at most the largest node (the tmpfs counts against the pod's memory).
+ShmSize = Annotated[MemoryQuantity, memory_range("64Mi", _LARGEST_NODE_MEMORY, "at least the runtime default of 64Mi")]
+# The model cache claim: EBS volumes have 1 GiB to 64 TiB (io2 Block Express; gp2/gp3 up to
+# 16 TiB, checked against the class); Amazon EBS User Guide, "Amazon EBS volume types".
+EBS_MAX_VOLUME = "64Ti"
+EBS_GP_MAX_VOLUME = f"{MAX_EBS_VOLUME_GIB}Gi"
+CacheSize = Annotated[MemoryQuantity, memory_range("1Gi", EBS_MAX_VOLUME, "the EBS volume size range")]
+STACK_STORAGE_CLASS: Final = "gp3"
+"""The encrypted gp3 EBS StorageClass the stack creates on a cluster it creates."""
+EKS_DEFAULT_STORAGE_CLASS: Final = "gp2"
+"""The EBS (in-tree) default StorageClass EKS creates in clusters made before Kubernetes 1.30."""
 
 # CloudWatch Logs accepts only these retention periods.
 LogRetentionDays = Literal[
@@ -142,8 +157,9 @@ class EksConfig(ConfigModel):
     """Created cluster: make the API endpoint public (default private: ``pulumi up`` must then run inside the VPC)."""
     admin_role_arns: list[IamRoleArn] = Field(default_factory=list)
     """IAM roles granted cluster-admin through EKS access entries (created clusters)."""
-    kubeconfig_context: str | None = None
-    """For an existing cluster: use this kubeconfig context instead of ``aws eks get-token``."""
+    kubeconfig_context: Annotated[str, StringConstraints(min_length=1)] | None = None
+    """For an existing cluster: use this kubeconfig context instead of ``aws eks get-token``; never empty (an empty
+    context silently means "whatever kubectl points at"): omit the key instead."""
     system_node_group: SystemNodeGroupConfig = Field(default_factory=SystemNodeGroupConfig)
     """Created cluster: the untainted node group for system pods."""
     log_retention_days: LogRetentionDays = 90
@@ -191,7 +207,9 @@ class ScalingConfig(ConfigModel):
 
 class GpuNodeGroupConfig(ConfigModel):
     name: K8sName
-    """Also the EKS node group name (label ``eks.amazonaws.com/nodegroup``); unique in the cluster."""
+    """Also the EKS node group name (label ``eks.amazonaws.com/nodegroup``); unique in the cluster. Its node role
+    ``<name>-node-role-xxxxxxx`` (Pulumi appends ``-`` + 7 random characters) must fit IAM's 64, so at most 46
+    characters."""
     ami_type: NvidiaAmiType
     """NVIDIA EKS AMI type; Amazon Linux 2 is refused (end of life). Its architecture must match the instance types."""
     instance_types: Annotated[list[str], Field(min_length=1, max_length=20)]
@@ -208,8 +226,12 @@ class GpuNodeGroupConfig(ConfigModel):
     subnet_ids: list[str] = Field(default_factory=list)
     """Defaults to ``eks.subnetIds``, else the cluster's subnets."""
     labels: dict[str, str] = Field(default_factory=dict)
-    """Extra node labels; not ``nvidia.com/gpu.present``, ``ai-observability/nvidia-device-plugin`` or keys under
-    ``kubernetes.io/``, ``k8s.io/``, ``eks.amazonaws.com/``."""
+    """Extra node labels, Kubernetes grammar (``[prefix/]name``, name and value at most 63 characters) within EKS's
+    node-group limits (key and value 1-63 characters in all); not the stack's own (``nvidia.com/gpu.present``,
+    ``ai-observability/nvidia-device-plugin``, ``ai-observability/dcgm-exporter``) or EKS's (``eks.amazonaws.com/``),
+    and nothing the kubelet refuses: keys in the ``kubernetes.io`` / ``k8s.io`` namespaces only under
+    ``node.kubernetes.io/`` or ``kubelet.kubernetes.io/`` (``node-role.kubernetes.io/*`` is refused), and none of the
+    labels the kubelet sets itself (``kubernetes.io/arch``, ``topology.kubernetes.io/zone``, ...)."""
     dcgm_exporter: bool | None = None
     """Run the stack's DCGM exporter on these nodes; default: unless the AMI already ships one."""
 
@@ -250,13 +272,19 @@ class GpuNodeGroupConfig(ConfigModel):
     @field_validator("labels")
     @classmethod
     def _labels(cls, value: dict[str, str]) -> dict[str, str]:
+        problems = []
         for key, label_value in value.items():
-            if not _LABEL_KEY.match(key) or len(key) > 317:
-                raise ValueError(f"{key!r} is not a Kubernetes label key")
-            if key in _RESERVED_LABEL_KEYS or key.startswith(_RESERVED_LABEL_PREFIXES):
-                raise ValueError(f"{key!r} is set by the stack or by EKS; choose another label key")
-            if not _LABEL_VALUE.match(label_value):
-                raise ValueError(f"{label_value!r} (label {key!r}) is not a Kubernetes label value")
+            problem = label_problem(key, label_value)
+            if problem is None and (key in _RESERVED_LABEL_KEYS or key.startswith(_EKS_LABEL_PREFIX)):
+                problem = f"label {key!r} is set by the stack or by EKS; choose another label key"
+            if problem is None and (kubelet := kubelet_node_label_problem(key)) is not None:
+                problem = f"label {key!r} {kubelet}"
+            if problem is None:
+                problem = eks_node_label_problem(key, label_value)
+            if problem is not None:
+                problems.append(problem)
+        if problems:
+            raise ValueError("; ".join(problems))
         return value
 
     @model_validator(mode="after")
@@ -304,16 +332,19 @@ class NimConfig(ConfigModel):
     """GPU node group the model runs on (capacity is checked against its instance types)."""
     replicas: Annotated[int, Field(ge=1, le=64)] = 1
     """More than one needs ``cacheAccessMode: ReadWriteMany``. 1-64: the stack's bound (the capacity check also
-    holds ``replicas × gpus`` to the node group's ``maxSize``)."""
-    cache_size: Quantity = "100Gi"
+    holds ``replicas × gpus`` to the node group's ``desiredSize`` nodes)."""
+    cache_size: CacheSize = "100Gi"
+    """Model cache claim size: 1Gi-64Ti (the EBS volume range), at most 16Ti on the stack's ``gp3`` or EKS's ``gp2``
+    class (or the default class)."""
     cache_access_mode: Literal["ReadWriteOnce", "ReadWriteMany"] = "ReadWriteOnce"
-    """ReadWriteMany (e.g. EFS) is needed for more than one replica."""
+    """ReadWriteMany (e.g. EFS) is needed for more than one replica; EBS volumes attach to one node only, so it needs
+    an explicit ``storageClass`` that is neither the stack's ``gp3`` nor EKS's ``gp2``."""
     storage_class: K8sName | None = None
     """Defaults to the stack's ``gp3`` class on a created cluster, else the cluster's default class."""
-    shm_size: Quantity = "16Gi"
-    """Memory-backed ``/dev/shm``; smaller than ``memoryLimit`` (the tmpfs counts against it)."""
-    memory_limit: Quantity = "48Gi"
-    """Pod memory (request = limit); must cover model host RAM plus ``shmSize``."""
+    shm_size: ShmSize = "16Gi"
+    """Memory-backed ``/dev/shm``, at least 64Mi; smaller than ``memoryLimit`` (the tmpfs counts against it)."""
+    memory_limit: NimMemory = "48Gi"
+    """Pod memory (request = limit), at least 1Gi; must cover model host RAM plus ``shmSize``."""
     cpu_request: CpuQuantity = "4"
     """CPU request; with ``memoryLimit`` it must fit the node (capacity minus a 10 % memory and 0.5 vCPU reserve)."""
     min_gpu_memory_gib: Annotated[int, Field(ge=1, le=MAX_GPU_MEMORY_GIB)] | None = None

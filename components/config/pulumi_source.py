@@ -13,6 +13,7 @@ from pulumi.runtime import config as runtime_config
 
 from ._base import NAMESPACE
 from .errors import ConfigError, ConfigIssue, key_path
+from .production import is_production
 from .secrets import SECRET_KEYS
 from .stack import StackConfig, parse_stack_config
 
@@ -86,14 +87,33 @@ def raw_pulumi_config() -> dict[str, Any]:
     return raw
 
 
+def project_issues(project: str) -> list[ConfigIssue]:
+    """The project name is the namespace of bare keys and part of every URN: it must be ours."""
+    if project == NAMESPACE:
+        return []
+    return [
+        ConfigIssue(
+            "Pulumi.yaml name",
+            f"is {project!r}, but this program reads {NAMESPACE}:<key> and its URNs use the project name"
+            f" {NAMESPACE!r}: keep 'name: {NAMESPACE}' (a rename would replace every resource)",
+        )
+    ]
+
+
 def load_from_pulumi() -> StackConfig:
     """Validated configuration of the running stack; raises ``ConfigError``."""
     raw = raw_pulumi_config()
     stack = pulumi.get_stack()
-    issues = config_key_issues(raw)
+    issues = project_issues(pulumi.get_project())
+    issues += config_key_issues(raw)
     issues += plaintext_secret_issues(raw, runtime_config.is_config_secret, stack, f"Pulumi.{stack}.yaml")
     try:
-        config = parse_stack_config(raw, os.environ, stack=stack)
+        production = is_production(stack)
+    except ValueError as error:
+        raise ConfigError([*issues, ConfigIssue(f"policies/config/{stack}.json", str(error))]) from None
+    secret_keys = {key for key in raw if runtime_config.is_config_secret(key)}
+    try:
+        config = parse_stack_config(raw, os.environ, stack=stack, production=production, secret_keys=secret_keys)
     except ConfigError as error:
         raise ConfigError([*issues, *error.issues]) from None
     if issues:

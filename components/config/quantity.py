@@ -14,6 +14,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
+from ._base import Within, within
+
 _QUANTITY = re.compile(
     r"^\+?(?P<number>[0-9]+(\.[0-9]*)?|\.[0-9]+)(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?$"
 )
@@ -71,6 +73,11 @@ def _memory(text: str) -> str:
     if value < 1024 * 1024:
         raise ValueError(f"must be at least 1Mi; allowed: {MEMORY_EXAMPLES}")
     return text
+
+
+def memory_range(minimum: str, maximum: str, reason: str) -> Within:
+    """Validator for ``Annotated[MemoryQuantity, ...]``: ``minimum`` to ``maximum`` inclusive; ``reason`` says why."""
+    return within(parse_quantity, minimum, maximum, reason)
 
 
 CpuQuantity = Annotated[str, AfterValidator(_cpu)]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 import pulumi
 
-from .errors import ConfigIssue, key_path, remember_secret
+from .errors import ConfigIssue, base64_forms, config_path, key_path, remember_secret
 
 
 @dataclass(frozen=True)
@@ -146,3 +146,78 @@ def _oauth_pair_issues(values: Mapping[str, str]) -> list[ConfigIssue]:
             )
         ]
     return []
+
+
+# --- configured secrets copied into plain config --------------------------------------------------
+
+# A Dynatrace token's last part is its secret; the rest (dt0c01.<public id>) may be shown.
+_TOKEN_SECRET_PART = re.compile(r"^dt0[a-z][0-9]{2}\.[A-Za-z0-9]+\.([A-Za-z0-9]{16,})$")
+_MIN_SECRET_CHARS = 8  # as errors.remember_secret: shorter text would match ordinary values
+
+
+@dataclass(frozen=True)
+class KnownSecret:
+    """A secret value the stack was given, and where it came from (shown; the value never is)."""
+
+    source: str  # e.g. "dynatraceApiToken (from $DT_API_TOKEN)"
+    value: str
+
+
+def known_secrets(raw: Mapping[str, object], env: Mapping[str, str]) -> list[KnownSecret]:
+    """Every secret value the stack was given: each secret key's config value and environment variable
+    (both, even when config wins), and a Dynatrace token's secret part on its own."""
+    found: list[KnownSecret] = []
+    for spec in SECRET_SPECS:
+        for source, value in ((spec.key, raw.get(spec.key)), (f"{spec.key} (from ${spec.env})", env.get(spec.env))):
+            if not isinstance(value, str) or len(value.strip()) < _MIN_SECRET_CHARS:
+                continue
+            found.append(KnownSecret(source, value.strip()))
+            part = _TOKEN_SECRET_PART.match(value.strip())
+            if part:
+                found.append(KnownSecret(f"the secret part of {source}", part.group(1)))
+    return found
+
+
+def _leaves(value: object, loc: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str, bool]]:
+    """(location, text, is a key) of every string in ``value``, mapping keys included."""
+    if isinstance(value, str):
+        yield loc, value, False
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            if isinstance(key, str):
+                yield (*loc, key), key, True
+            yield from _leaves(item, (*loc, str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _leaves(item, (*loc, index))
+
+
+def exposed_secret_issues(plain: Mapping[str, object], secrets: list[KnownSecret]) -> list[ConfigIssue]:
+    """Plain (unencrypted) config values holding a known secret or its base64 form, refused at their key
+    path; ``plain`` maps full keys to decoded values. Neither the value nor the secret is shown."""
+    if not secrets:
+        return []
+    forms: dict[str, tuple[KnownSecret, bool]] = {}
+    for known in secrets:
+        forms.setdefault(known.value, (known, False))
+        for form in base64_forms(known.value):
+            forms.setdefault(form, (known, True))
+    pattern = re.compile("|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True)))
+    issues: list[ConfigIssue] = []
+    for full_key, value in plain.items():
+        for loc, text, is_key in _leaves(value):
+            match = pattern.search(text)
+            if match is None:
+                continue
+            secret, encoded = forms[match.group(0)]
+            what = "its key holds" if is_key else "holds"
+            how = " base64-encoded" if encoded else ""
+            issues.append(
+                ConfigIssue(
+                    config_path(full_key, loc),
+                    f"{what} the value of {secret.source}{how}: a secret must not be copied into plain config, where"
+                    " it is stored and shown in clear (the plan, the state, previews); remove it and rotate the"
+                    " credential (value not shown)",
+                )
+            )
+    return issues

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -16,13 +16,21 @@ from .access import AccessConfig
 from .collector import CollectorConfig, KongConfig
 from .cross_checks import cross_check
 from .dynatrace import DynatraceConfig
-from .errors import ConfigError, ConfigIssue, credential_kind, issues_from_validation, key_path
+from .errors import (
+    ConfigError,
+    ConfigIssue,
+    credential_kind,
+    did_you_mean,
+    issues_from_validation,
+    key_path,
+    remember_secret,
+)
 from .event_forwarding import EventForwardingConfig
 from .governance import GovernanceConfig
 from .guardrails import GuardrailsConfig
 from .kubernetes import EksConfig, GpuNodeGroupConfig, NimConfig
 from .region import region_problem
-from .secrets import SECRET_KEYS, StackSecrets, parse_secrets
+from .secrets import SECRET_KEYS, StackSecrets, exposed_secret_issues, known_secrets, parse_secrets
 from .signals import SignalsConfig
 from .telemetry import TelemetryConfig
 from .text import ConfigText, text_problem
@@ -48,10 +56,13 @@ AccountUuid = Annotated[
     AfterValidator(_account_uuid),
 ]
 
-# Keys the stack adds to every taggable AWS resource (``components.aws.tagging``); configured tags
-# may not use them.
+# Keys the stack adds to every taggable AWS resource (``components.aws.tagging``), and the one it
+# adds to GPU node groups; configured tags may not use them, in any letter case.
 STACK_TAG_KEYS: tuple[str, ...] = ("managed-by", "ai-observability:stack", "ai-observability:component")
-# AWS allows 50 user tags per resource ("Tagging AWS resources", tag naming limits and requirements).
+NODE_GROUP_TAG_KEY = "ai-observability:node-group"
+RESERVED_TAG_KEYS: tuple[str, ...] = (*STACK_TAG_KEYS, NODE_GROUP_TAG_KEY)
+# AWS allows 50 user tags per resource ("Tagging AWS resources", tag naming limits and requirements;
+# botocore eks/CreateNodegroup tags: max 50).
 MAX_TAGS_PER_RESOURCE = 50
 
 
@@ -159,8 +170,19 @@ def _credential_issues(key: str, value: Any, loc: tuple[str | int, ...] = ()) ->
     return []
 
 
-def _region_issues(raw: Mapping[str, Any], env: Mapping[str, str]) -> list[ConfigIssue]:
-    """The region names every ARN the stack builds: a malformed one is refused, never shown."""
+def _region_issues(raw: Mapping[str, Any], env: Mapping[str, str], stack: str, production: bool) -> list[ConfigIssue]:
+    """The region names every ARN the stack builds: a malformed one is refused, never shown; a production
+    stack names it in its configuration (``components.config.production``)."""
+    configured = raw.get("aws:region")
+    if production and not (isinstance(configured, str) and configured.strip()):
+        return [
+            ConfigIssue(
+                "aws:region",
+                f"is required in a production stack (policies/config/{stack}.json enforces every policy): the region"
+                " every ARN names may not depend on $AWS_REGION or a default of the machine that deploys; set it with"
+                f" `pulumi config set aws:region <region> --stack {stack}`",
+            )
+        ]
     for source, value in (
         ("aws:region", raw.get("aws:region")),
         ("AWS_REGION", env.get("AWS_REGION")),
@@ -184,38 +206,69 @@ def _tag_text_ok(text: str) -> bool:
 
 
 def _tag_issues(tags: Mapping[str, str]) -> list[ConfigIssue]:
-    """AWS tag rules ("Tagging AWS resources": naming limits and requirements) plus the stack's own keys."""
+    """AWS tag rules ("Tagging AWS resources": naming limits and requirements) plus the stack's own keys.
+
+    Keys are compared without regard to letter case: the tags land on IAM roles too, and IAM treats
+    tag keys case-insensitively (IAM User Guide, "Tags for AWS Identity and Access Management
+    resources", case sensitivity: ``CostCenter`` and ``costcenter`` cannot both be on one role).
+    """
     issues = []
+    reserved = {key.casefold(): key for key in RESERVED_TAG_KEYS}
+    first_seen: dict[str, str] = {}
     for key, value in tags.items():
         path = key_path("tags", [key])
+        folded = key.casefold()
         if len(key) > 128 or not _tag_text_ok(key):
             issues.append(ConfigIssue(path, f"(the key) must be 1-128 characters of {_TAG_CHARS}"))
-        elif key.lower().startswith("aws:"):
+        elif folded.startswith("aws:"):
             issues.append(ConfigIssue(path, "(the key) the 'aws:' prefix is reserved for AWS; choose another key"))
-        elif key in STACK_TAG_KEYS:
+        elif folded in reserved:
             issues.append(
-                ConfigIssue(path, f"(the key) is set by the stack itself ({', '.join(STACK_TAG_KEYS)}); remove it")
+                ConfigIssue(
+                    path,
+                    f"(the key) is {reserved[folded]!r}, set by the stack itself in that letter case "
+                    f"({', '.join(RESERVED_TAG_KEYS)}); IAM tag keys ignore letter case; remove it",
+                )
             )
+        elif folded in first_seen:
+            issues.append(
+                ConfigIssue(
+                    path,
+                    f"(the key) differs from tag {first_seen[folded]!r} only in letter case; IAM tag keys ignore "
+                    "letter case, so AWS refuses both on one role: keep one",
+                )
+            )
+        first_seen.setdefault(folded, key)
         if len(value) > 256 or not _tag_text_ok(value):
             issues.append(ConfigIssue(path, f"the value must be 0-256 characters of {_TAG_CHARS}"))
-    budget = MAX_TAGS_PER_RESOURCE - len(STACK_TAG_KEYS)
+    budget = MAX_TAGS_PER_RESOURCE - len(RESERVED_TAG_KEYS)
     if len(tags) > budget:
         issues.append(
             ConfigIssue(
                 key_path("tags"),
                 f"has {len(tags)} tags; at most {budget} allowed (AWS allows {MAX_TAGS_PER_RESOURCE} per resource "
-                f"and the stack adds {len(STACK_TAG_KEYS)}: {', '.join(STACK_TAG_KEYS)})",
+                f"and the stack adds up to {len(RESERVED_TAG_KEYS)}: {', '.join(RESERVED_TAG_KEYS)})",
             )
         )
     return issues
 
 
-def parse_stack_config(raw: Mapping[str, Any], env: Mapping[str, str], stack: str = "dev") -> StackConfig:
+def parse_stack_config(
+    raw: Mapping[str, Any],
+    env: Mapping[str, str],
+    stack: str = "dev",
+    *,
+    production: bool = False,
+    secret_keys: Collection[str] = (),
+) -> StackConfig:
     """Validate every ``ai-observability:*`` key of ``raw`` (other namespaces are ignored).
 
     ``raw`` maps full keys (``ai-observability:governance``) to values, either decoded
-    or as the JSON text Pulumi passes to programs. Raises ``ConfigError`` listing every
-    problem, each naming the full key path.
+    or as the JSON text Pulumi passes to programs. Keys are read by their camelCase names only.
+    ``production`` requires ``aws:region`` in ``raw``; ``secret_keys`` are the full keys Pulumi holds
+    encrypted (wholly or in part): their values are never shown, and every other value is plain text,
+    which may not hold a configured secret. Raises ``ConfigError`` listing every problem, each naming
+    the full key path.
     """
     ours: dict[str, Any] = {}
     issues: list[ConfigIssue] = []
@@ -224,7 +277,8 @@ def parse_stack_config(raw: Mapping[str, Any], env: Mapping[str, str], stack: st
         if namespace != NAMESPACE:
             continue
         if key not in ALLOWED_KEYS:
-            issues.append(ConfigIssue(key_path(key), f"unknown key; allowed keys: {', '.join(ALLOWED_KEYS)}"))
+            near = did_you_mean(key, ALLOWED_KEYS)
+            issues.append(ConfigIssue(key_path(key), f"unknown key;{near} allowed keys: {', '.join(ALLOWED_KEYS)}"))
             continue
         ours[key] = value if key in SECRET_KEYS else _decode(value)
 
@@ -234,24 +288,45 @@ def parse_stack_config(raw: Mapping[str, Any], env: Mapping[str, str], stack: st
             if section.required:
                 issues.append(ConfigIssue(key_path(section.key), "is required"))
             continue
+        if ours[section.key] in ("", None):
+            issues.append(
+                ConfigIssue(
+                    key_path(section.key),
+                    "is empty (a key without a value, which Pulumi passes as empty text): give the section, or"
+                    " remove the key to use its defaults",
+                )
+            )
+            continue
         try:
-            values[section.key] = section.adapter.validate_python(ours[section.key], by_alias=True)
+            # Config data is read by alias only: a snake_case spelling is an unknown key, never half accepted.
+            values[section.key] = section.adapter.validate_python(ours[section.key], by_alias=True, by_name=False)
         except ValidationError as exc:
-            model = section.model
-            if model is None:
-                issues.extend(issues_from_validation(section.key, BaseModel, exc))
-            else:
-                issues.extend(issues_from_validation(section.key, model, exc))
+            hidden = f"{NAMESPACE}:{section.key}" in secret_keys
+            issues.extend(issues_from_validation(section.key, section.model or BaseModel, exc, secret=hidden))
 
     if isinstance(values.get("tags"), dict):
         issues.extend(_tag_issues(values["tags"]))
 
-    secrets, secret_issues = parse_secrets({k: v for k, v in ours.items() if k in SECRET_KEYS}, env)
+    secret_values = {k: v for k, v in ours.items() if k in SECRET_KEYS}
+    secrets, secret_issues = parse_secrets(secret_values, env)
     issues.extend(secret_issues)
-    issues.extend(_region_issues(raw, env))
+    issues.extend(_region_issues(raw, env, stack, production))
+    plain = {
+        full_key: _decode(value)
+        for full_key, value in raw.items()
+        if full_key not in secret_keys and full_key.removeprefix(f"{NAMESPACE}:") not in secret_values
+    }
     for key, value in ours.items():
-        if key not in SECRET_KEYS:
+        if key not in SECRET_KEYS and f"{NAMESPACE}:{key}" not in secret_keys:
             issues.extend(_credential_issues(key, value))
+    # A value holding a configured secret is reported for that alone: its other problems are moot.
+    known = known_secrets(secret_values, env)
+    for secret in known:
+        remember_secret(secret.value)  # never echoed by any message, whichever issue mentions it
+    exposed = exposed_secret_issues(plain, known)
+    if exposed:
+        shown_at = {issue.path for issue in exposed}
+        issues = exposed + [issue for issue in issues if issue.path not in shown_at]
     if issues:
         raise ConfigError(issues)
 
@@ -268,7 +343,7 @@ def parse_stack_config(raw: Mapping[str, Any], env: Mapping[str, str], stack: st
         kong=values.get("kong", KongConfig()),
         tags=values.get("tags", {}),
         secrets=secrets,
-        aws_region=_aws_region(raw, env),
+        aws_region=_aws_region(raw, {} if production else env),
         signals=values.get("signals", SignalsConfig()),
         telemetry=values.get("telemetry", TelemetryConfig()),
         access=values.get("access", AccessConfig()),

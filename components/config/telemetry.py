@@ -9,10 +9,12 @@ from pydantic import Field, StringConstraints, model_validator
 from ._base import AwsName, ConfigModel
 from .arn import IamPrincipalArn
 from .image import PinnedImage
-from .quantity import CpuQuantity
+from .quantity import CpuQuantity, memory_range
 from .quantity import MemoryQuantity as Quantity
 from .region import AwsRegion
 
+# NVIDIA's dcgm-exporter Helm chart (deployment/values.yaml) suggests 128Mi; 8Gi is far above any exporter.
+DcgmMemory = Annotated[Quantity, memory_range("128Mi", "8Gi", "NVIDIA's chart suggests 128Mi for the exporter")]
 DCGM_EXPORTER_IMAGE: Final = "nvcr.io/nvidia/k8s/dcgm-exporter:4.6.1-4.8.4-distroless"
 
 
@@ -26,8 +28,8 @@ class DcgmExporterConfig(ConfigModel):
     or both."""
     cpu: CpuQuantity = "100m"
     """CPU request = limit."""
-    memory: Quantity = "256Mi"
-    """Memory request = limit."""
+    memory: DcgmMemory = "256Mi"
+    """Memory request = limit; at least 128Mi (the limit NVIDIA's dcgm-exporter Helm chart suggests)."""
 
 
 # sts:ExternalId as STS accepts it: 2-1224 characters of [\w+=,.@:/-].

@@ -495,6 +495,7 @@ class DynatraceClient:
         form: Mapping[str, str] | None = None,
         files: Mapping[str, FilePart] | None = None,
         data: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
         ok: Iterable[int] = (200,),
         allow: Iterable[int] = (),
         accept: str | None = JSON,
@@ -504,8 +505,9 @@ class DynatraceClient:
 
         ``form``/``files`` send ``multipart/form-data`` (text fields, then file parts) instead of
         ``json_body``; ``data`` sends ``application/x-www-form-urlencoded``. ``accept`` is the ``Accept``
-        header; None sends none (any media type). ``idempotent`` overrides the method's own safety to
-        repeat (None: by the method).
+        header; None sends none (any media type). ``headers`` are added to (or replace) the others, e.g. a
+        ``Content-Type`` other than JSON for a JSON body (``application/cloudevent+json``). ``idempotent``
+        overrides the method's own safety to repeat (None: by the method).
         """
         if [json_body is not None, bool(form or files), data is not None].count(True) > 1:
             raise ValueError("send one of json_body, form/files or data")
@@ -534,7 +536,7 @@ class DynatraceClient:
                     json=json_body,
                     files=multipart,
                     data=dict(data) if data is not None else None,
-                    headers={"Accept": accept} if accept is not None else None,
+                    headers={**({"Accept": accept} if accept is not None else {}), **(headers or {})} or None,
                     timeout=(self.settings.connect_timeout, self.settings.read_timeout),
                     allow_redirects=False,
                 )

@@ -160,6 +160,34 @@ ACCESS: Final = Feature(
     "Dynatrace docs, Authentication for the Account Management API; Group, Policy and Environment "
     "management API pages (each request's permission)",
 )
+VERIFY_CHAIN: Final = Feature(
+    "verify-classic",
+    "verify: governance chain",
+    CLASSIC,
+    ("apiTokens.read", "settings.read"),
+    "`python -m tools.verify`",
+    "read the ingest token's metadata (enabled, scopes, expiry), the pipeline and the routing table",
+    "Dynatrace API, Access tokens API v2 (GET /api/v2/apiTokens/{id}); Settings API (GET /api/v2/settings/objects)",
+)
+VERIFY_GRAIL: Final = Feature(
+    "verify-platform",
+    "verify: bucket, detectors, dashboards, probe and signals",
+    PLATFORM,
+    (
+        "storage:bucket-definitions:read",
+        "settings:objects:read",
+        "document:documents:read",
+        "storage:buckets:read",
+        "storage:bizevents:read",
+        "storage:metrics:read",
+        "storage:spans:read",
+    ),
+    "`python -m tools.verify`",
+    "read the bucket, the detectors and the dashboards back; find the probe event and run every detector and tile "
+    "query through the Grail Query API (query:verify, query:execute, query:poll)",
+    "Grail Query API (@dynatrace-sdk/client-query: permissions per 'Bucket and table permissions in Grail': "
+    "storage:buckets:read plus storage:<table>:read)",
+)
 FEATURES: Final[tuple[Feature, ...]] = (
     INGEST_TOKEN,
     GOVERNANCE_PIPELINE,
@@ -168,6 +196,8 @@ FEATURES: Final[tuple[Feature, ...]] = (
     DASHBOARDS,
     AWS_MONITORING,
     ACCESS,
+    VERIFY_CHAIN,
+    VERIFY_GRAIL,
 )
 
 

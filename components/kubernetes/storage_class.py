@@ -9,9 +9,10 @@ from typing import Final
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.config.kubernetes import STACK_STORAGE_CLASS
 from components.kubernetes.metadata import k8s_labels
 
-STORAGE_CLASS_NAME: Final = "gp3"
+STORAGE_CLASS_NAME: Final = STACK_STORAGE_CLASS
 EBS_CSI_PROVISIONER: Final = "ebs.csi.aws.com"
 
 

@@ -10,7 +10,9 @@ to the default pipeline; a broader matcher lets unrelated events into the long-r
 
 Fix: keep ``ai-observability:governance.route.position`` at 0 and leave
 ``ai-observability:governance.route.matcher`` unset (the default matches
-``ai-observability:governance.eventType``).
+``ai-observability:governance.eventType``). A route that matches exactly one other event type
+means a custom ``governance.eventType``: set this policy's ``eventType`` to it in the policy pack
+configuration (``policies/config/<stack>.json``), or set ``governance.eventType`` back.
 """
 
 from __future__ import annotations
@@ -48,10 +50,32 @@ def _normalise(matcher: str) -> str:
     return re.sub(r"\s+", "", matcher).replace("'", '"')
 
 
+_SINGLE_TYPE = re.compile(r'(?:matchesValue\(event\.type,"([^"]*)"\)|event\.type=="([^"]*)")')
+
+
+def matched_event_type(matcher: str) -> str | None:
+    """The event type a matcher of the single-type forms selects (None for any other matcher)."""
+    found = _SINGLE_TYPE.fullmatch(_normalise(matcher))
+    return None if found is None else (found.group(1) if found.group(1) is not None else found.group(2))
+
+
 def matches_only_event_type(matcher: str, event_type: str) -> bool:
     """True for ``matchesValue(event.type, "<type>")`` or ``event.type == "<type>"`` (any spacing)."""
-    normalised = _normalise(matcher)
-    return normalised in (f'matchesValue(event.type,"{event_type}")', f'event.type=="{event_type}"')
+    return matched_event_type(matcher) == event_type
+
+
+def _matcher_fix(matched: str | None, event_type: str) -> str:
+    """The setting to change: the pack's expectation when the route follows a custom event type."""
+    if matched is None:
+        return (
+            "remove ai-observability:governance.route.matcher (the default matches "
+            "ai-observability:governance.eventType)"
+        )
+    return (
+        f"if {matched!r} is your ai-observability:governance.eventType, set this policy's eventType to {matched!r} "
+        f"in the policy pack configuration (policies/config/<stack>.json, --policy-pack-config); otherwise set "
+        f"ai-observability:governance.eventType to {event_type!r} and leave governance.route.matcher unset"
+    )
 
 
 def check(args: ResourceValidationArgs) -> Verdict:
@@ -61,14 +85,14 @@ def check(args: ResourceValidationArgs) -> Verdict:
     event_type = str(settings(args, ROUTE_CONFIG)["eventType"])
     findings = []
     matcher = text(args.props, "matcher")
-    if matcher is None or not matches_only_event_type(matcher, event_type):
+    matched = None if matcher is None else matched_event_type(matcher)
+    if matched != event_type:
         findings.append(
             violation(
                 f'route {label(args)} matches {matcher!r}, not matchesValue(event.type,"{event_type}")',
                 "only events of the GenAI audit type may land in the long-retention governance bucket, "
                 "and every such event must",
-                "remove ai-observability:governance.route.matcher (the default matches "
-                "ai-observability:governance.eventType)",
+                _matcher_fix(matched, event_type),
             )
         )
     position = number(args.props, "position")

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from components.config import ConfigError, parse_stack_config
+from policies.rules._bedrock_operations import CONTROL_PLANE_OPERATIONS
 from tests.conftest import FAKE_ENV, stack_file
 
 NS = "ai-observability"
@@ -251,9 +252,8 @@ CASES: list[tuple[str, str, Mutation, str, str]] = [
     (
         "forwarding-pattern-too-long",
         "dev",
-        lambda r: forwarding(r).update(
-            operations=[f"Create{'X' * 70}{chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(30)]
-        ),
+        # Every control-plane operation of the service models: far over the pattern quota.
+        lambda r: forwarding(r).update(operations=list(CONTROL_PLANE_OPERATIONS)),
         "eventForwarding.operations",
         "2048",
     ),

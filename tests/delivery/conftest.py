@@ -83,16 +83,21 @@ def steps_using(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
     return [s for s in job.get("steps", []) if str(s.get("uses", "")).split("@", 1)[0] == action]
 
 
-@pytest.fixture(scope="session")
-def helpers() -> ModuleType:
-    """``.github/scripts/ci_helpers.py`` imported as a module."""
-    spec = importlib.util.spec_from_file_location("ci_helpers", HELPERS_PATH)
+def load_script(path: Path) -> ModuleType:
+    """A script of ``.github/scripts`` imported as a module (named after its file)."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules["ci_helpers"] = module
+    sys.modules[path.stem] = module
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="session")
+def helpers() -> ModuleType:
+    """``.github/scripts/ci_helpers.py`` imported as a module."""
+    return load_script(HELPERS_PATH)
 
 
 @pytest.fixture(scope="session")

@@ -278,7 +278,7 @@ def test_pin_rule_rejects_floating_references() -> None:
     assert EXACT_VERSION.match("v7.0.0")
 
 
-@pytest.mark.parametrize("name", ["preview.yml", "deploy.yml"])
+@pytest.mark.parametrize("name", ["preview.yml", "deploy.yml", "verify.yml"])
 def test_pulumi_cli_version_is_pinned_to_the_sdk_version(name: str) -> None:
     document = workflow(name)
     sdk = re.search(r"^pulumi==(\S+)$", (ROOT / "requirements.txt").read_text(), re.MULTILINE)

@@ -16,6 +16,10 @@ from tests.conftest import FAKE_API_TOKEN, FAKE_ENV, FAKE_NGC_KEY, FAKE_PLATFORM
 NS = "ai-observability"
 ENV = dict(FAKE_ENV)
 SECRETS = (FAKE_API_TOKEN, FAKE_PLATFORM_TOKEN, FAKE_NGC_KEY)
+# Credential-shaped values that are not the configured secrets (those are refused as copies, see
+# tests/config/test_config_reading.py): the shape alone must be refused.
+OTHER_TOKEN = "dt0c01." + "OTHERTOKENPUBLIC00000000" + "." + "C" * 64
+OTHER_NGC_KEY = "nvapi-other-000000000000000000000000000"
 Raw = dict[str, Any]
 
 
@@ -58,6 +62,8 @@ def two_nims(first: tuple[str, str], second: tuple[str, str]) -> Callable[[Raw],
             {**base, "namespace": first[0], "name": first[1]},
             {**base, "namespace": second[0], "name": second[1]},
         ]
+        # Two one-GPU NIMs need two running nodes (no autoscaler: desiredSize is what runs).
+        raw[f"{NS}:gpuNodeGroups"][0]["scaling"] = {"minSize": 0, "desiredSize": 2, "maxSize": 2}
 
     return change
 
@@ -266,7 +272,7 @@ CASES: list[Case] = [
     Case("tag-value-newline", at("tags", "owner", value="a\nb"), "tags.owner", ("U+000A (LINE FEED)",)),
     Case("tag-key-charset", at("tags", "team#1", value="x"), 'tags["team#1"]', ("_ . : / = + - @",)),
     Case("tag-stack-key", at("tags", "managed-by", value="terraform"), "tags.managed-by", ("set by the stack",)),
-    Case("tags-over-budget", many_tags(46), "tags", ("at most 47", "50 per resource")),
+    Case("tags-over-budget", many_tags(46), "tags", ("at most 46", "50 per resource")),
     # --- images, scopes ----------------------------------------------------------------------------
     Case(
         "image-latest",
@@ -349,7 +355,7 @@ LEGITIMATE: list[tuple[str, Callable[[Raw], None]]] = [
     ),
     ("memory-in-gigabytes", at("nims", 0, "memoryLimit", value="24G")),
     ("unicode-tag", at("tags", "équipe", value="données plateforme")),
-    ("forty-seven-tags", many_tags(45)),
+    ("forty-six-tags", many_tags(44)),
     ("nim-distinct-names", two_nims(("nim", "llama-a"), ("nim", "llama-b"))),
     ("jwt-platform-token", at("dynatracePlatformToken", value="eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl")),
     ("kong-in-default", at("kong", "namespace", value="default")),
@@ -367,7 +373,7 @@ def test_committed_stacks_parse(stack: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "region", [FAKE_API_TOKEN, "us-east-1; rm -rf /", "US-EAST-1", "us_east_1", "", 1, ["us-east-1"]], ids=str
+    "region", [OTHER_TOKEN, "us-east-1; rm -rf /", "US-EAST-1", "us_east_1", "", 1, ["us-east-1"]], ids=str
 )
 def test_aws_region_must_be_a_region_code(region: Any) -> None:
     """The region names every ARN: anything else is refused, and never echoed."""
@@ -382,7 +388,7 @@ def test_aws_region_must_be_a_region_code(region: Any) -> None:
         parse(change)
     (issue,) = [i for i in caught.value.issues if i.path == "aws:region"]
     assert "AWS region code such as us-east-1" in issue.message
-    assert FAKE_API_TOKEN[8:24] not in str(caught.value)
+    assert OTHER_TOKEN[8:24] not in str(caught.value)
 
 
 @pytest.mark.parametrize("region", ["us-east-1", "eu-central-2", "ap-southeast-4", "us-gov-west-1", "cn-north-1"])
@@ -399,8 +405,8 @@ def test_aws_region_codes_are_accepted(region: str) -> None:
 @pytest.mark.parametrize(
     ("change", "path", "kind"),
     [
-        (at("tags", "environment", value=FAKE_API_TOKEN), "tags.environment", "a Dynatrace token"),
-        (at("nims", 0, "image", value=f"nvcr.io/nim/x:{FAKE_NGC_KEY}"), "nims[0].image", "an NGC API key"),
+        (at("tags", "environment", value=OTHER_TOKEN), "tags.environment", "a Dynatrace token"),
+        (at("nims", 0, "image", value=f"nvcr.io/nim/x:{OTHER_NGC_KEY}"), "nims[0].image", "an NGC API key"),
         (
             at("dynatrace", "environmentUrl", value="https://admin:hunter2hunter2@abc12345.live.dynatrace.com"),
             "dynatrace.environmentUrl",
@@ -416,5 +422,5 @@ def test_credentials_in_plain_config_are_refused_unshown(change: Callable[[Raw],
     text = str(caught.value)
     assert any(i.path == f"{NS}:{path}" and f"looks like {kind}" in i.message for i in caught.value.issues), text
     assert "pulumi config set --secret" in text
-    for secret in (*SECRETS, "hunter2hunter2", "AKIAABCDEFGHIJKLMNOP"):
+    for secret in (*SECRETS, OTHER_TOKEN, OTHER_NGC_KEY, "hunter2hunter2", "AKIAABCDEFGHIJKLMNOP"):
         assert secret[4:20] not in text

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.conftest import ROOT as ROOT_PROJECT
 from tests.conftest import stack_file
 from tests.hostile.project_copy import changes_outside, clean_env, copy_project, run_cli, snapshot
 
@@ -64,6 +65,7 @@ class Case:
     env: dict[str, str] = field(default_factory=dict)
     secrets: tuple[str, ...] = ()
     extra_files: dict[str, str | bytes] = field(default_factory=dict)  # relative path -> content
+    outputs_hold: tuple[str, ...] = ()  # text the written plan.json must contain
 
 
 def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
@@ -154,8 +156,13 @@ CASES: list[Case] = [
         (FILE, "mapping key 'environment'", "already defined at line"),
         text=dev_text().replace("    environment: dev\n", "    environment: dev\n    environment: prod\n"),
     ),
-    Case("yaml-binary", 2, (FILE, "bytes", "allowed: mappings"), text=dev_with_lines(f"{NS}:x: !!binary aGVsbG8=")),
-    Case("yaml-set", 2, (FILE, "set", "allowed: mappings"), text=dev_with_lines(f"{NS}:x: !!set {{a, b}}")),
+    Case(
+        "yaml-binary-is-text",  # yaml.v3 decodes !!binary into the string it encodes
+        0,
+        ("Offline plan for stack 'hostile'",),
+        text=dev_text().replace("    owner: platform-team\n", "    owner: !!binary cGxhdGZvcm0tdGVhbQ==\n"),
+    ),
+    Case("yaml-set", 2, (FILE, "'!!set' is not plain data"), text=dev_with_lines(f"{NS}:x: !!set {{a, b}}")),
     Case("yaml-unknown-tag", 2, (FILE, "invalid YAML", "!Ref"), text=dev_with_lines(f"{NS}:x: !Ref thing")),
     Case(
         "yaml-python-tag",
@@ -196,10 +203,10 @@ CASES: list[Case] = [
         text=dev_text(_with("ai-obsrvability:dynatraceApiToken", FAKE_TOKEN)),
         secrets=(FAKE_TOKEN, "HOSTILESECRETPART"),
     ),
-    Case(
-        "key-without-namespace",
-        2,
-        ("governance: is not a configuration key", "<namespace>:<name>", f"{NS}:governance"),
+    Case(  # the CLI puts a bare key in the project's namespace
+        "bare-key-is-the-projects",
+        0,
+        ("Offline plan for stack 'hostile'",),
         text=dev_text(_rename(f"{NS}:governance", "governance")),
     ),
     Case("key-empty-name", 2, (f"{NS}:: is not a configuration key",), text=dev_text(_with(f"{NS}:", "x"))),
@@ -309,11 +316,113 @@ CASES: list[Case] = [
     # --- accepted like Pulumi accepts them ---------------------------------------------------------
     Case("name-unusual-but-valid", 0, ("Offline plan for stack 'a.b-c_1'",), stack="a.b-c_1"),
     Case("name-three-dots-valid", 0, ("Offline plan for stack '...'",), stack="..."),
-    Case(
-        "timestamp-stays-string",
+    Case(  # yaml.v3 reads a timestamp; Pulumi hands the program Go's text of it
+        "timestamp-is-go-time-text",
         0,
         ("Offline plan for stack 'hostile'",),
         text=dev_text().replace("    owner: platform-team\n", "    owner: 2024-01-01\n"),
+        outputs_hold=("2024-01-01 00:00:00 +0000 UTC",),
+    ),
+    # --- read as the Pulumi CLI reads it ---------------------------------------------------------
+    Case(
+        "top-level-typo", 2, (FILE, "top-level key 'confg'", "did you mean 'config'?"), text="confg:\n  aws:region: x\n"
+    ),
+    Case(
+        "top-level-case",
+        2,
+        (FILE, "top-level key 'Config'", "did you mean 'config'?"),
+        text=dev_text().replace("config:\n", "Config:\n", 1),
+    ),
+    Case("esc-environment", 2, (FILE, "Pulumi ESC"), text=dev_text() + "environment:\n  - team/prod\n"),
+    Case(
+        "yaml-1-1-boolean-is-text",
+        2,
+        (f"{NS}:kong.enabled: must be a boolean (allowed: true, false)", "got 'yes'"),
+        text=dev_text(_set("kong.enabled", "PLACEHOLDER")).replace("enabled: PLACEHOLDER", "enabled: yes"),
+    ),
+    Case(
+        "yaml-1-1-boolean-tag-value-is-valid",
+        0,
+        ("Offline plan for stack 'hostile'",),
+        text=dev_text().replace("    owner: platform-team\n", "    owner: platform-team\n    backup: yes\n"),
+        outputs_hold=('"backup": "yes"',),
+    ),
+    Case(
+        "yaml-1-2-numbers",
+        0,
+        ("Offline plan for stack 'hostile'",),
+        text=dev_text()
+        .replace("retentionDays: 1825", "retentionDays: 1_825")
+        .replace("rateLimitPerSecond: 50", "rateLimitPerSecond: 0x32"),
+    ),
+    Case(
+        "key-unparsable", 2, ("a:b:c: could not parse a:b:c as a configuration key",), text=dev_with_lines("a:b:c: x")
+    ),
+    Case(
+        "key-twice-bare-and-namespaced",
+        2,
+        (f"{NS}:tags: is set twice, as 'ai-observability:tags' and 'tags'",),
+        text=dev_with_lines("tags: {a: b}"),
+    ),
+    Case(
+        "secure-whole-section",
+        2,
+        (f"{NS}:governance: is encrypted as a whole", "pulumi config set --secret --path"),
+        text=dev_text(_with(f"{NS}:governance", {"secure": "v1:HOSTILECIPHERTEXT"})),
+        secrets=("HOSTILECIPHERTEXT",),
+    ),
+    Case(
+        "secure-empty",
+        2,
+        (f"{NS}:tags.owner: 'secure:' is empty",),
+        text=dev_text(_set("tags.owner", {"secure": ""})),
+    ),
+    Case(
+        "secure-not-text",
+        2,
+        (f"{NS}:tags.owner: 'secure:' holds a int",),
+        text=dev_text(_set("tags.owner", {"secure": 12345})),
+    ),
+    Case(
+        "secure-leaf-is-read",
+        0,
+        ("placeholders used", "tags.owner (encrypted)"),
+        text=dev_text(_set("tags.owner", {"secure": "v1:HOSTILELEAFCIPHER"})),
+        secrets=("HOSTILELEAFCIPHER",),
+    ),
+    Case(
+        "infinity",
+        2,
+        (f"{NS}:tags.cost-center: is inf", "cannot store"),
+        text=dev_text(_set("tags.cost-center", "X")).replace("cost-center: X", "cost-center: .inf"),
+    ),
+    Case(
+        "snake-case-key",
+        2,
+        (f"{NS}:governance.bucket.retention_days: unknown key; did you mean retentionDays?",),
+        text=dev_text().replace("retentionDays: 1825", "retention_days: 1825"),
+    ),
+    Case(
+        "secret-copied-into-a-tag",
+        2,
+        (f"{NS}:tags.note: holds the value of ngcApiKey (from $NGC_API_KEY) base64-encoded",),
+        text=dev_text(_set("tags.note", "dXNlcjpudmFwaS1Ib3N0aWxlQ29waWVkS2V5MDAwMDAwMDAwMDAw")),
+        env={"NGC_API_KEY": "nvapi-HostileCopiedKey000000000000"},
+        secrets=("HostileCopiedKey", "dXNlcjpudmFwaS1Ib3N0aWxlQ29waWVkS2V5"),
+    ),
+    Case(
+        "production-without-region",
+        2,
+        ("aws:region: is required in a production stack",),
+        text=dev_text(lambda raw: raw.pop("aws:region")),
+        env={"AWS_REGION": "eu-west-1"},
+        extra_files={"policies/config/hostile.json": '{"all": "mandatory"}'},
+    ),
+    Case(
+        "non-production-without-region",
+        0,
+        ("Note: aws:region is not set: planned for us-east-1",),
+        text=dev_text(lambda raw: raw.pop("aws:region")),
     ),
 ]
 
@@ -380,6 +489,9 @@ def test_hostile_stack(placed: Case, project: Path) -> None:
     assert (project / "canary-outside.txt").is_file()
     if case.expect in (0, 1):
         assert (project / "build" / case.stack / "plan.json").is_file()
+        written = (project / "build" / case.stack / "plan.json").read_text()
+        for text in case.outputs_hold:
+            assert text in written, text
     else:
         assert not (project / "build").exists()
 
@@ -562,3 +674,75 @@ def test_refusing_an_alias_bomb_is_fast(tmp_path: Path) -> None:
     with pytest.raises(StackFileError, match="through aliases"):
         load_stack_config(path)
     assert time.process_time() - started < 1.0
+
+
+# ---------------------------------------------------------------------------------------------
+# Pulumi.yaml is part of every stack
+# ---------------------------------------------------------------------------------------------
+
+PROJECT_FILE_CASES = [
+    # (id, Pulumi.yaml text or None for a missing file, exit code, text the output must hold)
+    ("missing", None, 2, "Pulumi.yaml: not found"),
+    ("renamed", "name: ai-obs-fork\nruntime: python\n", 2, "renaming the project"),
+    ("runtime-nodejs", "name: ai-observability\nruntime: nodejs\n", 2, "runtime is 'nodejs'"),
+    ("main-elsewhere", "name: ai-observability\nruntime: python\nmain: other/\n", 2, "main is 'other/'"),
+    (
+        "required-project-key",
+        "name: ai-observability\nruntime: python\nconfig:\n  team:\n    type: string\n",
+        2,
+        "ai-observability:team: is required",
+    ),
+    (
+        "project-config-honoured",
+        "name: ai-observability\nruntime: python\nconfig:\n  signals.enabled: false\n",
+        0,
+        "Offline plan for stack 'dev'",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case_id", "text", "expect", "says"), PROJECT_FILE_CASES, ids=[c[0] for c in PROJECT_FILE_CASES]
+)
+def test_the_project_file_is_honoured_or_refused_as_the_cli_would(
+    tmp_path: Path, case_id: str, text: str | None, expect: int, says: str
+) -> None:
+    project = copy_project(tmp_path / "project")
+    if text is None:
+        (project / "Pulumi.yaml").unlink()
+    else:
+        (project / "Pulumi.yaml").write_text(text)
+    before = snapshot(project)
+    proc = run_cli(project, ["dev"])
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == expect, output
+    assert says in output
+    assert "Traceback" not in output
+    if expect == 2:
+        assert changes_outside(before, snapshot(project), None) == []
+    if case_id == "project-config-honoured":  # the detectors are off, as `pulumi up` would have them
+        document = (project / "build" / "dev" / "plan.json").read_text()
+        assert "builtin:davis.anomaly-detectors" not in document
+
+
+def test_the_stack_file_is_read_where_stack_config_dir_points(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "project")
+    (project / "stacks").mkdir()
+    (project / "Pulumi.dev.yaml").rename(project / "stacks" / "Pulumi.dev.yaml")
+    (project / "Pulumi.yaml").write_text((project / "Pulumi.yaml").read_text() + "stackConfigDir: stacks\n")
+    proc = run_cli(project, ["dev"])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_a_duplicate_urn_from_config_names_the_keys_at_the_cli(tmp_path: Path) -> None:
+    raw = copy.deepcopy(stack_file("prod"))
+    raw[f"{NS}:eks"]["adminRoleArns"] = [
+        "arn:aws:iam::111122223333:role/PlatformAdmin",
+        "arn:aws:iam::444455556666:role/platformadmin",
+    ]
+    (tmp_path / "Pulumi.prod.yaml").write_text(yaml.safe_dump({"config": raw}))
+    proc = run_cli(ROOT_PROJECT, ["prod", "--stack-dir", str(tmp_path), "--out", str(tmp_path / "out")])
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Duplicate resource URN" in proc.stderr
+    assert f"{NS}:eks.adminRoleArns[0], {NS}:eks.adminRoleArns[1]" in proc.stderr
+    assert not (tmp_path / "out").exists()

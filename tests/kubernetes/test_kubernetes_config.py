@@ -126,11 +126,11 @@ CASES: list[tuple[str, str, Edit, str, tuple[str, ...]]] = [
     ("shm-exceeds-memory", "dev", _nim(0, shmSize="32Gi"), "nims[0].memoryLimit", ("shmSize",)),
     ("replicas-rwo", "dev", _nim(0, replicas=2), "nims[0].replicas", ("ReadWriteMany",)),
     (
-        "replicas-exceed-max-size",
+        "replicas-exceed-desired-size",
         "dev",
-        _nim(0, replicas=3, cacheAccessMode="ReadWriteMany"),
-        "gpuNodeGroups[0].scaling.maxSize",
-        ("nims[0]", "at least 3"),
+        _nim(0, replicas=3, cacheAccessMode="ReadWriteMany", storageClass="efs-sc"),
+        "gpuNodeGroups[0].scaling.desiredSize",
+        ("nims[0]", "at least 3", "no autoscaler"),
     ),
     ("unpinned-fits-nothing", "dev", _drop_node_group, "nims[0]", ("fits no instance type", "gpuNodeGroups[0]")),
     ("no-node-groups", "dev", _no_groups, "nims[0]", ("gpuNodeGroups is empty",)),
@@ -224,7 +224,7 @@ def test_gpu_table_matches_the_facts_sheet() -> None:
     assert GPU_INSTANCE_TYPES["g5.12xlarge"].total_gpu_memory_gib < 131
 
 
-def test_a_nim_that_fits_no_node_is_reported_once_not_as_a_max_size_problem_too() -> None:
+def test_a_nim_that_fits_no_node_is_reported_once_not_as_a_capacity_problem_too() -> None:
     raw = stack_file("dev")
     _nim(0, gpus=4)(raw)
     with pytest.raises(ConfigError) as caught:

@@ -11,6 +11,11 @@ The check: every metric key read must be a key some producer emits; every name r
 be in that producer's output — or be an older name the catalogue lists as a fallback of a current
 name the same query also reads (``coalesce(gen_ai.provider.name, gen_ai.system)``): a query on an
 older name alone finds nothing from current producers and fails.
+
+:func:`check_producer` asks the converse for one producer on its own (an older OpenLLMetry, the OTel
+contrib instrumentations): does the query find its data? Every metric key read must be one it emits,
+and every name read must be one it emits or belong to a catalogue field whose names the query reads
+together (current and older, side by side), one of which it emits.
 """
 
 from __future__ import annotations
@@ -193,6 +198,13 @@ def _declared(fields: tuple[Field, ...], name: str) -> str:
     return "no producer in the catalogue declares"
 
 
+def _metric_scope(keys: list[str], dimensions: Mapping[str, set[str]]) -> tuple[set[str], tuple[Field, ...]]:
+    """The dimensions every emitted metric of ``keys`` carries, and the catalogue's dimensions of ``keys``."""
+    present = [k for k in keys if k in dimensions]
+    emitted = set.intersection(*(dimensions[k] for k in present)) if present else set()
+    return emitted, tuple(d for k in keys if k in METRICS_BY_KEY for d in METRICS_BY_KEY[k].dimensions)
+
+
 def check_query(query: str, where: str, observed: Observed) -> list[Problem]:
     problems: list[Problem] = []
     for segment in segments(query):
@@ -212,9 +224,7 @@ def check_query(query: str, where: str, observed: Observed) -> list[Problem]:
                     else "no producer emits (not in the catalogue)"
                 )
                 problems.append(Problem(where, key, expected, query))
-            present = [k for k in segment.metrics if k in observed.metric_dimensions]
-            emitted = set.intersection(*(observed.metric_dimensions[k] for k in present)) if present else set()
-            fields = tuple(d for k in segment.metrics if k in METRICS_BY_KEY for d in METRICS_BY_KEY[k].dimensions)
+            emitted, fields = _metric_scope(segment.metrics, observed.metric_dimensions)
             if missing:
                 continue
         else:
@@ -224,22 +234,53 @@ def check_query(query: str, where: str, observed: Observed) -> list[Problem]:
     return problems
 
 
+def _read_together(fields: tuple[Field, ...], name: str, reads: list[str], emitted: set[str]) -> bool:
+    """``name`` belongs to a field whose names the query reads side by side, one of them emitted."""
+    return any(name in f.names and set(f.names) <= set(reads) and set(f.names) & emitted for f in fields if f.fallbacks)
+
+
 def _check_reads(
-    segment: Segment, emitted: set[str], fields: tuple[Field, ...], where: str, query: str
+    segment: Segment, emitted: set[str], fields: tuple[Field, ...], where: str, query: str, *, any_name: bool = False
 ) -> list[Problem]:
+    """Names the segment reads that ``emitted`` lacks. By default an older name only passes beside its
+    current name, which must be emitted; with ``any_name``, any name of a field read together passes
+    when one of the field's names is emitted."""
     fallbacks: Mapping[str, str] = _fallbacks(fields)
     problems = []
     for name in dict.fromkeys(segment.reads):
         if name in emitted:
             continue
+        if any_name and _read_together(fields, name, segment.reads, emitted):
+            continue
         current = fallbacks.get(name)
-        if current is not None and current in segment.reads and current in emitted:
+        if not any_name and current is not None and current in segment.reads and current in emitted:
             continue  # an older name read beside the current one
         what = f"no producer emits as a {segment.source} name ({_declared(fields, name)} it"
         if current is not None:
             what += f"; it is an older name of {current!r}, which the query must read too"
         problems.append(Problem(where, name, what + ")", query))
     return problems
+
+
+def check_producer(query: str, where: str, spans: set[str], metrics: Mapping[str, set[str]]) -> list[list[Problem]]:
+    """Per pipeline of ``query`` (the main one, then each ``append``), what keeps it from finding the
+    data of one producer that emits the span fields ``spans`` and the metrics ``metrics`` (key →
+    dimensions). A query finds the producer's data when one of its pipelines has no problem."""
+    found: list[list[Problem]] = []
+    for segment in segments(query):
+        problems: list[Problem] = []
+        if segment.source == "spans":
+            problems += _check_reads(segment, spans, SPAN_FIELDS, where, query, any_name=True)
+        elif segment.source == "timeseries":
+            missing = [key for key in segment.metrics if key not in metrics]
+            problems += [Problem(where, key, "this producer does not emit", query) for key in missing]
+            if not missing:
+                emitted, fields = _metric_scope(segment.metrics, metrics)
+                problems += _check_reads(segment, emitted, fields, where, query, any_name=True)
+        else:
+            problems.append(Problem(where, segment.source or "?", "is no table of this producer", query))
+        found.append(problems)
+    return found
 
 
 def title_dimensions(title: str) -> list[str]:

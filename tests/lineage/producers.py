@@ -33,7 +33,8 @@ from components.kubernetes.dcgm_exporter import DCGM_NAMESPACE, DCGM_PORT
 from components.kubernetes.dcgm_exporter import SCRAPE_ANNOTATIONS as DCGM_ANNOTATIONS
 from tests.aws.samples import governance_events
 from tests.collector.prometheus_sim import Container, Pod, expand_collector, received_metrics, scrape_series
-from tests.lineage.openllmetry_run import OtlpOutput, run_openllmetry
+from tests.lineage.openllmetry_run import run_openllmetry
+from tests.lineage.otlp_capture import OtlpOutput
 from testsupport.aws.eventbridge_sim import DeliveryContext, render_input_template
 from testsupport.dynatrace.emulator import INGEST_PATH, running
 

@@ -7,16 +7,20 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from components.config import parse_stack_config
 from components.dynatrace.governance_fields import dql_script
+from components.dynatrace.signals import metrics
 from components.dynatrace.signals.detectors import SCHEMA_ID
 from tests.conftest import FAKE_ENV, stack_file
-from tests.lineage.dql_lineage import Problem, check_query, outputs, segments, title_dimensions
-from tests.lineage.producers import Observed, observe
+from tests.lineage.dql_lineage import Problem, check_producer, check_query, outputs, segments, title_dimensions
+from tests.lineage.otlp_capture import OtlpOutput
+from tests.lineage.producers import Observed, observe, openllmetry
+from tests.lineage.record_producer import PRODUCERS, load
 from tools import plan
 
 STACKS = ("dev", "prod")
@@ -91,6 +95,20 @@ def test_detector_titles_name_dimensions_their_query_outputs(stack: StackSignals
     for planned in stack.queries:
         for dimension in title_dimensions(planned.title or ""):
             assert dimension in outputs(planned.query), (planned.where, planned.title, planned.query)
+
+
+_SERIES_COMMAND = re.compile(r"(?:^|\|)\s*(?:append \[)?\s*((?:timeseries|makeTimeseries)\b[^|\]]*)")
+
+
+def test_every_detector_query_makes_one_minute_bins(stack: StackSignals) -> None:
+    """The detector runs every minute over 1-minute bins: each timeseries/makeTimeseries command of a
+    detector query (append subqueries included) sets ``interval:1m`` (Davis Anomaly Detection DQL
+    writing guide)."""
+    detectors = [q for q in stack.queries if q.where.startswith("detector")]
+    for planned in detectors:
+        commands = _SERIES_COMMAND.findall(planned.query)
+        assert len(commands) == len(segments(planned.query)), planned.query
+        assert all(re.search(r"\binterval:1m\b", c) for c in commands), planned.query
 
 
 def test_governance_tiles_and_the_forwarding_alert_leave_out_verify_probes(stack: StackSignals) -> None:
@@ -210,5 +228,146 @@ def test_a_failure_names_the_query_the_name_and_the_expected_producer() -> None:
         "detector llm-latency-p95",
         signals_of("dev").observed,
     )
-    assert "OpenTelemetry GenAI semantic conventions" in str(problem)
+    assert "OpenTelemetry contrib GenAI instrumentations" in str(problem)
     assert "older name of 'gen_ai.response.model'" in str(problem)
+
+
+# --- other producers: older OpenLLMetry, the OTel contrib instrumentations, LangChain -------------
+
+RECORDINGS = sorted((Path(__file__).resolve().parent / "recordings").glob("*.json"))
+PINNED_RUN = "openllmetry-0.62.4 (run)"
+
+
+def _llm(title: str) -> str:
+    return f"'LLM services' tile \\d+ '{re.escape(title)}'"
+
+
+GENAI_QUERIES = (
+    "detector llm-error-rate",
+    "detector llm-latency-p95",
+    "detector token-usage-spike",
+    "detector guardrail-activations",
+    *(_llm(t) for t in ("Requests per model", "Failed requests per error type", "p95 latency per model (s)")),
+    *(_llm(t) for t in ("Tokens per model and type", "Guardrail interventions per guardrail (CloudWatch and apps)")),
+    _llm("Requests, errors, p95 and tokens per provider and model (sampled spans)"),
+)
+"""Every planned query that reads what instrumented apps send (spans, gen_ai.* metrics)."""
+_EVERY_APP = frozenset(
+    {
+        "detector llm-error-rate",
+        "detector llm-latency-p95",
+        "detector token-usage-spike",
+        _llm("Requests per model"),
+        _llm("p95 latency per model (s)"),
+        _llm("Tokens per model and type"),
+        _llm("Requests, errors, p95 and tokens per provider and model (sampled spans)"),
+    }
+)
+_FAILED_METRIC = frozenset({_llm("Failed requests per error type")})
+_GUARDRAIL_APP = frozenset(
+    {"detector guardrail-activations", _llm("Guardrail interventions per guardrail (CloudWatch and apps)")}
+)
+FEEDS = {
+    PINNED_RUN: _EVERY_APP | _FAILED_METRIC | _GUARDRAIL_APP,
+    "openllmetry-0.40.14.json": _EVERY_APP | _FAILED_METRIC | _GUARDRAIL_APP,
+    "openllmetry-0.47.5.json": _EVERY_APP | _FAILED_METRIC | _GUARDRAIL_APP,
+    "openllmetry-0.54.0.json": _EVERY_APP | _FAILED_METRIC | _GUARDRAIL_APP,
+    # contrib: no Bedrock guardrail metric; the guardrail alert needs the CloudWatch side
+    "otel-contrib-openai-v2-2.4b0-botocore-0.66b2.json": _EVERY_APP | _FAILED_METRIC,
+    # LangChain: a failed call leaves a span in error but no gen_ai.client.operation.duration point
+    "openllmetry-langchain-0.62.4.json": _EVERY_APP,
+}
+"""Per producer, the GenAI queries that must find its data (``docs/alerts.md``, "Instrumentations");
+every other GenAI query must not, so the table stays the truth."""
+
+
+def producer_output(name: str) -> OtlpOutput:
+    return openllmetry() if name == PINNED_RUN else load(Path(__file__).resolve().parent / "recordings" / name)[1]
+
+
+def test_the_recordings_are_the_ones_the_docs_list_each_saying_how_it_was_made() -> None:
+    assert {p.name for p in RECORDINGS} == set(FEEDS) - {PINNED_RUN}
+    for path in RECORDINGS:
+        header, output = load(path)
+        assert header["producer"] in PRODUCERS, path.name
+        assert header["command"].startswith(f"python -m tests.lineage.record_producer {header['producer']} "), path.name
+        assert header["installed_with"], path.name
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", header["date"]), path.name
+        assert header["versions"] == output.versions, path.name
+        assert output.spans, path.name
+        assert output.points, path.name
+        instrumentations = [v for k, v in header["versions"].items() if k.startswith("opentelemetry-instrumentation-")]
+        assert all(v in path.name for v in instrumentations), (path.name, instrumentations)
+
+
+@pytest.mark.parametrize("name", FEEDS)
+def test_each_producer_feeds_exactly_the_queries_the_docs_promise(stack: StackSignals, name: str) -> None:
+    output = producer_output(name)
+    spans, dims = output.span_fields(), output.metric_dimensions()
+    finding, missing = set(), {}
+    for pattern in GENAI_QUERIES:
+        [planned] = [q for q in stack.queries if re.search(pattern + "$", q.where)]
+        per_pipeline = check_producer(planned.query, planned.where, spans, dims)
+        if any(not problems for problems in per_pipeline):
+            finding.add(pattern)
+        else:
+            missing[pattern] = [str(p) for problems in per_pipeline for p in problems]
+    assert finding == FEEDS[name], {k: v for k, v in missing.items() if k in FEEDS[name]}
+
+
+def _first(record: dict[str, Any], names: tuple[str, ...]) -> Any:
+    return next((record[n] for n in names if record.get(n) is not None), None)
+
+
+def _reads(stack: StackSignals, key: str) -> set[str]:
+    [planned] = [q for q in stack.queries if q.where == f"detector {key}"]
+    return {name for segment in segments(planned.query) for name in (*segment.reads, *segment.outputs)}
+
+
+@pytest.mark.parametrize("name", FEEDS)
+def test_the_error_latency_and_token_detectors_split_each_producers_data(stack: StackSignals, name: str) -> None:
+    """The records and points the three detectors select, split by what they split by (provider on
+    spans, model on metrics, reading every name the query reads): the failed call counts as an error,
+    every span of a model call names its provider, and no point of a call that names its provider falls
+    into the null model group."""
+    output = producer_output(name)
+    provider, model = metrics.GENAI_PROVIDER, metrics.METRIC_MODEL
+    assert set(provider.names) <= _reads(stack, "llm-error-rate")
+    calls = [s for s in output.spans if "gen_ai.request.model" in s]
+    assert all(_first(s, provider.names) for s in calls), (name, calls)
+    assert [s for s in calls if s["span.status_code"] == metrics.SPAN_STATUS_ERROR], name
+    for key, metric in (
+        ("llm-latency-p95", metrics.GENAI_OPERATION_DURATION),
+        ("token-usage-spike", metrics.GENAI_TOKEN_USAGE),
+    ):
+        assert set(model.names) <= _reads(stack, key)
+        calls = [p.attributes for p in output.points_of(metric.key) if _first(p.attributes, provider.names)]
+        assert calls, (name, metric.key)
+        assert all(_first(a, model.names) is not None for a in calls), (name, metric.key, calls)
+
+
+def test_every_fallback_name_is_emitted_by_a_recorded_producer() -> None:
+    """An older name in the catalogue is only worth reading if an older (or other) producer really
+    emits it: each one is in a recording."""
+    seen: set[str] = set()
+    for path in RECORDINGS:
+        output = load(path)[1]
+        seen |= output.span_fields() | {d for dims in output.metric_dimensions().values() for d in dims}
+    genai = [*metrics.SPAN_FIELDS, metrics.METRIC_MODEL, metrics.GENAI_PROVIDER]
+    fallbacks = {fb.name for f in genai for fb in f.fallbacks}
+    assert fallbacks >= {"gen_ai.system", "gen_ai.usage.prompt_tokens", "gen_ai.usage.completion_tokens"}
+    assert not fallbacks - seen
+
+
+def test_bedrock_calls_are_named_differently_by_each_producer() -> None:
+    """The provider value the error-rate alert splits by changes with the instrumentation (the
+    catalogue's GENAI_PROVIDER note; an upgrade starts new series)."""
+    values = {}
+    for name in FEEDS:
+        spans = producer_output(name).spans
+        values[name] = {
+            _first(s, metrics.GENAI_PROVIDER.names) for s in spans if "claude" in str(s.get("gen_ai.request.model"))
+        }
+    assert values["openllmetry-0.40.14.json"] == {"anthropic"}
+    assert values["openllmetry-0.47.5.json"] == values["openllmetry-0.54.0.json"] == {"AWS"}
+    assert values[PINNED_RUN] == values["otel-contrib-openai-v2-2.4b0-botocore-0.66b2.json"] == {"aws.bedrock"}

@@ -222,6 +222,31 @@ CASES: list[Case] = [
         NON_COMPLIANT,
         "matches 'true'",
     ),
+    Case(
+        # A custom governance.eventType: the route is right, the pack's expectation is what to change.
+        "genai-route-first-matches-auditing",
+        "custom-event-type",
+        r(DT + "OpenPipelineRoute", with_(ROUTE, "matcher", 'matchesValue(event.type,"acme.ai.audit")')),
+        NON_COMPLIANT,
+        "set this policy's eventType to 'acme.ai.audit' in the policy pack configuration",
+    ),
+    Case(
+        "genai-route-first-matches-auditing",
+        "custom-event-type-configured",
+        r(
+            DT + "OpenPipelineRoute",
+            with_(ROUTE, "matcher", 'event.type == "acme.ai.audit"'),
+            config={"eventType": "acme.ai.audit"},
+        ),
+        COMPLIANT,
+    ),
+    Case(
+        "genai-route-first-matches-auditing",
+        "broad-matcher-fix",
+        r(DT + "OpenPipelineRoute", with_(ROUTE, "matcher", 'startsWith(event.type, "gen_ai")')),
+        NON_COMPLIANT,
+        "remove ai-observability:governance.route.matcher",
+    ),
     Case("genai-route-first-matches-auditing", "bucket", r(DT + "GrailBucket", GRAIL_BUCKET), NOT_APPLICABLE),
     # governance-pipeline-stores-to-bucket (stack)
     Case(
@@ -576,10 +601,25 @@ CASES: list[Case] = [
         "Converse",
     ),
     Case(
+        # Bedrock Agent Runtime's CreateSession / CreateInvocation are inference calls too.
         "bedrock-rule-excludes-inference",
         "prefix-create",
         r(RULE, pattern({"source": ["aws.bedrock"], "detail": {"eventName": [{"prefix": "Create"}]}})),
+        NON_COMPLIANT,
+        "CreateSession",
+    ),
+    Case(
+        "bedrock-rule-excludes-inference",
+        "prefix-create-guardrail",
+        r(RULE, pattern({"source": ["aws.bedrock"], "detail": {"eventName": [{"prefix": "CreateGuardrail"}]}})),
         COMPLIANT,
+    ),
+    Case(
+        "bedrock-rule-excludes-inference",
+        "agent-runtime",
+        r(RULE, pattern({"source": ["aws.bedrock"], "detail": {"eventName": ["CreateAgent", "InvokeAgent"]}})),
+        NON_COMPLIANT,
+        "InvokeAgent",
     ),
     Case(
         "bedrock-rule-excludes-inference",

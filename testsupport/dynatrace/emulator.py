@@ -45,6 +45,7 @@ from testsupport.dynatrace import (
     emulator_bizevents,
     emulator_detectors,
     emulator_documents,
+    emulator_grail,
     emulator_iam,
     emulator_openpipeline,
     emulator_sso,
@@ -492,6 +493,8 @@ class DynatraceEmulator:
         self.aws_extension = emulator_aws.AwsExtension()
         self.events: list[dict[str, Any]] = []
         self.documents = emulator_documents.DocumentStore()
+        self.grail = emulator_grail.GrailStore(bucket_exists=self._bucket_exists, wall_time=self.wall_time)
+        self.queries = emulator_grail.GrailQueries(self.grail)
         self.sso = emulator_sso.Sso(ACCOUNT_UUID, [ENVIRONMENT_ID], self.wall_time)
         self.iam = emulator_iam.AccountManagement(self.sso)
         self.log: list[LoggedRequest] = []
@@ -591,6 +594,11 @@ class DynatraceEmulator:
             self._gc()
             record = self.buckets.get(name)
             return None if record is None else record.body(time.monotonic())
+
+    def _bucket_exists(self, name: str) -> bool:
+        with self._lock:
+            record = self.buckets.get(name)
+            return record is not None and record.deleting_since is None
 
     def custom_buckets(self) -> list[str]:
         with self._lock:
@@ -782,6 +790,11 @@ class DynatraceEmulator:
             if path.startswith(emulator_aws.EXTENSIONS_PREFIX):
                 self._authorize(headers, "Bearer", emulator_aws.AwsExtension.scope_for(method, path))
                 return self._aws_extension(method, path, raw, query)
+            if path.startswith(emulator_grail.PREFIX):
+                status, body = self.queries.handle(
+                    method, path, query, raw, lambda scope: self._authorize(headers, "Bearer", scope)
+                )
+                return status, body, {}
             if path.startswith(emulator_documents.PREFIX):
                 self._authorize(headers, "Bearer", emulator_documents.scope(method, path))
                 return self.documents.handle(method, path, query, headers, raw)
@@ -812,8 +825,8 @@ class DynatraceEmulator:
 
     # -- auth ------------------------------------------------------------------------------------
 
-    def _authorize(self, headers: dict[str, str], scheme: str, scope: str) -> TokenRecord:
-        """The calling token, if it may call an endpoint needing ``scope`` with ``scheme``; else 401/403."""
+    def _authorize(self, headers: dict[str, str], scheme: str, scope: str | None) -> TokenRecord:
+        """The calling token, if it may call an endpoint needing ``scope`` (None: any) with ``scheme``; else 401/403."""
         value = headers.get("authorization", "")
         if not value:
             raise ApiError(401, "Missing authorization parameter.")
@@ -830,7 +843,7 @@ class DynatraceEmulator:
         wanted_kind = "api" if scheme == "Api-Token" else "platform"
         if record.kind != wanted_kind:
             raise ApiError(401, f"Token type is not accepted on this endpoint{echo}.")
-        if scope not in record.scopes:
+        if scope is not None and scope not in record.scopes:
             raise ApiError(403, f"Token is missing required scope. Use one of: {scope}{echo}.")
         return record
 
@@ -1514,6 +1527,7 @@ class DynatraceEmulator:
             for event in accepted:
                 event["dt.system.bucket"] = self._route_event(event)
                 self.events.append(event)
+                self.grail.add("bizevents", event, bucket=event["dt.system.bucket"])
         if errors:
             return 400, {"errors": errors}, {}
         return 202, None, {}

@@ -42,6 +42,7 @@ SOURCE: Final = "ai-observability (Pulumi)"
 SIGNAL_PROPERTY: Final = "ai-observability.signal"
 """Event property alerting profiles can match on (its value is ``signals.label``)."""
 MANDATORY_IN_PROD: Final[tuple[AlertName, ...]] = ("guardrailActivations", "forwarding")
+_1M: Final = dql.DETECTOR_INTERVAL
 
 
 @dataclass(frozen=True)
@@ -66,40 +67,44 @@ SIGNALS: Final[dict[AlertName, Signal]] = {
         "llm-latency-p95",
         "p95 of gen_ai.client.operation.duration (seconds) per model (the response model; the request "
         "model where an instrumentation sets it).",
-        lambda _g: dql.timeseries("p95", GENAI_OPERATION_DURATION, "percentile", percentile=95, by=[METRIC_MODEL]),
+        lambda _g: dql.timeseries(
+            "p95", GENAI_OPERATION_DURATION, "percentile", percentile=95, by=[METRIC_MODEL], interval=_1M
+        ),
     ),
     "tokenUsage": Signal(
         "token-usage-spike",
         "Tokens used per minute (gen_ai.client.token.usage, input and output) per model, against its learned baseline.",
-        lambda _g: dql.timeseries("tokens", GENAI_TOKEN_USAGE, "sum", by=[METRIC_MODEL]),
+        lambda _g: dql.timeseries("tokens", GENAI_TOKEN_USAGE, "sum", by=[METRIC_MODEL], interval=_1M),
     ),
     "guardrailActivations": Signal(
         "guardrail-activations",
         "Amazon Bedrock guardrail interventions per minute per guardrail: CloudWatch InvocationsIntervened "
         "(Dynatrace AWS monitoring, per GuardrailArn) and OpenLLMetry's gen_ai.bedrock.guardrail.activation "
         "from the apps (per guardrail id); either source raises the event.",
-        lambda _g: dql.guardrail_interventions(BEDROCK_GUARDRAIL_INTERVENED),
+        lambda _g: dql.guardrail_interventions(BEDROCK_GUARDRAIL_INTERVENED, interval=_1M),
     ),
     "nimQueue": Signal(
         "nim-requests-waiting",
         "NIM requests waiting for a GPU slot (num_requests_waiting) per model.",
-        lambda _g: dql.timeseries("waiting", NIM_REQUESTS_WAITING, "max", by=[NIM_MODEL]),
+        lambda _g: dql.timeseries("waiting", NIM_REQUESTS_WAITING, "max", by=[NIM_MODEL], interval=_1M),
     ),
     "nimKvCache": Signal(
         "nim-kv-cache",
         "NIM GPU KV-cache usage (gpu_cache_usage_perc, 1 = full) per model.",
-        lambda _g: dql.timeseries("kv_cache", NIM_KV_CACHE_USAGE, "max", by=[NIM_MODEL]),
+        lambda _g: dql.timeseries("kv_cache", NIM_KV_CACHE_USAGE, "max", by=[NIM_MODEL], interval=_1M),
     ),
     "nimTimeToFirstToken": Signal(
         "nim-time-to-first-token",
         "p95 of NIM time_to_first_token_seconds per model.",
-        lambda _g: dql.timeseries("ttft_p95", NIM_TIME_TO_FIRST_TOKEN, "percentile", percentile=95, by=[NIM_MODEL]),
+        lambda _g: dql.timeseries(
+            "ttft_p95", NIM_TIME_TO_FIRST_TOKEN, "percentile", percentile=95, by=[NIM_MODEL], interval=_1M
+        ),
     ),
     "kongLatency": Signal(
         "kong-provider-latency",
         "p95 of Kong's kong_ai_llm_provider_latency_ms (milliseconds) per AI provider.",
         lambda _g: dql.timeseries(
-            "latency_p95", KONG_AI_PROVIDER_LATENCY, "percentile", percentile=95, by=[KONG_PROVIDER]
+            "latency_p95", KONG_AI_PROVIDER_LATENCY, "percentile", percentile=95, by=[KONG_PROVIDER], interval=_1M
         ),
         needs_kong=True,
     ),

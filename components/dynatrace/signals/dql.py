@@ -5,8 +5,9 @@ not declared for what it reads (a metric's dimensions, the span or business-even
 query can only reference names with a producer. Names with older fallbacks are read together:
 ``coalesce(current, older)`` into the field's alias on records, all of them in ``by:{…}`` on
 metrics. Anomaly-detector queries follow the rules of the Davis anomaly detectors
-(``timeseries`` or ``makeTimeseries``, no ``from:``/``to:``, one numeric series per dimension
-tuple; Dynatrace docs "Automate alerts with API").
+(``timeseries`` or ``makeTimeseries`` with ``interval:1m``, no ``from:``/``to:``, one numeric series
+per dimension tuple; Dynatrace docs "Automate alerts with API" and "Davis Anomaly Detection DQL
+writing guide": the detector runs every minute and needs 1-minute bins).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ from .metrics import (
 Aggregation = str
 """A ``timeseries`` aggregation: ``avg``, ``max``, ``min``, ``sum``, ``count`` or ``percentile``."""
 _AGGREGATIONS = frozenset({"avg", "max", "min", "sum", "count", "percentile"})
+DETECTOR_INTERVAL = "1m"
+"""The bin width every anomaly-detector query sets (``interval:1m``)."""
 GUARDRAIL_OUTPUT = "guardrail"
 """The dimension the guardrail-interventions query names the guardrail (ARN or id) by."""
 
@@ -89,10 +92,12 @@ def timeseries(
     by: Sequence[Field] = (),
     rate_per: str | None = None,
     where: Sequence[tuple[Field, str]] = (),
+    interval: str | None = None,
 ) -> str:
-    """``timeseries <name> = <agg>(<metric>[, p])[, by:{…}][, filter:{…}]`` (a counter as a rate with
-    ``rate_per``; ``where`` holds ``(dimension, condition)`` pairs built with :func:`is_not_null` or
-    :func:`not_equal`, checked to be dimensions of ``metric``)."""
+    """``timeseries <name> = <agg>(<metric>[, p])[, by:{…}][, filter:{…}][, interval:…]`` (a counter as
+    a rate with ``rate_per``; ``where`` holds ``(dimension, condition)`` pairs built with
+    :func:`is_not_null` or :func:`not_equal`, checked to be dimensions of ``metric``; ``interval`` for
+    detectors, :data:`DETECTOR_INTERVAL`; dashboards leave the bins to the timeframe)."""
     if aggregation not in _AGGREGATIONS:
         raise ValueError(f"aggregation {aggregation!r}; allowed: {', '.join(sorted(_AGGREGATIONS))}")
     args = _metric(metric)
@@ -107,7 +112,8 @@ def timeseries(
         _dimension(metric, field)
     conditions = [condition for _field, condition in where]
     filter_text = f", filter:{{{' and '.join(conditions)}}}" if conditions else ""
-    return f"timeseries {name} = {aggregation}({args}){by_text}{filter_text}"
+    interval_text = f", interval:{interval}" if interval else ""
+    return f"timeseries {name} = {aggregation}({args}){by_text}{filter_text}{interval_text}"
 
 
 def _span_fields(fields: Sequence[Field]) -> str:
@@ -133,25 +139,30 @@ def genai_error_rate(by: Sequence[Field] = ()) -> str:
     return "\n".join(
         (
             *_genai_spans("fetch spans", by),
-            f"| makeTimeseries {{total = count(), errors = {_error_count()}}}{group}, interval:1m",
+            f"| makeTimeseries {{total = count(), errors = {_error_count()}}}{group}, interval:{DETECTOR_INTERVAL}",
             "| fieldsAdd error_rate = 100 * errors[] / total[]",
             f"| fields timeframe, interval, error_rate{''.join(', ' + o for o in outputs)}",
         )
     )
 
 
-def guardrail_interventions(cloudwatch: Metric) -> str:
-    """Guardrail interventions per minute from both producers, one series per guardrail and source:
-    CloudWatch (``cloudwatch``, split by ``GuardrailArn``) and OpenLLMetry's Bedrock activation
-    counter from the apps (split by the guardrail id, only where the response named one)."""
+def guardrail_interventions(cloudwatch: Metric, interval: str | None = None) -> str:
+    """Guardrail interventions from both producers, one series per guardrail and source: CloudWatch
+    (``cloudwatch``, split by ``GuardrailArn``) and OpenLLMetry's Bedrock activation counter from the
+    apps (split by the guardrail id, only where the response named one); both with ``interval``."""
     arn = _dimension(cloudwatch, GUARDRAIL_ARN)
     guardrail = _dimension(GENAI_GUARDRAIL_ACTIVATION, GENAI_GUARDRAIL)
     apps = timeseries(
-        "intervened", GENAI_GUARDRAIL_ACTIVATION, "sum", by=[guardrail], where=[(guardrail, is_not_null(guardrail))]
+        "intervened",
+        GENAI_GUARDRAIL_ACTIVATION,
+        "sum",
+        by=[guardrail],
+        where=[(guardrail, is_not_null(guardrail))],
+        interval=interval,
     )
     return "\n".join(
         (
-            timeseries("intervened", cloudwatch, "sum", by=[arn]),
+            timeseries("intervened", cloudwatch, "sum", by=[arn], interval=interval),
             f"| fieldsRename {GUARDRAIL_OUTPUT} = {arn.name}",
             f"| append [{apps} | fieldsRename {GUARDRAIL_OUTPUT} = {guardrail.name}]",
         )
@@ -172,7 +183,9 @@ def _governance(event_type: str, bucket: str) -> tuple[str, ...]:
 
 def events_arriving(event_type: str, bucket: str) -> str:
     """Governance business events stored in ``bucket`` per minute (0 when forwarding stopped)."""
-    return "\n".join((*_governance(event_type, bucket), "| makeTimeseries events = count(), interval:1m"))
+    return "\n".join(
+        (*_governance(event_type, bucket), f"| makeTimeseries events = count(), interval:{DETECTOR_INTERVAL}")
+    )
 
 
 SAMPLING_RATIOS: tuple[int, ...] = (1, 10, 100, 1000, 10000)

@@ -3,13 +3,16 @@
 A name is only worth querying if something emits it. Each :class:`Producer` says which
 software (and which versions) emits a name and where that was established; ``tests/lineage``
 runs the producers that ship as packages (OpenLLMetry's OpenAI and Bedrock instrumentations with
-the OTel SDK), scrapes sample pages built from the Kong, NIM and DCGM sources through the
-collector simulation, and stores the forwarder's CloudEvents through the emulator's ingest, then
-checks every name here and every query of every detector and tile against what they emit.
+the OTel SDK), reads recordings of the releases that cannot be installed beside them (older
+OpenLLMetry, the OpenTelemetry contrib instrumentations, OpenLLMetry's LangChain instrumentation;
+``tests/lineage/recordings``, made by ``tests/lineage/record_producer.py``), scrapes sample pages
+built from the Kong, NIM and DCGM sources through the collector simulation, and stores the
+forwarder's CloudEvents through the emulator's ingest, then checks every name here and every query
+of every detector and tile against what they emit.
 
-Where current and older producers disagree, a :class:`Field` lists the older names as
-``fallbacks``: queries read them beside the current one (``coalesce(current, older)`` on records,
-both in ``by:{…}`` on metrics), so apps on older instrumentations keep working.
+Where current and older producers (or other instrumentations) disagree, a :class:`Field` lists the
+other names as ``fallbacks``: queries read them beside the current one (``coalesce(current, older)``
+on records, both in ``by:{…}`` on metrics), so apps on older or other instrumentations keep working.
 
 DQL builders (:mod:`components.dynatrace.signals.dql`) take names only from here.
 """
@@ -42,7 +45,8 @@ class Field:
     name: str
     producer: Producer
     fallbacks: tuple[Field, ...] = ()
-    """The same value under other names (older producer versions): read beside :attr:`name`."""
+    """The same value under other names (older producer versions, other instrumentations): read
+    beside :attr:`name`."""
     alias: str | None = None
     """The field a record query stores ``coalesce(name, fallbacks…)`` in (needed with fallbacks)."""
 
@@ -74,33 +78,38 @@ class Metric:
 # --- producers ----------------------------------------------------------------------------------
 
 OPENLLMETRY: Final = Producer(
-    "OpenLLMetry (traceloop) OpenAI and Bedrock instrumentations",
-    "0.55-0.62 (0.62.4 runs in tests/lineage)",
+    "OpenLLMetry (traceloop) OpenAI, Bedrock and LangChain instrumentations",
+    "0.55-0.62 (OpenAI and Bedrock 0.62.4 run in tests/lineage; LangChain 0.62.4 recorded)",
     "opentelemetry-instrumentation-openai and -bedrock 0.62.4 run against a loopback model server "
-    "(tests/lineage/openllmetry_run.py); traceloop/openllmetry "
-    "packages/opentelemetry-instrumentation-openai/.../shared/__init__.py (gen_ai.provider.name since 0.55.0)",
+    "(tests/lineage/openllmetry_run.py); recording tests/lineage/recordings/openllmetry-langchain-0.62.4.json; "
+    "traceloop/openllmetry packages/opentelemetry-instrumentation-openai/.../shared/__init__.py "
+    "(gen_ai.provider.name since 0.55.0)",
     "apps instrumented with OpenLLMetry (or Traceloop.init), exporting OTLP to the collector's app endpoint",
-)
-OPENLLMETRY_BEFORE_0_55: Final = Producer(
-    "OpenLLMetry",
-    "0.40-0.54",
-    "traceloop/openllmetry v0.54.0 packages/opentelemetry-instrumentation-openai/.../shared/__init__.py "
-    "(GEN_AI_SYSTEM on spans and in metric_shared_attributes)",
-    "apps on older OpenLLMetry versions",
 )
 OPENLLMETRY_BEFORE_0_48: Final = Producer(
     "OpenLLMetry",
-    "0.40-0.47",
-    "traceloop/openllmetry v0.47.0 .../shared/__init__.py (SpanAttributes.LLM_USAGE_PROMPT_TOKENS/"
-    "COMPLETION_TOKENS = gen_ai.usage.prompt_tokens/completion_tokens; input/output_tokens from 0.48.0)",
+    "0.40-0.47 (0.40.14 and 0.47.5 recorded)",
+    "recordings tests/lineage/recordings/openllmetry-0.40.14.json, -0.47.5.json; traceloop/openllmetry v0.47.0 "
+    ".../shared/__init__.py (SpanAttributes.LLM_USAGE_PROMPT_TOKENS/COMPLETION_TOKENS = "
+    "gen_ai.usage.prompt_tokens/completion_tokens; input/output_tokens from 0.48.0)",
     "apps on older OpenLLMetry versions",
 )
-GENAI_SEMCONV: Final = Producer(
-    "OpenTelemetry GenAI semantic conventions (e.g. the OTel contrib openai-v2 instrumentation)",
-    "1.37+",
-    "open-telemetry/semantic-conventions v1.37.0 model/gen-ai/metrics.yaml, group metric_attributes.gen_ai "
-    "(gen_ai.request.model conditionally required, gen_ai.response.model recommended)",
-    "apps instrumented to the GenAI semantic conventions, exporting OTLP to the collector",
+OTEL_CONTRIB: Final = Producer(
+    "OpenTelemetry contrib GenAI instrumentations: opentelemetry-instrumentation-openai-v2, "
+    "opentelemetry-instrumentation-botocore (Bedrock Runtime)",
+    "openai-v2 2.4b0, botocore 0.66b2 (recorded)",
+    "recording tests/lineage/recordings/otel-contrib-openai-v2-2.4b0-botocore-0.66b2.json: both put "
+    "gen_ai.request.model on gen_ai.client.* metrics (semantic conventions 1.37 metric_attributes.gen_ai: "
+    "conditionally required); botocore names the provider gen_ai.system (aws.bedrock) and no response model",
+    "apps instrumented with the OpenTelemetry contrib instrumentations, exporting OTLP to the collector",
+)
+GEN_AI_SYSTEM: Final = Producer(
+    "OpenLLMetry before 0.55; the OpenTelemetry contrib botocore instrumentation (Bedrock)",
+    "OpenLLMetry 0.40-0.54 (0.40.14, 0.47.5, 0.54.0 recorded); botocore 0.66b2 (recorded)",
+    "recordings tests/lineage/recordings/openllmetry-0.40.14.json, -0.47.5.json, -0.54.0.json and "
+    "otel-contrib-openai-v2-2.4b0-botocore-0.66b2.json; traceloop/openllmetry v0.54.0 "
+    ".../shared/__init__.py (GEN_AI_SYSTEM on spans and in metric_shared_attributes)",
+    "apps on older OpenLLMetry versions, or calling Bedrock under the contrib botocore instrumentation",
 )
 DYNATRACE_SPANS: Final = Producer(
     "Dynatrace OTLP trace ingest (Grail spans)",
@@ -118,7 +127,9 @@ KONG: Final = Producer(
 NIM: Final = Producer(
     "NVIDIA NIM for LLMs",
     "1.x",
-    "https://docs.nvidia.com/nim/large-language-models/latest/observability.html (/v1/metrics, per model)",
+    "https://docs.nvidia.com/nim/large-language-models/latest/observability.html (/v1/metrics, per model); "
+    "request_success_total/request_failure_total: NVIDIA Run:ai 'NIM Observability Metrics via API'; "
+    "label model_name: vLLM's, not printed by NVIDIA (tests/collector/fixtures/nim-v1-metrics.txt)",
     "NIM pods with the stack's scrape annotations (or the nim-metrics job)",
 )
 DCGM: Final = Producer(
@@ -172,12 +183,16 @@ VERIFY_PROBE: Final = Producer(
 # --- GenAI spans (Grail ``spans``) ----------------------------------------------------------------
 
 GENAI_PROVIDER: Final = Field(
-    "gen_ai.provider.name", OPENLLMETRY, (Field("gen_ai.system", OPENLLMETRY_BEFORE_0_55),), alias="provider"
+    "gen_ai.provider.name", OPENLLMETRY, (Field("gen_ai.system", GEN_AI_SYSTEM),), alias="provider"
 )
+"""Its values differ between producers for the same Bedrock call: ``anthropic`` (OpenLLMetry 0.40.14),
+``AWS`` (0.47.5, 0.54.0), ``aws.bedrock`` (0.62.4 and contrib botocore 0.66b2); OpenAI is ``OpenAI`` in
+0.40.14, ``openai`` in the later ones (recordings and the pinned run)."""
 SPAN_MODEL: Final = Field(
     "gen_ai.response.model", OPENLLMETRY, (Field("gen_ai.request.model", OPENLLMETRY),), alias="model"
 )
-"""Bedrock Converse spans carry no response model (seen in the lineage run): the request model stands in."""
+"""Bedrock Converse spans (OpenLLMetry) and every contrib botocore span carry no response model: the
+request model stands in."""
 SPAN_INPUT_TOKENS: Final = Field(
     "gen_ai.usage.input_tokens",
     OPENLLMETRY,
@@ -204,8 +219,9 @@ SPAN_FIELDS: Final[tuple[Field, ...]] = (
 
 # --- GenAI client metrics (OTLP from instrumented apps) --------------------------------------------
 
-METRIC_MODEL: Final = Field("gen_ai.response.model", OPENLLMETRY, (Field("gen_ai.request.model", GENAI_SEMCONV),))
-"""OpenLLMetry puts only the response model on metrics; semantic-convention instrumentations also the request model."""
+METRIC_MODEL: Final = Field("gen_ai.response.model", OPENLLMETRY, (Field("gen_ai.request.model", OTEL_CONTRIB),))
+"""OpenLLMetry puts only the response model on metrics; the contrib instrumentations also (botocore:
+only) the request model."""
 GENAI_TOKEN_TYPE: Final = Field("gen_ai.token.type", OPENLLMETRY)
 GENAI_ERROR_TYPE: Final = Field("error.type", OPENLLMETRY)
 GENAI_GUARDRAIL: Final = Field("gen_ai.guardrail", OPENLLMETRY)
