@@ -18,6 +18,10 @@ API"): ``POST https://sso.dynatrace.com/sso/oauth2/token`` with
   several threads: the cache is shared and locked.
 - **Renewed once on 401:** a token the server no longer accepts is dropped from the cache and the
   request is repeated once with a fresh token (:meth:`DynatraceClient.request`).
+- **Refused once:** when SSO refuses the client or its scopes (:class:`OAuthRefusedError`: a wrong id
+  or secret, a scope the client may not grant), the credential raises that refusal for every later
+  request without asking SSO again; repeating cannot help, and a burst of failed client
+  authentications is what an identity provider throttles or alerts on.
 - **Never stored or shown:** tokens live only in this process's memory; the client secret and
   every issued token are redacted from messages; ``repr`` shows neither.
 - **Network:** the token request goes through the same client as every other call, so
@@ -136,6 +140,11 @@ class TokenCache:
 TOKEN_CACHE: Final = TokenCache()
 
 
+class OAuthRefusedError(DynatraceApiError):
+    """Dynatrace SSO refused to issue an access token (RFC 6749 5.2: ``invalid_client``, a wrong id or
+    secret; ``invalid_scope``, a scope the client may not grant): no API request was sent."""
+
+
 class OAuthClientAuth(Credential):
     """``Authorization: Bearer <access token>`` for an OAuth client, fetched and cached as above."""
 
@@ -166,6 +175,7 @@ class OAuthClientAuth(Credential):
         digest = hashlib.sha256(client_secret.encode()).hexdigest()
         self._key: CacheKey = (self.sso_url, client_id, digest, self.scopes, resource or "")
         self._used: str | None = None
+        self._refused: OAuthRefusedError | None = None
 
     def __repr__(self) -> str:
         return f"OAuthClientAuth(scopes={' '.join(self.scopes)!r}, resource={self.resource!r})"
@@ -174,7 +184,13 @@ class OAuthClientAuth(Credential):
         return (self._client_secret, *self._cache.issued())
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        token = self._cache.get_or_fetch(self._key, self._clock(), self._fetch)
+        if self._refused is not None:
+            raise _copy(self._refused)
+        try:
+            token = self._cache.get_or_fetch(self._key, self._clock(), self._fetch)
+        except OAuthRefusedError as exc:
+            self._refused = exc
+            raise
         self._used = token.value
         request.headers["Authorization"] = f"Bearer {token.value}"
         return request
@@ -252,6 +268,14 @@ def _token_error(exc: DynatraceApiError, scopes: tuple[str, ...]) -> DynatraceAp
         hint = f"Dynatrace SSO did not accept the OAuth client: check {CLIENT_SETTING}"
     else:
         hint = exc.hint
-    return DynatraceApiError(
-        exc.method, exc.path, exc.status, exc.message, details=exc.details, attempts=exc.attempts, hint=hint
+    # A refusal is final; anything else (429/5xx after the retries) may pass on a later request.
+    final = exc.status in (400, 401) and hint != exc.hint
+    error = OAuthRefusedError if final else DynatraceApiError
+    return error(exc.method, exc.path, exc.status, exc.message, details=exc.details, attempts=exc.attempts, hint=hint)
+
+
+def _copy(exc: OAuthRefusedError) -> OAuthRefusedError:
+    """A fresh exception with the same text (each raise gets its own traceback)."""
+    return OAuthRefusedError(
+        exc.method, exc.path, exc.status, exc.message, details=exc.details, attempts=exc.attempts, hint=exc.hint
     )

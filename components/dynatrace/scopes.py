@@ -169,19 +169,22 @@ VERIFY_CHAIN: Final = Feature(
     "read the ingest token's metadata (enabled, scopes, expiry), the pipeline and the routing table",
     "Dynatrace API, Access tokens API v2 (GET /api/v2/apiTokens/{id}); Settings API (GET /api/v2/settings/objects)",
 )
+VerifyCall = Literal["bucket", "detectors", "dashboards", "probe", "signals"]
+VERIFY_CALLS: Final[dict[VerifyCall, tuple[str, ...]]] = {
+    "bucket": ("storage:bucket-definitions:read",),
+    "detectors": ("settings:objects:read",),
+    "dashboards": ("document:documents:read",),
+    "probe": ("storage:buckets:read", "storage:bizevents:read"),
+    "signals": ("storage:buckets:read", "storage:bizevents:read", "storage:metrics:read", "storage:spans:read"),
+}
+"""verify's platform calls by kind, and the scopes each kind needs (Grail reads: ``storage:buckets:read``
+plus the table's ``storage:<table>:read``). An OAuth client's access token for each kind is requested
+with exactly these, so a client without one scope fails only the checks that need it."""
 VERIFY_GRAIL: Final = Feature(
     "verify-platform",
     "verify: bucket, detectors, dashboards, probe and signals",
     PLATFORM,
-    (
-        "storage:bucket-definitions:read",
-        "settings:objects:read",
-        "document:documents:read",
-        "storage:buckets:read",
-        "storage:bizevents:read",
-        "storage:metrics:read",
-        "storage:spans:read",
-    ),
+    tuple(dict.fromkeys(scope for scopes in VERIFY_CALLS.values() for scope in scopes)),
     "`python -m tools.verify`",
     "read the bucket, the detectors and the dashboards back; find the probe event and run every detector and tile "
     "query through the Grail Query API (query:verify, query:execute, query:poll)",

@@ -13,7 +13,7 @@ from components.dynatrace import GrailBucketProvider
 from components.dynatrace.api import BucketApi
 from components.dynatrace.client import DynatraceClient
 from components.dynatrace.errors import DynatraceApiError
-from components.dynatrace.oauth import OAuthClientAuth, TokenCache, usable_seconds
+from components.dynatrace.oauth import OAuthClientAuth, OAuthRefusedError, TokenCache, usable_seconds
 from tests.dynatrace.conftest import CANARY_OAUTH_CLIENT_ID, CANARY_OAUTH_SECRET, CANARY_SECRETS, FAST, Env
 from testsupport.dynatrace.emulator import ACCOUNT_UUID
 from testsupport.dynatrace.emulator_sso import TOKEN_PATH
@@ -110,6 +110,24 @@ def test_a_wrong_secret_is_refused_with_what_to_check_and_never_shown(env: Env) 
     assert "dynatraceOAuthClientSecret" in text
     assert "W" * 64 not in text
     assert env.dt.calls(path_contains="bucket-definitions") == []  # nothing sent without a token
+
+
+def test_a_refusal_is_final_for_the_credential_and_sso_is_not_asked_again(env: Env) -> None:
+    wrong = CANARY_OAUTH_CLIENT_ID + "." + "W" * 64
+    auth = OAuthClientAuth(CANARY_OAUTH_CLIENT_ID, wrong, BUCKET_SCOPES, sso_url=env.url, cache=TokenCache())
+    with DynatraceClient(env.url, auth, FAST) as client:
+        for _ in range(3):
+            with pytest.raises(OAuthRefusedError) as caught:
+                BucketApi(client).get("default_logs")
+            assert "invalid_client" in str(caught.value)
+    assert _token_requests(env) == 1
+    # Overload is not a refusal: the next request asks again.
+    env.dt.fail_next(1, status=503, path_contains=TOKEN_PATH, retry_after="3600")  # beyond the retry budget
+    with DynatraceClient(env.url, _auth(env), FAST) as client:
+        with pytest.raises(DynatraceApiError) as overloaded:
+            BucketApi(client).get("default_logs")
+        assert not isinstance(overloaded.value, OAuthRefusedError)
+        assert BucketApi(client).get("default_logs") is not None
 
 
 def test_a_scope_the_client_may_not_grant_names_the_scopes(env: Env) -> None:
