@@ -68,6 +68,10 @@ def placeholder_for(key: str) -> str:
         return "dt0c01." + "PLANPLACEHOLDER000000000" + "." + "0" * 64
     if key == "dynatracePlatformToken":
         return "dt0s16." + "PLANPLACEHOLDER000000000" + "." + "0" * 64
+    if key == "dynatraceOAuthClientId":
+        return "dt0s02.PLANHOLD"
+    if key == "dynatraceOAuthClientSecret":
+        return "dt0s02.PLANHOLD." + "0" * 64
     return "PLAN-PLACEHOLDER-NGC-KEY-000000000000"
 
 
