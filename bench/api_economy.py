@@ -21,6 +21,7 @@ import requests
 
 from components.config.governance import GovernanceConfig
 from components.dynatrace import ClientSettings, GrailBucketProvider
+from components.dynatrace.credentials import PlatformAuth
 from components.dynatrace.governance import DynatraceGovernance, DynatraceGovernanceArgs
 from testsupport.dynatrace.dt_engine import Engine
 from testsupport.dynatrace.emulator import (
@@ -46,7 +47,7 @@ def governance_program(dt: DynatraceEmulator, api: str, platform: str, config: d
                 environment_url=dt.url,
                 platform_url=dt.url,
                 api_token=pulumi.Output.secret(api),
-                platform_token=pulumi.Output.secret(platform),
+                platform_auth=PlatformAuth.platform_token(platform),
                 owner="ai-observability/bench",
                 config=validated,
                 client=PRODUCTION,

@@ -19,10 +19,13 @@ from components.aws.gpu_nodes import GpuNodeGroup, GpuNodeGroupArgs
 from components.aws.guardrails import BedrockGuardrail, BedrockGuardrailArgs, deny_without_guardrail_policy
 from components.aws.invocation_logging import BedrockInvocationLogging, BedrockInvocationLoggingArgs
 from components.aws.tagging import aws_tags
+from components.dynatrace.access import DynatraceAccess, DynatraceAccessArgs
+from components.dynatrace.credentials import AccountAuth, PlatformAuth
 from components.dynatrace.governance import DynatraceGovernance, DynatraceGovernanceArgs
 from components.dynatrace.signals.component import DynatraceSignals, DynatraceSignalsArgs
 from components.kubernetes.collector import CollectorDaemonSetArgs
 from components.kubernetes.workloads import KubernetesWorkloads, KubernetesWorkloadsArgs
+from components.secret_inputs import keep_secret
 
 from .config import StackConfig
 from .config.aws_names import InvocationLoggingNames
@@ -31,7 +34,11 @@ Outputs = dict[str, Any]
 
 
 def build(config: StackConfig) -> Outputs:
-    """Register every resource the configuration asks for; return the stack outputs."""
+    """Register every resource the configuration asks for; return the stack outputs.
+
+    Values encrypted inside a section stay secret in every resource input and output that holds them.
+    """
+    marker = keep_secret(config.encrypted_values)
     outputs: Outputs = {
         "stack": config.stack,
         "dynatraceEnvironmentUrl": config.dynatrace.environment_url,
@@ -43,7 +50,17 @@ def build(config: StackConfig) -> Outputs:
     _bedrock_metrics(config, outputs)
     _kubernetes(config, minted_token, outputs)
     _signals(config, outputs)
-    return outputs
+    _access(config, outputs)
+    return outputs if marker is None else {name: marker.mark(value) for name, value in outputs.items()}
+
+
+def _platform_auth(config: StackConfig) -> PlatformAuth:
+    """The platform credential: the OAuth client when one is configured (it wins), else the token."""
+    if config.uses_oauth_client:
+        return PlatformAuth.oauth_client(
+            config.secrets.output("dynatraceOAuthClientId"), config.secrets.output("dynatraceOAuthClientSecret")
+        )
+    return PlatformAuth.platform_token(config.secrets.output("dynatracePlatformToken"))
 
 
 def _ingest_token(config: StackConfig, minted: pulumi.Output[str] | None) -> pulumi.Output[str]:
@@ -65,7 +82,7 @@ def _governance(config: StackConfig, outputs: Outputs) -> pulumi.Output[str] | N
             environment_url=config.dynatrace.environment_url,
             platform_url=config.dynatrace.platform,
             api_token=config.secrets.output("dynatraceApiToken"),
-            platform_token=config.secrets.output("dynatracePlatformToken"),
+            platform_auth=_platform_auth(config),
             owner=f"{pulumi.get_project()}/{config.stack}",
             config=config.governance,
         ),
@@ -149,7 +166,7 @@ def _bedrock_metrics(config: StackConfig, outputs: Outputs) -> None:
         "dynatrace-aws",
         DynatraceAwsConnectionArgs(
             platform_url=config.dynatrace.platform,
-            platform_token=config.secrets.output("dynatracePlatformToken"),
+            platform_auth=_platform_auth(config),
             owner=f"{pulumi.get_project()}/{config.stack}",
             config=section,
             connection_name=section.connection_name or f"ai-observability-{config.stack}",
@@ -232,7 +249,7 @@ def _signals(config: StackConfig, outputs: Outputs) -> None:
         "signals",
         DynatraceSignalsArgs(
             platform_url=config.dynatrace.platform,
-            platform_token=config.secrets.output("dynatracePlatformToken"),
+            platform_auth=_platform_auth(config),
             owner=f"{pulumi.get_project()}/{config.stack}",
             config=config.signals,
             governance=config.governance,
@@ -241,3 +258,30 @@ def _signals(config: StackConfig, outputs: Outputs) -> None:
     )
     outputs["signalsDetectorIds"] = signals.detector_ids
     outputs["signalsDashboardIds"] = signals.dashboard_ids
+
+
+def _access(config: StackConfig, outputs: Outputs) -> None:
+    """IAM policies, groups and bindings for the AI Observability app and the governance bucket."""
+    if not config.access.enabled:
+        return
+    account, environment = config.account_uuid, config.dynatrace.environment_id
+    if account is None or environment is None:
+        # parse_stack_config requires both when access is enabled: reaching this is a wiring bug.
+        raise ValueError("access needs ai-observability:dynatraceAccountUuid and a SaaS environment URL")
+    access = DynatraceAccess(
+        "access",
+        DynatraceAccessArgs(
+            auth=AccountAuth(
+                account_uuid=account,
+                client_id=config.secrets.output("dynatraceOAuthClientId"),
+                client_secret=config.secrets.output("dynatraceOAuthClientSecret"),
+            ),
+            environment_id=environment,
+            owner=f"{pulumi.get_project()}/{config.stack}",
+            stack=config.stack,
+            governance_bucket=config.governance.bucket.name,
+            config=config.access,
+        ),
+    )
+    outputs["accessPolicyIds"] = access.policy_ids
+    outputs["accessGroupIds"] = access.group_ids

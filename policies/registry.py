@@ -23,6 +23,7 @@ from .rules.eks_cluster_version_in_standard_support import eks_cluster_version_i
 from .rules.event_forwarding_dlq_guarded_and_alarmed import event_forwarding_dlq_guarded_and_alarmed
 from .rules.event_queue_policies_restrict_source_arn import event_queue_policies_restrict_source_arn
 from .rules.genai_route_first_matches_auditing import genai_route_first_matches_auditing
+from .rules.governance_bucket_readable_only_by_auditors import governance_bucket_readable_only_by_auditors
 from .rules.governance_bucket_retains_bizevents import governance_bucket_retains_bizevents
 from .rules.governance_pipeline_stores_to_bucket import governance_pipeline_stores_to_bucket
 from .rules.gpu_node_groups_disk_at_least_min import gpu_node_groups_disk_at_least_min
@@ -54,6 +55,7 @@ _POLICIES: tuple[Policy, ...] = (
     genai_route_first_matches_auditing,
     governance_pipeline_stores_to_bucket,
     stack_stores_genai_audit_events,
+    governance_bucket_readable_only_by_auditors,
     # Dynatrace AI alerts
     ai_alert_detectors_enabled,
     ai_alert_detectors_exist,

@@ -19,9 +19,16 @@ if str(ROOT) not in sys.path:
 FAKE_API_TOKEN = "dt0c01." + "TESTAPITOKEN000000000000" + "." + "TESTAPISECRET".ljust(64, "A")
 FAKE_PLATFORM_TOKEN = "dt0s16." + "TESTPLATFORMTOKEN0000000" + "." + "TESTPLATFORMSECRET".ljust(64, "B")
 FAKE_NGC_KEY = "nvapi-test-0000000000000000000000000000"
-
-
-FAKE_ENV = {"DT_API_TOKEN": FAKE_API_TOKEN, "DT_PLATFORM_TOKEN": FAKE_PLATFORM_TOKEN, "NGC_API_KEY": FAKE_NGC_KEY}
+FAKE_OAUTH_CLIENT_ID = "dt0s02.TESTOAUT"
+FAKE_OAUTH_CLIENT_SECRET = FAKE_OAUTH_CLIENT_ID + "." + "TESTOAUTHSECRET".ljust(64, "C")
+FAKE_ENV: dict[str, str] = {
+    "DT_API_TOKEN": FAKE_API_TOKEN,
+    "DT_PLATFORM_TOKEN": FAKE_PLATFORM_TOKEN,
+    "NGC_API_KEY": FAKE_NGC_KEY,
+    "DT_CLIENT_ID": FAKE_OAUTH_CLIENT_ID,
+    "DT_CLIENT_SECRET": FAKE_OAUTH_CLIENT_SECRET,
+}
+"""Environment fallbacks for every secret a committed stack needs."""
 
 
 def config_issues(raw: dict[str, Any], stack: str = "dev") -> dict[str, str]:
@@ -44,4 +51,4 @@ def stack_file(stack: str) -> dict[str, Any]:
 @pytest.fixture
 def fake_env() -> dict[str, str]:
     """Environment fallbacks for every secret a committed stack needs."""
-    return {"DT_API_TOKEN": FAKE_API_TOKEN, "DT_PLATFORM_TOKEN": FAKE_PLATFORM_TOKEN, "NGC_API_KEY": FAKE_NGC_KEY}
+    return dict(FAKE_ENV)

@@ -80,6 +80,9 @@ _SECTION_NOTES: dict[str, str] = {
     "When the section is absent, the collector is on exactly when `eks` is set.",
     "kong": "Scraping the Kong AI gateway's metrics ([collector](collector.md)).",
     "signals": "Davis anomaly detectors for the AI signals ([alerts](alerts.md)).",
+    "access": "Who may use the AI Observability app and read the governance bucket: IAM policies, groups and "
+    "bindings through the Account Management API ([Dynatrace side](dynatrace.md#access)). Off by default; needs "
+    "an OAuth client and `dynatraceAccountUuid`.",
 }
 
 _INTRO = f"""\
@@ -126,7 +129,11 @@ As the Pulumi CLI reads it ([the offline plan](development.md#the-offline-plan) 
   twice is refused.
 - Encrypted values: `pulumi config set --secret --path 'tags.owner' <value>` encrypts one value of a
   section. A decrypted value reaches the program as text, so only text keys can be encrypted this way.
-  A section encrypted as a whole, and an empty or non-text `secure:` value, are refused.
+  A section encrypted as a whole, and an empty or non-text `secure:` value, are refused. The decrypted
+  value stays secret in every resource input and stack output that holds it (inside a longer text
+  too), so the state encrypts it and previews show `[secret]`. It must have at least 8 characters
+  (shorter text is guessable and occurs in unrelated values by chance), and no resource may be named
+  from it (a name is part of the URN, never encrypted): both are refused at `pulumi up` naming the key.
 - A plain value or map key that holds a configured secret (the value of a secret key below or of its
   environment variable), as written or base64-encoded, is refused at its key path; it is not shown.
 - `Pulumi.yaml` is part of every stack: its `name` must stay `{NAMESPACE}` and its `runtime` `python`;
@@ -182,11 +189,18 @@ def _credential_needs(credential: Credential) -> str:
         if feature.credential == credential:
             by_switch.setdefault(feature.enabled_by, []).append(feature.title)
     when = " or ".join(f"{switch} ({', '.join(titles)})" for switch, titles in by_switch.items())
+    for served in credential.also_serves:
+        other = next(c for c in CREDENTIALS if c.key == served)
+        when += (
+            f"; optional otherwise, and when configured it serves every call of `{other.config_key}` instead "
+            "(the offline plan's summary names the credential of each host)"
+        )
     return f"{when}; scopes ([per feature](dynatrace.md#token-scopes)): {scope_list(scopes_for(credential))}"
 
 
 _SECRET_NEEDS: dict[str, str] = {
     **{c.config_key: _credential_needs(c) for c in CREDENTIALS},
+    "dynatraceOAuthClientSecret": "with `dynatraceOAuthClientId` (the secret starts with the client id)",
     "dynatraceIngestToken": "the stack does not mint the ingest token (`governance.enabled: false` or "
     "`governance.ingestToken.create: false`) and event forwarding or the collector is enabled; "
     "never rotated by the stack",
@@ -205,6 +219,15 @@ because the tags land on IAM roles and IAM tag keys are case-insensitive: `Owner
 `Managed-By` (the stack's own key in another case), is refused. At most {_TAG_BUDGET} tags
 (AWS allows {MAX_TAGS_PER_RESOURCE} per resource and the stack adds up to {len(RESERVED_TAG_KEYS)}). The policy pack's
 `taggable-aws-resources-have-required-tags` rule expects `environment` and `owner` by default.
+"""
+
+_ACCOUNT_UUID = f"""\
+## {NAMESPACE}:dynatraceAccountUuid
+
+The UUID of the Dynatrace account (`2b794097-8ad2-4b32-b923-0131da2eeddf`; the form
+`urn:dtaccount:<uuid>` is accepted too), as **Account Management > Identity & access management >
+OAuth clients** shows it. Required by `access.enabled`: the OAuth client's access tokens for the
+Account Management API name this account, and so do its paths. Plain configuration (not a secret).
 """
 
 _CROSS_CHECKS = """\
@@ -246,6 +269,11 @@ The models check each section on its own; these checks look at the whole configu
   region (give a multi-Region key by its replica's ARN there), an alarm publishes to a topic of its own region, and
   CloudTrail delivers to the EventBridge of the region where a call happened. The one exception is a trail declared
   multi-region with `eventForwarding.trail.existingTrailMultiRegion: true`, whose ARN names its home region.
+- `access.enabled` needs `dynatraceAccountUuid`, a SaaS `dynatrace.environmentUrl` (its first host label is
+  the environment ID the policies and bindings use) and an OAuth client. A group in
+  `access.forbiddenGovernanceReaders` may not be one of the auditors' groups; no `access.users.readBucketPrefixes`
+  entry may be a prefix of `governance.bucket.name`; a group listed for both policies is either created by the
+  stack or `existing` in both places, and two group names may not differ only in punctuation, spacing or case.
 """
 
 
@@ -391,7 +419,10 @@ def _attribute_docstrings(model: type[BaseModel]) -> dict[str, str]:
 
 
 def _description(model: type[BaseModel], name: str, field: FieldInfo) -> str:
-    text = field.description or _attribute_docstrings(model).get(name, "")
+    """The field's description, else its docstring in the nearest class (base classes included)."""
+    classes = [c for c in model.__mro__ if isinstance(c, type) and issubclass(c, BaseModel) and c is not BaseModel]
+    docs = (_attribute_docstrings(c).get(name, "") for c in classes)
+    text = field.description or next((d for d in docs if d), "")
     return " ".join(text.replace("``", "`").split())
 
 
@@ -486,7 +517,7 @@ def render() -> str:
         parts.append(_table(rows))
         if section.key == "signals":
             parts.append("\n" + _alert_defaults())
-    parts.append("\n" + _TAGS + "\n" + _CROSS_CHECKS)
+    parts.append("\n" + _TAGS + "\n" + _ACCOUNT_UUID + "\n" + _CROSS_CHECKS)
     return "".join(parts)
 
 

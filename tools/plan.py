@@ -43,6 +43,7 @@ from .mock_run import DuplicateUrnError, RegisteredResource, integral, run_under
 from .mock_run import is_secret_wrapper as is_secret_wrapper
 from .mock_run import redact as redact
 from .mock_run import unwrap as unwrap
+from .plan_credentials import summary_lines as credential_lines
 from .stack_file import StackFileError, load_stack_config
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -94,6 +95,7 @@ class PlanResult:
     resources: list[PlannedResource]
     outputs: dict[str, Any]  # secrets already replaced by "[secret]"
     placeholders: list[str] = field(default_factory=list)  # secret keys given placeholder values
+    platform_token_unused: bool = False  # both a platform token and an OAuth client configured: OAuth wins
     notes: list[str] = field(default_factory=list)  # what the plan assumed (e.g. the region)
 
     def of_type(self, type_: str) -> list[PlannedResource]:
@@ -213,6 +215,8 @@ def evaluate_stack(
     ``env`` to ``os.environ`` (only the secret fallbacks such as ``DT_API_TOKEN`` and the AWS region
     variables are read from it). A duplicate URN is a ``PlanError`` naming the config keys behind it.
     """
+    from components.config.encrypted_leaves import encrypted_leaves_given
+
     from .config_sources import config_sources_hint
     from .plan_config import prepare
 
@@ -220,14 +224,15 @@ def evaluate_stack(
     raw = dict(read_stack_file(stack) if raw_config is None else raw_config)
     environment = dict(os.environ if env is None else env)
     prepared = prepare(stack, raw, environment)
-    with _environment(environment):
-        prepared.validate(environment)  # fail fast, before any registration
+    with _environment(environment), encrypted_leaves_given(prepared.encrypted):
+        parsed = prepared.validate(environment)  # fail fast, before any registration
         try:
             result = _run_program(stack, prepared.config, prepared.secret_keys, prepared.region)
         except DuplicateUrnError as error:
             raise PlanError(f"{error}{config_sources_hint(error.urn, prepared.values)}") from None
     result.placeholders = prepared.placeholders
     result.notes = prepared.notes
+    result.platform_token_unused = parsed.uses_oauth_client and parsed.secrets.has("dynatracePlatformToken")
     return result
 
 
@@ -380,6 +385,7 @@ def summary(result: PlanResult, violations: Sequence[Mapping[str, Any]], out_dir
         lines.append(f"  {count:4d}  {component}")
     if result.placeholders:
         lines.append(f"Secrets not available offline (placeholders used): {', '.join(result.placeholders)}")
+    lines += credential_lines(result.resources, token_also_set=result.platform_token_unused)
     lines.extend(f"Note: {note}" for note in result.notes)
     levels = Counter(str(v["enforcement"]) for v in violations)
     lines.append(

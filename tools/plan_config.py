@@ -6,7 +6,9 @@ the plan stands in for because it cannot know it — always visibly.
 - a secret key (``dynatraceApiToken``, ...) that is encrypted, or absent with no environment fallback,
   gets a shape-valid placeholder when the stack needs it (named in the summary);
 - an encrypted value inside a section (what ``pulumi config set --secret --path`` writes) gets a
-  stand-in text: the field's default when that is text, else ``plan-placeholder``. A decrypted value
+  stand-in text: ``plan-placeholder`` where the field accepts it (so the plan shows where the value
+  flows: what the program keeps secret, which names derive from it), else the field's text default,
+  and the program is told where those leaves are (``PlanConfig.encrypted``). A decrypted value
   always reaches the program as text, so a stand-in where a number or a boolean belongs is refused,
   as ``pulumi up`` would refuse the decrypted text. The key is marked secret, as the CLI marks it;
 - a section encrypted as a whole is refused: the plan cannot read it, and never plans a section
@@ -21,7 +23,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import TypeAdapter, ValidationError
 
 from components.config import (
     NAMESPACE,
@@ -32,9 +36,11 @@ from components.config import (
     key_path,
     parse_stack_config,
 )
+from components.config.encrypted_leaves import EncryptedLeaves
 from components.config.errors import field_at
 from components.config.production import is_production
 from components.config.pulumi_source import config_key_issues, plaintext_secret_issues
+from components.config.region import region_issues
 from components.config.secrets import SECRET_KEYS
 from components.config.stack import SECTIONS
 
@@ -44,6 +50,7 @@ from .stack_config import (
     Encrypted,
     StackConfigValues,
     contains_encrypted,
+    encrypted_locations,
     engine_text,
     merge_project_config,
     parse_config_key,
@@ -61,6 +68,10 @@ def placeholder_for(key: str) -> str:
         return "dt0c01." + "PLANPLACEHOLDER000000000" + "." + "0" * 64
     if key == "dynatracePlatformToken":
         return "dt0s16." + "PLANPLACEHOLDER000000000" + "." + "0" * 64
+    if key == "dynatraceOAuthClientId":
+        return "dt0s02.PLANHOLD"
+    if key == "dynatraceOAuthClientSecret":
+        return "dt0s02.PLANHOLD." + "0" * 64
     return "PLAN-PLACEHOLDER-NGC-KEY-000000000000"
 
 
@@ -76,6 +87,7 @@ class PlanConfig:
     values: dict[str, Any] = field(default_factory=dict)  # full key → value (stand-ins in place)
     placeholders: list[str] = field(default_factory=list)  # shown in the summary
     stand_ins: dict[str, str] = field(default_factory=dict)  # key path of an encrypted value → its stand-in
+    encrypted: EncryptedLeaves = field(default_factory=lambda: EncryptedLeaves({}, stand_ins=True))
     notes: list[str] = field(default_factory=list)
 
     def validate(self, env: Mapping[str, str]) -> StackConfig:
@@ -102,10 +114,19 @@ class PlanConfig:
 
 
 def _stand_in(name: str, loc: tuple[str | int, ...]) -> str:
+    """``STAND_IN`` where the field accepts it, else the field's text default: a distinctive stand-in
+    shows exactly where the value flows (what the program keeps secret, which names derive from it)."""
     section = next((s for s in SECTIONS if s.key == name), None)
     found = field_at(section.model, loc) if section is not None and section.model is not None else None
-    default = found.default if found is not None else None
-    return default if isinstance(default, str) and default else STAND_IN
+    if found is None:
+        return STAND_IN
+    annotation: Any = Annotated[(found.annotation, *found.metadata)] if found.metadata else found.annotation
+    try:
+        TypeAdapter(annotation).validate_python(STAND_IN)
+    except ValidationError:
+        default = found.default
+        return default if isinstance(default, str) and default else STAND_IN
+    return STAND_IN
 
 
 def _replace_encrypted(value: Any, name: str, loc: tuple[str | int, ...], stand_ins: dict[str, str]) -> Any:
@@ -189,6 +210,20 @@ def region_of(values: Mapping[str, Any], env: Mapping[str, str]) -> tuple[str, s
     )
 
 
+def deploy_region(
+    stack: str, raw: Mapping[Any, Any], env: Mapping[str, str], project: Project | None = None
+) -> tuple[str, str | None]:
+    """The region ``stack`` deploys to, read as the plan reads it (``raw``: the stack file's ``config:``
+    as written, merged with Pulumi.yaml), under the program's rule (``region_issues``): a production
+    stack must set ``aws:region``, elsewhere ``region_of`` (and its note). ``ConfigError`` when the
+    configuration cannot be read or its region is refused."""
+    prepared = prepare(stack, raw, env, project)
+    issues = region_issues(prepared.config, env, stack, prepared.production)
+    if issues:
+        raise ConfigError(issues)
+    return region_of(prepared.values, env)
+
+
 def prepare(stack: str, raw: Mapping[Any, Any], env: Mapping[str, str], project: Project | None = None) -> PlanConfig:
     """The configuration of ``stack`` (``raw``: the stack file's ``config:`` as written) as the program
     receives it under the plan; ``ConfigError`` listing every problem the CLI or this stack would refuse."""
@@ -216,6 +251,11 @@ def prepare(stack: str, raw: Mapping[Any, Any], env: Mapping[str, str], project:
         values=readable,
         placeholders=[path.removeprefix(f"{NAMESPACE}:") + " (encrypted)" for path in stand_ins],
         stand_ins=stand_ins,
+        encrypted=EncryptedLeaves(
+            {key: found for key in readable if (found := tuple(encrypted_locations(values.values[key])))},
+            stand_ins=True,
+            source="the offline plan",
+        ),
         notes=[note] if note else [],
     )
     try:

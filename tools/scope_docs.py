@@ -5,7 +5,11 @@ The docs carry markers; the text between them is generated, the rest is written 
 - ``<!-- scopes:table -->`` … ``<!-- /scopes -->``: the table of every feature, its credential and scopes;
 - ``<!-- scopes:<credential> -->`` … ``<!-- /scopes -->`` (``classic``, ``platform``): every scope that
   credential needs, as an inline list;
-- ``<!-- scopes:<feature> -->`` … ``<!-- /scopes -->`` (``detectors``, ``dashboards``, …): that feature's scopes.
+- ``<!-- scopes:<feature> -->`` … ``<!-- /scopes -->`` (``detectors``, ``dashboards``, …): that feature's scopes;
+- ``<!-- scopes:users-policy -->`` / ``<!-- scopes:auditors-policy -->``: the statements of the access
+  policies as the stack writes them with the default configuration (IAM permissions, named like scopes);
+- ``<!-- scopes:verify-calls -->``: verify's platform calls by kind and the scopes each kind's OAuth
+  access token is requested with.
 
     python -m tools.scope_docs            # rewrite the marked text
     python -m tools.scope_docs --check    # exit 1 when a file is stale (or a marker names nothing)
@@ -19,7 +23,10 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from components.dynatrace.scopes import CREDENTIALS, FEATURES, scopes_for
+from components.config.access import UsersAccessConfig
+from components.config.governance import BucketConfig
+from components.dynatrace.access_policies import auditors_statement, users_statement
+from components.dynatrace.scopes import CREDENTIALS, FEATURES, VERIFY_CALLS, scopes_for
 from tools.generated_file import PROJECT_ROOT, sync
 
 COMMAND = "python -m tools.scope_docs"
@@ -53,6 +60,14 @@ def rendered(key: str) -> str:
     """The generated text for one marker key; KeyError when the key names nothing."""
     if key == "table":
         return table()
+    if key == "users-policy":
+        return f"\n```\n{users_statement(UsersAccessConfig().read_bucket_prefixes)}\n```\n"
+    if key == "auditors-policy":
+        return f"\n```\n{auditors_statement(BucketConfig().name)}\n```\n"
+    if key == "verify-calls":
+        rows = ["| calls | scopes |", "|---|---|"]
+        rows += [f"| {call} | {inline(scopes)} |" for call, scopes in VERIFY_CALLS.items()]
+        return "\n" + "\n".join(rows) + "\n"
     for credential in CREDENTIALS:
         if credential.key == key:
             return inline(scopes_for(credential))

@@ -23,14 +23,16 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from components.config import ConfigIssue, config_path
 
-from .pulumi_project import Project, ProjectConfig, matches_type
+from .pulumi_project import Project, ProjectConfig, load_project, matches_type
+from .stack_file import load_stack_config
 from .yaml_v3 import GoTimestamp
 
 SECURE = "secure"
@@ -270,15 +272,31 @@ def _assign(values: dict[str, Any], root: str, path: Sequence[PathPart], new: An
         current = child
 
 
+def encrypted_locations(value: Any, loc: tuple[PathPart, ...] = ()) -> Iterator[tuple[PathPart, ...]]:
+    """Where ``value`` holds ciphertext (``()`` when it is ciphertext as a whole)."""
+    if isinstance(value, Encrypted):
+        yield loc
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from encrypted_locations(item, (*loc, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from encrypted_locations(item, (*loc, index))
+
+
 def contains_encrypted(value: Any) -> bool:
     """Whether ``value`` is or holds ciphertext (``object.Secure`` in config/object.go)."""
-    if isinstance(value, Encrypted):
-        return True
-    if isinstance(value, dict):
-        return any(contains_encrypted(v) for v in value.values())
-    if isinstance(value, list):
-        return any(contains_encrypted(v) for v in value)
-    return False
+    return next(encrypted_locations(value), None) is not None
+
+
+def encrypted_leaves_of_stack_file(root: Path, stack: str) -> tuple[str, dict[str, tuple[tuple[PathPart, ...], ...]]]:
+    """The stack file the CLI reads for ``stack`` (project in ``root``), and where it holds ciphertext:
+    full key → locations. Raises what reading it raises (``OSError``, ``ValueError``)."""
+    project = load_project(root)
+    path = project.stack_file(root, stack)
+    values = read_values(load_stack_config(path), project, [])
+    locations = {key: tuple(encrypted_locations(value)) for key, value in values.values.items()}
+    return path.name, {key: found for key, found in locations.items() if found}
 
 
 def merge_project_config(config: StackConfigValues, project: Project, stack: str, issues: list[ConfigIssue]) -> None:

@@ -4,7 +4,9 @@ Subcommands (outputs go to ``$GITHUB_OUTPUT`` when it is set, else to stdout):
 
 - ``stacks [--root DIR]``: every committed stack (``Pulumi.<stack>.yaml``) as a JSON list,
   the matrix of the pull-request jobs — a new ``Pulumi.<env>.yaml`` is picked up by itself.
-- ``region STACK [--root DIR]``: the stack's ``aws:region`` (for the OIDC credentials step).
+- ``region STACK [--root DIR]``: the AWS region the stack deploys to (for the OIDC credentials step),
+  read as the offline plan reads it: a production stack must set ``aws:region``; elsewhere the
+  documented fallback applies, with a notice.
 - ``credentials --mode preview|deploy|verify``: are the credentials for a real Pulumi run present?
   Reads booleans/values the workflow passes in the environment (never secret values):
   ``HAS_PULUMI_TOKEN`` ("true"/"false"), ``PULUMI_BACKEND_URL``, ``AWS_ROLE_ARN``.
@@ -18,8 +20,8 @@ Subcommands (outputs go to ``$GITHUB_OUTPUT`` when it is set, else to stdout):
   its report and appends it to ``$GITHUB_STEP_SUMMARY``, writes ``exit-code`` to ``$GITHUB_OUTPUT``
   and exits with verify's exit code (0 with ``--report-only``).
 
-Standard library only (``region`` needs PyYAML, present in the project virtualenv), so the
-discovery job can run on the runner's system Python before any installation.
+Standard library only, so the discovery job can run on the runner's system Python before any
+installation; ``region`` alone imports the project (its stack-file reader), from the project virtualenv.
 """
 
 from __future__ import annotations
@@ -37,7 +39,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 STACK_FILE = re.compile(r"^Pulumi\.(?P<stack>.+)\.yaml$")
-DEFAULT_REGION = "us-east-1"
 EXIT_MEANINGS = {
     0: "ok",
     1: "mandatory policy violation",
@@ -65,21 +66,28 @@ def discover_stacks(root: Path = ROOT) -> list[str]:
     return stacks
 
 
-def stack_region(stack: str, root: Path = ROOT) -> str:
-    """``aws:region`` of ``Pulumi.<stack>.yaml`` (``us-east-1`` when the file sets none)."""
-    import yaml
+def stack_region(stack: str, root: Path | None = None, env: Mapping[str, str] | None = None) -> tuple[str, str | None]:
+    """The AWS region ``stack`` deploys to, and a note when the stack does not set it.
 
-    path = root / f"Pulumi.{stack}.yaml"
-    if not path.is_file():
-        raise HelperError(f"no stack file {path.name} in {root}")
-    document = yaml.safe_load(path.read_text()) or {}
-    config = document.get("config") or {}
-    region = config.get("aws:region") if isinstance(config, dict) else None
-    if region is None:
-        return DEFAULT_REGION
-    if not isinstance(region, str) or not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", region):
-        raise HelperError(f"{path.name}: aws:region {region!r} is not an AWS region name")
-    return region
+    Read exactly as the offline plan and the program read it (``tools.plan_config.deploy_region``): the
+    stack file as the Pulumi CLI parses it (YAML 1.2, ``<ns>:config:<key>`` forms, Pulumi.yaml's
+    ``config:``), where the CLI reads it (``stackConfigDir``; ``root`` instead when given). A production
+    stack must set ``aws:region``; elsewhere an unset region follows ``$AWS_REGION``/``$AWS_DEFAULT_REGION``
+    (``env``, default the process environment), else ``us-east-1``. Needs the project virtualenv.
+    """
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))  # run as a script, this file's folder is first on the path
+    from components.config import ConfigError
+    from tools.plan import PlanError, read_stack_file
+    from tools.plan_config import deploy_region
+    from tools.stack_file import StackFileError
+
+    try:
+        return deploy_region(stack, read_stack_file(stack, root), os.environ if env is None else env)
+    except ConfigError as error:
+        raise HelperError("; ".join(str(issue) for issue in error.issues)) from None
+    except (FileNotFoundError, PlanError, StackFileError) as error:
+        raise HelperError(str(error)) from None
 
 
 def check_credentials(mode: str, env: Mapping[str, str]) -> tuple[bool, list[str]]:
@@ -173,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_stacks.add_argument("--root", type=Path, default=ROOT)
     p_region = sub.add_parser("region", help="aws:region of a stack (output 'region')")
     p_region.add_argument("stack")
-    p_region.add_argument("--root", type=Path, default=ROOT)
+    p_region.add_argument("--root", type=Path, default=None, help="folder of the stack file (default: the CLI's)")
     p_creds = sub.add_parser("credentials", help="are the credentials for a real run present? (output 'ready')")
     p_creds.add_argument("--mode", choices=("preview", "deploy", "verify"), required=True)
     p_summary = sub.add_parser("summary", help="Markdown job summary of an offline plan (stdout)")
@@ -194,7 +202,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             _emit_outputs({"stacks": json.dumps(stacks, separators=(",", ":"))})
             print(f"committed stacks: {', '.join(stacks)}", file=sys.stderr)
         elif args.command == "region":
-            _emit_outputs({"region": stack_region(args.stack, args.root)})
+            region, note = stack_region(args.stack, args.root)
+            _emit_outputs({"region": region})
+            if note:
+                print(f"::notice title=AWS region of {args.stack}::{note}")
         elif args.command == "credentials":
             ready, missing = check_credentials(args.mode, os.environ)
             _emit_outputs({"ready": "true" if ready else "false"})

@@ -30,6 +30,8 @@ from components.dynatrace.aws_monitoring import (
     connection_value,
     pairing_identity,
 )
+from components.dynatrace.credentials import PlatformAuth
+from components.dynatrace.scopes import AWS_MONITORING
 from components.dynatrace.settings_object import SettingsObject, SettingsObjectArgs
 
 TYPE_TOKEN: Final = "ai-observability:aws:DynatraceMonitoringRole"  # noqa: S105 (a type token, not a secret)
@@ -103,8 +105,9 @@ CONNECTION_TYPE_TOKEN: Final = "ai-observability:dynatrace:AwsMonitoringConnecti
 @dataclass(frozen=True)
 class DynatraceAwsConnectionArgs:
     platform_url: pulumi.Input[str]
-    platform_token: pulumi.Input[str]
-    """Platform token (a secret) with the scopes of :data:`~components.dynatrace.scopes.AWS_MONITORING`."""
+    platform_auth: PlatformAuth
+    """A platform token or an OAuth client (secrets), with the scopes of
+    :data:`~components.dynatrace.scopes.AWS_MONITORING`."""
     owner: str
     config: BedrockMetricsConfig
     connection_name: str
@@ -135,7 +138,8 @@ class DynatraceAwsConnection(pulumi.ComponentResource):
             f"{name}-connection",
             SettingsObjectArgs(
                 platform_url=args.platform_url,
-                platform_token=args.platform_token,
+                platform_auth=args.platform_auth,
+                oauth_scopes=AWS_MONITORING.scopes,
                 owner=args.owner,
                 schema_id=AWS_CONNECTION_SCHEMA,
                 key="bedrock-metrics",
@@ -159,7 +163,7 @@ class DynatraceAwsConnection(pulumi.ComponentResource):
             f"{name}-role-arn",
             AwsConnectionRoleArnArgs(
                 platform_url=args.platform_url,
-                platform_token=args.platform_token,
+                platform_auth=args.platform_auth,
                 connection_id=connection.object_id,
                 role_arn=role.role_arn,
             ),
@@ -169,7 +173,7 @@ class DynatraceAwsConnection(pulumi.ComponentResource):
             f"{name}-monitoring-configuration",
             AwsMonitoringConfigurationArgs(
                 platform_url=args.platform_url,
-                platform_token=args.platform_token,
+                platform_auth=args.platform_auth,
                 description=args.connection_name,
                 connection_id=arn.connection_id,
                 account_id=role.role_arn.apply(lambda a: a.split(":")[4]),

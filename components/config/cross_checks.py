@@ -14,6 +14,7 @@ from pydantic.alias_generators import to_camel
 from policies.rules._gpu_nodes import GpuInstance, gpu_instance
 
 from ._base import Loc, duration_seconds, marked_values
+from .access import group_key
 from .arn import ArnKind, parse_arn
 from .aws_regions import REGIONS
 from .collector import COLLECTOR_SIGNAL_SCOPES
@@ -54,6 +55,7 @@ def cross_check(config: StackConfig) -> list[ConfigIssue]:
         *_owned_namespaces(config),
         *_dashboards(config),
         *_aws_locations(config),
+        *_access(config),
     ]
 
 
@@ -200,9 +202,27 @@ def _required_secrets(config: StackConfig) -> list[ConfigIssue]:
 
     if config.governance.enabled:
         need("dynatraceApiToken", "DT_API_TOKEN", "to manage the token, pipeline and route (governance.enabled)")
-        need("dynatracePlatformToken", "DT_PLATFORM_TOKEN", "to manage the Grail bucket (governance.enabled)")
-    elif config.signals.enabled:
-        need("dynatracePlatformToken", "DT_PLATFORM_TOKEN", "for the AI alerts and dashboards (signals.enabled)")
+    if config.access.enabled:
+        why = "(access.enabled: the Account Management API accepts only OAuth clients)"
+        need("dynatraceOAuthClientId", "DT_CLIENT_ID", why)
+        need("dynatraceOAuthClientSecret", "DT_CLIENT_SECRET", why)
+    platform_users = [
+        what
+        for what, on in (
+            ("the Grail bucket (governance.enabled)", config.governance.enabled),
+            ("the AI alerts and dashboards (signals.enabled)", config.signals.enabled),
+            ("AWS monitoring (telemetry.bedrockMetrics.enabled)", config.telemetry.bedrock_metrics.enabled),
+        )
+        if on
+    ]
+    oauth = any(config.secrets.has(key) for key in ("dynatraceOAuthClientId", "dynatraceOAuthClientSecret"))
+    if platform_users and not oauth and not config.access.enabled:
+        need(
+            "dynatracePlatformToken",
+            "DT_PLATFORM_TOKEN",
+            f"for {platform_users[0]}, unless an OAuth client is configured (dynatraceOAuthClientId and "
+            "dynatraceOAuthClientSecret)",
+        )
     mints_token = config.governance.enabled and config.governance.ingest_token.create
     if not mints_token and (config.event_forwarding.enabled or config.collector.enabled):
         need(
@@ -548,4 +568,68 @@ def _owned_namespaces(config: StackConfig) -> list[ConfigIssue]:
         issues.append(
             ConfigIssue(path, f"{namespace!r} is listed in collector.appNamespaces (existing app namespaces); {fix}")
         )
+    return issues
+
+
+def _access(config: StackConfig) -> list[ConfigIssue]:
+    """Access as code: the account, the environment, the negative rule and the bucket prefixes."""
+    access = config.access
+    if not access.enabled:
+        return []
+    issues = []
+    if config.account_uuid is None:
+        issues.append(
+            ConfigIssue(
+                key_path("dynatraceAccountUuid"),
+                "is required for access.enabled (the account whose groups and policies the stack manages); "
+                "Account Management > Identity & access management > OAuth clients shows the UUID",
+            )
+        )
+    if config.dynatrace.environment_id is None:
+        issues.append(
+            ConfigIssue(
+                key_path("access", ["enabled"]),
+                "needs a Dynatrace SaaS environment URL (https://<environment-id>.live.dynatrace.com in "
+                "ai-observability:dynatrace.environmentUrl): IAM policies are bound per environment ID",
+            )
+        )
+    for index, name in access.forbidden_auditors(config.stack):
+        issues.append(
+            ConfigIssue(
+                key_path("access", ["auditors", "groups", index, "name"]),
+                f"{name!r} is listed in access.forbiddenGovernanceReaders: it must never read the governance "
+                "bucket, which the auditors policy grants; remove it from one of the two lists",
+            )
+        )
+    bucket = config.governance.bucket.name
+    for index, prefix in enumerate(access.users.read_bucket_prefixes):
+        if bucket.startswith(prefix):
+            issues.append(
+                ConfigIssue(
+                    key_path("access", ["users", "readBucketPrefixes", index]),
+                    f"{prefix!r} matches the governance bucket {bucket!r} "
+                    "(ai-observability:governance.bucket.name): it may be read only through the auditors policy",
+                )
+            )
+    kinds: dict[str, tuple[bool, str, str]] = {}
+    for role, section in (("users", access.users), ("auditors", access.auditors)):
+        for index, group in enumerate(section.bound_groups(config.stack)):
+            here = f"access.{role}.groups[{index}]"
+            seen = kinds.setdefault(group_key(group.name), (group.existing, here, group.name))
+            if seen[2].casefold() != group.name.casefold():
+                issues.append(
+                    ConfigIssue(
+                        key_path("access", [role, "groups", index, "name"]),
+                        f"{group.name!r} and {seen[2]!r} ({seen[1]}) differ only in punctuation, spacing or case; "
+                        "the stack names its resources after the group: choose distinct names",
+                    )
+                )
+            elif seen[0] != group.existing:
+                issues.append(
+                    ConfigIssue(
+                        key_path("access", [role, "groups", index, "existing"]),
+                        f"group {group.name!r} is also {seen[1]} with existing: {str(seen[0]).lower()}; "
+                        "one group is either created by the stack or an existing one",
+                    )
+                )
     return issues

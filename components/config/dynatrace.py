@@ -200,6 +200,13 @@ class DynatraceConfig(ConfigModel):
         return derived
 
     @property
+    def environment_id(self) -> str | None:
+        """The environment's ID (``abc12345``), as :func:`environment_tenant` reads it from
+        ``environmentUrl`` (a SaaS host's first label, or a Managed ``/e/<id>``); None when the URL does
+        not name it. IAM policies and bindings at the environment level name the environment by it."""
+        return environment_tenant(parse_base_url(self.environment_url, managed_path=True)).environment_id
+
+    @property
     def bizevents_ingest_url(self) -> str:
         return f"{self.environment_url}/api/v2/bizevents/ingest"
 

@@ -3,6 +3,7 @@ checks that concern the configuration's keys rather than any one section."""
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 from collections.abc import Callable, Iterable, Mapping
@@ -12,6 +13,7 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from ._base import NAMESPACE
+from .encrypted_leaves import secret_texts
 from .errors import ConfigError, ConfigIssue, key_path
 from .production import is_production
 from .secrets import SECRET_KEYS
@@ -112,10 +114,14 @@ def load_from_pulumi() -> StackConfig:
     except ValueError as error:
         raise ConfigError([*issues, ConfigIssue(f"policies/config/{stack}.json", str(error))]) from None
     secret_keys = {key for key in raw if runtime_config.is_config_secret(key)}
+    encrypted = secret_texts(raw, secret_keys, stack)
+    issues += encrypted.issues
+    for warning in encrypted.warnings:
+        pulumi.log.warn(warning)
     try:
         config = parse_stack_config(raw, os.environ, stack=stack, production=production, secret_keys=secret_keys)
     except ConfigError as error:
         raise ConfigError([*issues, *error.issues]) from None
     if issues:
         raise ConfigError(issues)
-    return config
+    return dataclasses.replace(config, encrypted_values=encrypted.texts)

@@ -36,6 +36,22 @@ SECRET_SPECS: tuple[SecretSpec, ...] = (
         "a platform token dt0s16.<24>.<64> or an OAuth bearer token",
     ),
     SecretSpec(
+        "dynatraceOAuthClientId",
+        "DT_CLIENT_ID",
+        # OAuth client ids are the public part of the client secret: dt0s02.<public> ("OAuth clients";
+        # token format in "Dynatrace API - Tokens and authentication": dt0s02 = OAuth clients). The
+        # public part is 8 characters in the ids Dynatrace issues (e.g. the Terraform provider's docs);
+        # the generic token format allows 24.
+        re.compile(r"^dt0s02\.[A-Z0-9]{8,24}$"),
+        "an OAuth client id dt0s02.<8 upper-alnum>",
+    ),
+    SecretSpec(
+        "dynatraceOAuthClientSecret",
+        "DT_CLIENT_SECRET",
+        re.compile(r"^dt0s02\.[A-Z0-9]{8,24}\.[A-Z0-9]{64}$"),
+        "an OAuth client secret dt0s02.<8 upper-alnum>.<64 upper-alnum>",
+    ),
+    SecretSpec(
         "dynatraceIngestToken",
         "DT_INGEST_TOKEN",
         re.compile(r"^dt0c01\.[A-Z0-9]{24}\.[A-Z0-9]{64}$"),
@@ -76,7 +92,7 @@ _TOKEN_KINDS: dict[str, str] = {
     "dt0c01": "a classic access token (dt0c01.)",
     "dt0s16": "a platform token (dt0s16.)",
     "dt0s01": "an account-management token (dt0s01.)",
-    "dt0s02": "OAuth client credentials (dt0s02.)",
+    "dt0s02": "OAuth client credentials (dt0s02.; they belong in dynatraceOAuthClientId/dynatraceOAuthClientSecret)",
 }
 
 
@@ -106,7 +122,30 @@ def parse_secrets(raw: Mapping[str, object], env: Mapping[str, str]) -> tuple[St
             issues.append(ConfigIssue(source, f"must be {spec.shape}{_wrong_kind(value)} (value not shown)"))
             continue
         values[spec.key] = value
+    issues.extend(_oauth_pair_issues(values))
     return StackSecrets(values), issues
+
+
+OAUTH_CLIENT_KEYS = ("dynatraceOAuthClientId", "dynatraceOAuthClientSecret")
+
+
+def _oauth_pair_issues(values: Mapping[str, str]) -> list[ConfigIssue]:
+    """An OAuth client is its id and its secret together; the secret starts with its client's id."""
+    client_id, secret = (values.get(key) for key in OAUTH_CLIENT_KEYS)
+    if client_id is None and secret is None:
+        return []
+    if client_id is None or secret is None:
+        missing, given = OAUTH_CLIENT_KEYS if client_id is None else reversed(OAUTH_CLIENT_KEYS)
+        return [ConfigIssue(key_path(missing), f"must be set together with {given} (an OAuth client is both)")]
+    if not secret.startswith(client_id + "."):
+        return [
+            ConfigIssue(
+                key_path(OAUTH_CLIENT_KEYS[1]),
+                f"belongs to another OAuth client: a client secret starts with its client id ({OAUTH_CLIENT_KEYS[0]}); "
+                "values not shown",
+            )
+        ]
+    return []
 
 
 # --- configured secrets copied into plain config --------------------------------------------------

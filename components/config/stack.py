@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, StringConstraints, TypeAdapter, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, StringConstraints, TypeAdapter, ValidationError
 
 from ._base import NAMESPACE
+from .access import AccessConfig
 from .collector import CollectorConfig, KongConfig
 from .cross_checks import cross_check
 from .dynatrace import DynatraceConfig
@@ -27,13 +29,35 @@ from .event_forwarding import EventForwardingConfig
 from .governance import GovernanceConfig
 from .guardrails import GuardrailsConfig
 from .kubernetes import EksConfig, GpuNodeGroupConfig, NimConfig
-from .region import region_problem
+from .region import region_issues
 from .secrets import SECRET_KEYS, StackSecrets, exposed_secret_issues, known_secrets, parse_secrets
 from .signals import SignalsConfig
 from .telemetry import TelemetryConfig
-from .text import ConfigText, text_problem
+from .text import ConfigText
+
+if TYPE_CHECKING:  # encrypted_leaves reads values as this module decodes them
+    from .encrypted_leaves import EncryptedValue
 
 TagKey = Annotated[ConfigText, StringConstraints(min_length=1)]
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_ACCOUNT_URN = "urn:dtaccount:"
+
+
+def _account_uuid(value: str) -> str:
+    if not _UUID.match(value):
+        raise ValueError(
+            "must be the account's UUID, e.g. 2b794097-8ad2-4b32-b923-0131da2eeddf (Account Management > "
+            "Identity & access management > OAuth clients shows it)"
+        )
+    return value
+
+
+AccountUuid = Annotated[
+    ConfigText,
+    # The Terraform provider accepts the URN form too (it strips urn:dtaccount:); so does the stack.
+    BeforeValidator(lambda v: v.strip().lower().removeprefix(_ACCOUNT_URN) if isinstance(v, str) else v),
+    AfterValidator(_account_uuid),
+]
 
 # Keys the stack adds to every taggable AWS resource (``components.aws.tagging``), and the one it
 # adds to GPU node groups; configured tags may not use them, in any letter case.
@@ -69,6 +93,8 @@ SECTIONS: tuple[Section, ...] = (
     _section("kong", KongConfig, KongConfig),
     _section("signals", SignalsConfig, SignalsConfig),
     _section("telemetry", TelemetryConfig, TelemetryConfig),
+    _section("access", AccessConfig, AccessConfig),
+    _section("dynatraceAccountUuid", AccountUuid, None),
     _section("tags", dict[TagKey, ConfigText], None),
 )
 ALLOWED_KEYS: tuple[str, ...] = tuple(sorted([s.key for s in SECTIONS] + list(SECRET_KEYS)))
@@ -94,10 +120,23 @@ class StackConfig:
     """``aws:region`` (or ``$AWS_REGION``/``$AWS_DEFAULT_REGION``, as the AWS provider reads them)."""
     signals: SignalsConfig = field(default_factory=SignalsConfig)
     telemetry: TelemetryConfig = field(default_factory=TelemetryConfig)
+    access: AccessConfig = field(default_factory=AccessConfig)
+    account_uuid: str | None = None
+    """``ai-observability:dynatraceAccountUuid``: the Dynatrace account (for Account Management calls)."""
+    encrypted_values: Mapping[str, EncryptedValue] = field(default_factory=dict, repr=False)
+    """The decrypted text of values encrypted inside a section → where it was configured
+    (``components.config.encrypted_leaves``): kept secret in every resource input that carries it
+    (``components.secret_inputs``)."""
 
     @property
     def kubernetes_enabled(self) -> bool:
         return self.eks is not None
+
+    @property
+    def uses_oauth_client(self) -> bool:
+        """Platform calls authenticate with the OAuth client: it is configured (and then wins over a
+        platform token configured as well)."""
+        return self.secrets.has("dynatraceOAuthClientId") and self.secrets.has("dynatraceOAuthClientSecret")
 
 
 def _decode(value: Any) -> Any:
@@ -135,32 +174,6 @@ def _credential_issues(key: str, value: Any, loc: tuple[str | int, ...] = ()) ->
         return [i for k, v in value.items() for i in _credential_issues(key, v, (*loc, str(k)))]
     if isinstance(value, list):
         return [i for n, v in enumerate(value) for i in _credential_issues(key, v, (*loc, n))]
-    return []
-
-
-def _region_issues(raw: Mapping[str, Any], env: Mapping[str, str], stack: str, production: bool) -> list[ConfigIssue]:
-    """The region names every ARN the stack builds: a malformed one is refused, never shown; a production
-    stack names it in its configuration (``components.config.production``)."""
-    configured = raw.get("aws:region")
-    if production and not (isinstance(configured, str) and configured.strip()):
-        return [
-            ConfigIssue(
-                "aws:region",
-                f"is required in a production stack (policies/config/{stack}.json enforces every policy): the region"
-                " every ARN names may not depend on $AWS_REGION or a default of the machine that deploys; set it with"
-                f" `pulumi config set aws:region <region> --stack {stack}`",
-            )
-        ]
-    for source, value in (
-        ("aws:region", raw.get("aws:region")),
-        ("AWS_REGION", env.get("AWS_REGION")),
-        ("AWS_DEFAULT_REGION", env.get("AWS_DEFAULT_REGION")),
-    ):
-        if value is None or value == "":
-            continue
-        text = value if isinstance(value, str) else ""
-        problem = text_problem(text) or region_problem(text.strip())
-        return [] if problem is None else [ConfigIssue(source, problem)]
     return []
 
 
@@ -278,7 +291,7 @@ def parse_stack_config(
     secret_values = {k: v for k, v in ours.items() if k in SECRET_KEYS}
     secrets, secret_issues = parse_secrets(secret_values, env)
     issues.extend(secret_issues)
-    issues.extend(_region_issues(raw, env, stack, production))
+    issues.extend(region_issues(raw, env, stack, production))
     plain = {
         full_key: _decode(value)
         for full_key, value in raw.items()
@@ -314,6 +327,8 @@ def parse_stack_config(
         aws_region=_aws_region(raw, {} if production else env),
         signals=values.get("signals", SignalsConfig()),
         telemetry=values.get("telemetry", TelemetryConfig()),
+        access=values.get("access", AccessConfig()),
+        account_uuid=values.get("dynatraceAccountUuid"),
     )
     problems = cross_check(config)
     if problems:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import random
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Annotated, Any, ClassVar, Final, Generic, TypeVar, cast
@@ -27,13 +28,15 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from ..secret_wire import is_secret_wrapper
 from .api import SettingsApi
-from .client import ClientSettings, DynatraceClient, TokenAuth, backoff_delay
+from .client import ClientSettings, Credential, DynatraceClient, TokenAuth, backoff_delay
 from .errors import DynatraceApiError, DynatraceConnectionError, DynatraceTimeoutError
 from .models import SettingsObject, SettingsObjectCreate
+from .oauth import ACCOUNT_API_URL, SSO_URL, OAuthClientAuth, account_resource, platform_credential
 
 PROVIDER_KEY = "__provider"
 # The engine's marker for a value not known yet (preview); pulumi.output.Unknown in-process.
@@ -117,28 +120,115 @@ def token_value(value: Any) -> Any:
     return text.strip()
 
 
+_SCOPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:._-]{0,199}$")
+
+
+def scope_names(value: list[str]) -> list[str]:
+    """Validator body for OAuth scopes: names without whitespace, no repeats, at least one."""
+    if not value or any(not isinstance(s, str) or not _SCOPE.match(s) for s in value):
+        raise ValueError("must be a non-empty list of scope names such as storage:buckets:read")
+    if len(set(value)) != len(value):
+        raise ValueError("must not repeat a scope")
+    return value
+
+
 BaseUrl = Annotated[str, AfterValidator(base_url)]
 """A connection URL field (validated by :func:`base_url`)."""
 Token = Annotated[SecretStr, BeforeValidator(token_value)]
 """A connection token field (validated by :func:`token_value`, never echoed)."""
+Scopes = Annotated[list[str], AfterValidator(scope_names)]
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
-PLATFORM_CONNECTION = ("platform_url", "platform_token", "client")
+def uuid_text(value: str) -> str:
+    if not _UUID.match(value):
+        raise ValueError("must be a UUID such as 2b794097-8ad2-4b32-b923-0131da2eeddf")
+    return value.lower()
+
+
+Uuid = Annotated[str, AfterValidator(uuid_text)]
+
+OAUTH_CONNECTION = ("oauth_client_id", "oauth_client_secret", "oauth_scopes", "sso_url")
+PLATFORM_CONNECTION = ("platform_url", "platform_token", *OAUTH_CONNECTION, "client")
 CLASSIC_CONNECTION = ("environment_url", "api_token", "client")
+ACCOUNT_CONNECTION = ("account_api_url", "oauth_client_id", "oauth_client_secret", "sso_url", "client")
 
 
 class PlatformConnection(ProviderInputs):
-    """Platform host (``https://{env}.apps.dynatrace.com``) with a Bearer token."""
+    """Platform host (``https://{env}.apps.dynatrace.com``) with a Bearer token: a platform token,
+    or access tokens of an OAuth client (which wins when both are given).
+
+    ``oauth_scopes`` are the scopes the access token is requested with (what this resource's API
+    needs); ``sso_url`` overrides Dynatrace SSO (None: production; tests point it at the emulator).
+    """
 
     CONNECTION: ClassVar[tuple[str, ...]] = PLATFORM_CONNECTION
 
     platform_url: BaseUrl
-    platform_token: Token
+    platform_token: Token | None = None
+    oauth_client_id: Token | None = None
+    oauth_client_secret: Token | None = None
+    oauth_scopes: Scopes | None = None
+    sso_url: BaseUrl | None = None
+
+    @model_validator(mode="after")
+    def _one_credential(self) -> PlatformConnection:
+        oauth = (self.oauth_client_id, self.oauth_client_secret)
+        if any(oauth) and not all(oauth):
+            raise ValueError("oauth_client_id and oauth_client_secret must be given together")
+        if all(oauth) and not self.oauth_scopes:
+            raise ValueError("oauth_scopes: required with an OAuth client (the scopes the calls need)")
+        if not all(oauth) and self.platform_token is None:
+            raise ValueError("needs platform_token or an OAuth client (oauth_client_id and oauth_client_secret)")
+        return self
+
+    def credential(self) -> Credential:
+        def value(secret: SecretStr | None) -> str | None:
+            return secret.get_secret_value() if secret is not None else None
+
+        return platform_credential(
+            token=value(self.platform_token),
+            client_id=value(self.oauth_client_id),
+            client_secret=value(self.oauth_client_secret),
+            scopes=self.oauth_scopes or (),
+            sso_url=self.sso_url,
+            settings=self.client,
+        )
 
     def open(self) -> DynatraceClient:
-        return DynatraceClient(
-            self.platform_url, TokenAuth("Bearer", self.platform_token.get_secret_value()), self.client
+        return DynatraceClient(self.platform_url, self.credential(), self.client)
+
+
+class AccountConnection(ProviderInputs):
+    """The Account Management API (``https://api.dynatrace.com``), which accepts only OAuth clients.
+
+    ``account_uuid`` names the account (part of every path; a change moves the objects, so it is
+    not a connection field). ``account_api_url`` and ``sso_url`` override the production hosts
+    (None: production; tests point them at the emulator).
+    """
+
+    CONNECTION: ClassVar[tuple[str, ...]] = ACCOUNT_CONNECTION
+    OAUTH_SCOPES: ClassVar[tuple[str, ...]] = ()
+    """The scopes this resource's calls need (each subclass states its own)."""
+
+    account_uuid: Uuid
+    oauth_client_id: Token
+    oauth_client_secret: Token
+    account_api_url: BaseUrl | None = None
+    sso_url: BaseUrl | None = None
+
+    def credential(self) -> Credential:
+        return OAuthClientAuth(
+            self.oauth_client_id.get_secret_value(),
+            self.oauth_client_secret.get_secret_value(),
+            self.OAUTH_SCOPES,
+            resource=account_resource(self.account_uuid),
+            sso_url=self.sso_url or SSO_URL,
+            settings=self.client,
         )
+
+    def open(self) -> DynatraceClient:
+        return DynatraceClient(self.account_api_url or ACCOUNT_API_URL, self.credential(), self.client)
 
 
 class ClassicConnection(ProviderInputs):
@@ -155,9 +245,9 @@ class ClassicConnection(ProviderInputs):
         )
 
 
-def platform_connection(platform_url: pulumi.Input[str], platform_token: pulumi.Input[str]) -> dict[str, Any]:
-    """The connection inputs of a platform resource (the token always a secret)."""
-    return {"platform_url": platform_url, "platform_token": pulumi.Output.secret(platform_token)}
+PLATFORM_SECRETS: Final = ["platform_token", "oauth_client_id", "oauth_client_secret"]
+"""The secret connection properties of a platform resource (its ``SECRET_OUTPUTS``)."""
+ACCOUNT_SECRETS: Final = ["oauth_client_id", "oauth_client_secret"]
 
 
 def classic_connection(environment_url: pulumi.Input[str], api_token: pulumi.Input[str]) -> dict[str, Any]:
@@ -227,8 +317,8 @@ def check_inputs(model: type[ProviderInputs], news: Mapping[str, Any], outputs_o
         failures = []
         for err in exc.errors(include_url=False, include_input=False):
             loc = [str(part) for part in err["loc"]]
-            if loc and loc[0] in unknown:
-                continue
+            if (loc and loc[0] in unknown) or (not loc and unknown):
+                continue  # a rule about an unknown value (or across fields) is judged once known
             failures.append(CheckFailure(".".join(loc) or "(inputs)", str(err["msg"]).removeprefix("Value error, ")))
         if failures:
             return CheckResult(bag, failures)
@@ -459,6 +549,30 @@ def adopt_or_create(
                 raise
         except DynatraceApiError as exc:
             if not (exc.status == 409 or exc.mentions("externalId") or also_retry(exc)):
+                raise
+        if not poller.sleep_or_give_up():
+            raise DynatraceTimeoutError(give_up())
+
+
+def find_or_create(
+    find: Callable[[], ResultT | None],
+    create: Callable[[], ResultT],
+    *,
+    poller: Poller,
+    give_up: Callable[[], str],
+) -> tuple[ResultT, bool]:
+    """Idempotent create where the server keeps no idempotency key: ``find`` (which adopts, or raises
+    for an object that is not ours), else ``create``; returns (result, found). After an ambiguous
+    failure of the create (it may have landed) ``find`` runs again after the ``poller``'s backoff
+    before anything is re-sent; ``give_up()`` is the message once its deadline passes."""
+    while True:
+        found = find()
+        if found is not None:
+            return found, True
+        try:
+            return create(), False
+        except DynatraceConnectionError as exc:
+            if not exc.ambiguous:
                 raise
         if not poller.sleep_or_give_up():
             raise DynatraceTimeoutError(give_up())

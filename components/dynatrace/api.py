@@ -25,6 +25,8 @@ BUCKETS_PATH = "/platform/storage/management/v1/bucket-definitions"
 SETTINGS_PATH = "/api/v2/settings/objects"
 PLATFORM_SETTINGS_PATH = "/platform/classic/environment-api/v2/settings/objects"
 """The same Settings 2.0 API on the platform host (Bearer token; scopes in :mod:`.scopes`)."""
+SETTINGS_SCOPES = ("settings:objects:read", "settings:objects:write")
+"""The scopes of Settings 2.0 reads and writes on the platform host (a feature may need more)."""
 TOKENS_PATH = "/api/v2/apiTokens"
 SETTINGS_FIELDS = "objectId,value,updateToken,externalId"
 SETTINGS_PAGE_SIZE = 500

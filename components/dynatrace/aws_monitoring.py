@@ -52,10 +52,12 @@ from pydantic import Field, field_validator
 
 from components.config.aws_regions import REGIONS
 
-from ._provider import DynatraceProvider, DynatraceResource, PlatformConnection, Poller, platform_connection
+from ._provider import PLATFORM_SECRETS, DynatraceProvider, DynatraceResource, PlatformConnection, Poller
 from .api import PLATFORM_SETTINGS_PATH, SettingsApi
 from .client import ClientSettings, DynatraceClient
+from .credentials import PlatformAuth
 from .errors import DynatraceApiError, DynatraceTimeoutError
+from .scopes import AWS_MONITORING
 
 AWS_CONNECTION_SCHEMA = "builtin:hyperscaler-authentication.connections.aws"
 AWS_EXTENSION = "com.dynatrace.extension.da-aws"
@@ -180,8 +182,9 @@ class RoleArnProvider(DynatraceProvider[RoleArnInputs]):
 @dataclass(frozen=True)
 class AwsConnectionRoleArnArgs:
     platform_url: pulumi.Input[str]
-    platform_token: pulumi.Input[str]
-    """Bearer token with the scopes of :data:`~components.dynatrace.scopes.AWS_MONITORING` (pass a secret)."""
+    platform_auth: PlatformAuth
+    """A platform token or an OAuth client (secrets), with the scopes of
+    :data:`~components.dynatrace.scopes.AWS_MONITORING`."""
     connection_id: pulumi.Input[str]
     role_arn: pulumi.Input[str]
     client: ClientSettings | None = None
@@ -190,7 +193,8 @@ class AwsConnectionRoleArnArgs:
 class AwsConnectionRoleArn(DynatraceResource, module="dynatrace", name="AwsConnectionRoleArn"):
     """The IAM role ARN of a role-based AWS connection; its id is the connection's objectId."""
 
-    SECRET_OUTPUTS: ClassVar[list[str]] = ["platform_token"]
+    SECRET_OUTPUTS: ClassVar[list[str]] = PLATFORM_SECRETS
+    OAUTH_SCOPES: ClassVar[tuple[str, ...]] = AWS_MONITORING.scopes
 
     connection_id: pulumi.Output[str]
     role_arn: pulumi.Output[str]
@@ -200,7 +204,7 @@ class AwsConnectionRoleArn(DynatraceResource, module="dynatrace", name="AwsConne
         super().__init__(
             RoleArnProvider(),
             name,
-            connection=platform_connection(args.platform_url, args.platform_token),
+            connection=args.platform_auth.connection(args.platform_url, self.OAUTH_SCOPES),
             fields={"connection_id": args.connection_id, "role_arn": args.role_arn},
             client=args.client,
             opts=opts,
@@ -571,8 +575,9 @@ class MonitoringConfigProvider(DynatraceProvider[MonitoringConfigInputs]):
 @dataclass(frozen=True)
 class AwsMonitoringConfigurationArgs:
     platform_url: pulumi.Input[str]
-    platform_token: pulumi.Input[str]
-    """Bearer token with the scopes of :data:`~components.dynatrace.scopes.AWS_MONITORING` (pass a secret)."""
+    platform_auth: PlatformAuth
+    """A platform token or an OAuth client (secrets), with the scopes of
+    :data:`~components.dynatrace.scopes.AWS_MONITORING`."""
     description: pulumi.Input[str]
     connection_id: pulumi.Input[str]
     account_id: pulumi.Input[str]
@@ -585,7 +590,8 @@ class AwsMonitoringConfigurationArgs:
 class AwsMonitoringConfiguration(DynatraceResource, module="dynatrace", name="AwsMonitoringConfiguration"):
     """One ``com.dynatrace.extension.da-aws`` monitoring configuration; its id is the objectId."""
 
-    SECRET_OUTPUTS: ClassVar[list[str]] = ["platform_token"]
+    SECRET_OUTPUTS: ClassVar[list[str]] = PLATFORM_SECRETS
+    OAUTH_SCOPES: ClassVar[tuple[str, ...]] = AWS_MONITORING.scopes
 
     object_id: pulumi.Output[str]
     extension_version: pulumi.Output[str]
@@ -597,7 +603,7 @@ class AwsMonitoringConfiguration(DynatraceResource, module="dynatrace", name="Aw
         super().__init__(
             MonitoringConfigProvider(),
             name,
-            connection=platform_connection(args.platform_url, args.platform_token),
+            connection=args.platform_auth.connection(args.platform_url, self.OAUTH_SCOPES),
             fields={
                 "extension": AWS_EXTENSION,
                 "scope": AWS_SCOPE,

@@ -19,11 +19,13 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import Field, field_validator
 
-from ._provider import DynatraceProvider, DynatraceResource, PlatformConnection, Poller, platform_connection
+from ._provider import PLATFORM_SECRETS, DynatraceProvider, DynatraceResource, PlatformConnection, Poller
 from .api import BucketApi
 from .client import ClientSettings, DynatraceClient
+from .credentials import PlatformAuth
 from .errors import DynatraceApiError, DynatraceConflictError, DynatraceConnectionError, DynatraceTimeoutError
 from .models import Bucket, BucketCreate, BucketPatch, BucketTable
+from .scopes import GRAIL_BUCKET
 
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{2,99}$")
 OUTPUTS_ONLY = ("status", "version", "adopted")
@@ -214,8 +216,9 @@ class GrailBucketProvider(DynatraceProvider[BucketInputs]):
 @dataclass(frozen=True)
 class GrailBucketArgs:
     platform_url: pulumi.Input[str]
-    platform_token: pulumi.Input[str]
-    """Bearer token with the scopes of :data:`~components.dynatrace.scopes.GRAIL_BUCKET` (pass a secret)."""
+    platform_auth: PlatformAuth
+    """A platform token or an OAuth client (secrets), with the scopes of
+    :data:`~components.dynatrace.scopes.GRAIL_BUCKET`."""
     bucket_name: pulumi.Input[str]
     table: pulumi.Input[str] = "bizevents"
     retention_days: pulumi.Input[int] = 1825
@@ -226,7 +229,8 @@ class GrailBucketArgs:
 class GrailBucket(DynatraceResource, module="dynatrace", name="GrailBucket"):
     """A Grail bucket; ``bucket_name`` is its id."""
 
-    SECRET_OUTPUTS: ClassVar[list[str]] = ["platform_token"]
+    SECRET_OUTPUTS: ClassVar[list[str]] = PLATFORM_SECRETS
+    OAUTH_SCOPES: ClassVar[tuple[str, ...]] = GRAIL_BUCKET.scopes
 
     bucket_name: pulumi.Output[str]
     table: pulumi.Output[str]
@@ -239,7 +243,7 @@ class GrailBucket(DynatraceResource, module="dynatrace", name="GrailBucket"):
         super().__init__(
             GrailBucketProvider(),
             name,
-            connection=platform_connection(args.platform_url, args.platform_token),
+            connection=args.platform_auth.connection(args.platform_url, self.OAUTH_SCOPES),
             fields={
                 "bucket_name": args.bucket_name,
                 "table": args.table,

@@ -31,6 +31,16 @@ Multipart: ``request(..., form=..., files=...)`` sends ``multipart/form-data`` (
 creates and updates that way); the parts are rebuilt from the same values on every retry. A
 ``multipart/*`` answer (a document's metadata plus content) is decoded into :class:`MultipartBody`.
 
+Credentials: a :class:`Credential` adds the ``Authorization`` header. :class:`TokenAuth` holds a
+static token (masked ``repr``); :class:`~components.dynatrace.oauth.OAuthClientAuth` obtains access
+tokens with the OAuth client-credentials flow. A 401 answer lets the credential renew itself once
+(a cached access token that expired early); the request is then sent again, at most once. Every
+secret a credential holds is redacted from every message this module produces.
+
+Form bodies: ``request(..., data=...)`` sends ``application/x-www-form-urlencoded`` (the OAuth
+token endpoint takes its parameters that way). ``idempotent=True`` marks a ``POST`` that is safe to
+repeat (minting an access token changes nothing a retry could duplicate).
+
 Accept: ``application/json`` by default (every JSON API); ``accept=None`` sends no ``Accept``
 header, which HTTP reads as "any media type" (RFC 9110, 12.5.1). Endpoints whose documented answer
 is not JSON need that: ``GET /platform/document/v1/documents/{id}`` answers ``multipart/form-data``
@@ -107,7 +117,45 @@ class ClientSettings(BaseModel):
         return self.model_dump()
 
 
-class TokenAuth(requests.auth.AuthBase):
+class Credential(requests.auth.AuthBase):
+    """What authenticates a request: sets ``Authorization``; never pickled, never shown."""
+
+    scheme: str = "Bearer"
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret text this credential holds or has issued (redacted from messages)."""
+        return ()
+
+    def renew(self, rejected: requests.PreparedRequest) -> bool:
+        """After a 401 to ``rejected``: True when a fresh credential is ready and one more attempt
+        may succeed (an expired access token); False when repeating cannot help."""
+        return False
+
+    def failure_hint(self, status: int) -> str | None:
+        """What to fix after a 401/403 that no retry changes (None: the token settings' hint)."""
+        return None
+
+    def __getstate__(self) -> dict[str, Any]:  # never pickle a credential
+        raise TypeError(f"{type(self).__name__} holds a credential and is not picklable")
+
+
+class NoAuth(Credential):
+    """No ``Authorization`` header (the OAuth token endpoint authenticates by form fields)."""
+
+    def __init__(self, *secrets: str) -> None:
+        self._secrets = tuple(s for s in secrets if s)
+
+    def secrets(self) -> tuple[str, ...]:
+        return self._secrets
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        return request
+
+    def __repr__(self) -> str:
+        return "NoAuth()"
+
+
+class TokenAuth(Credential):
     """``Authorization: Api-Token …`` or ``Bearer …``; never shows the token."""
 
     def __init__(self, scheme: Literal["Api-Token", "Bearer"], token: str) -> None:
@@ -118,15 +166,15 @@ class TokenAuth(requests.auth.AuthBase):
     def secret(self) -> str:
         return self._token
 
+    def secrets(self) -> tuple[str, ...]:
+        return (self._token,)
+
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.headers["Authorization"] = f"{self.scheme} {self._token}"
         return request
 
     def __repr__(self) -> str:
         return f"TokenAuth({self.scheme}, {token_id(self._token)}.***)"
-
-    def __getstate__(self) -> dict[str, Any]:  # never pickle a credential
-        raise TypeError("TokenAuth holds a credential and is not picklable")
 
 
 def token_id(token: str) -> str:
@@ -292,6 +340,12 @@ def backoff_delay(attempt: int, settings: ClientSettings, rng: random.Random) ->
 def error_message(body: Any, fallback: str) -> tuple[str, tuple[str, ...]]:
     """Dynatrace's message and detail lines from any of its error bodies."""
     error: Any = None
+    if isinstance(body, dict) and isinstance(body.get("error"), str):
+        # OAuth 2.0 error response (RFC 6749, section 5.2): {"error": code, "error_description": text}
+        code = str(body["error"])
+        described = body.get("error_description")
+        text = f"{code}: {described}" if isinstance(described, str) and described.strip() else code
+        return text[:_MAX_MESSAGE], ()
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         error = body["error"]
     elif isinstance(body, list):
@@ -383,7 +437,7 @@ class DynatraceClient:
     def __init__(
         self,
         base_url: str,
-        auth: TokenAuth,
+        auth: Credential,
         settings: ClientSettings | None = None,
         *,
         sleep: Callable[[float], None] = time.sleep,
@@ -429,7 +483,7 @@ class DynatraceClient:
         raise TypeError("DynatraceClient holds a session and a credential and is not picklable")
 
     def _clean(self, text: str) -> str:
-        return redact(text, (self._auth.secret, *self._net.secrets))
+        return redact(text, (*self._auth.secrets(), *self._net.secrets))
 
     def request(
         self,
@@ -440,23 +494,28 @@ class DynatraceClient:
         json_body: Any = None,
         form: Mapping[str, str] | None = None,
         files: Mapping[str, FilePart] | None = None,
+        data: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         ok: Iterable[int] = (200,),
         allow: Iterable[int] = (),
         accept: str | None = JSON,
+        idempotent: bool | None = None,
     ) -> ApiResponse:
         """Send with retries; return when the status is in ``ok`` or ``allow``, else raise.
 
         ``form``/``files`` send ``multipart/form-data`` (text fields, then file parts) instead of
-        ``json_body``. ``accept`` is the ``Accept`` header; None sends none (any media type).
-        ``headers`` are added to (or replace) the others, e.g. a ``Content-Type`` other than JSON for a
-        JSON body (``application/cloudevent+json``).
+        ``json_body``; ``data`` sends ``application/x-www-form-urlencoded``. ``accept`` is the ``Accept``
+        header; None sends none (any media type). ``headers`` are added to (or replace) the others, e.g. a
+        ``Content-Type`` other than JSON for a JSON body (``application/cloudevent+json``). ``idempotent``
+        overrides the method's own safety to repeat (None: by the method).
         """
-        if (form or files) and json_body is not None:
-            raise ValueError("send either json_body or form/files, not both")
+        if [json_body is not None, bool(form or files), data is not None].count(True) > 1:
+            raise ValueError("send one of json_body, form/files or data")
         multipart = _multipart_fields(form, files) if (form or files) else None
         method = method.upper()
+        repeatable = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
         accepted = set(ok) | set(allow)
+        renewed = False
         if self._net.problem is not None:
             raise DynatraceTlsError(
                 method,
@@ -476,6 +535,7 @@ class DynatraceClient:
                     params=params,
                     json=json_body,
                     files=multipart,
+                    data=dict(data) if data is not None else None,
                     headers={**({"Accept": accept} if accept is not None else {}), **(headers or {})} or None,
                     timeout=(self.settings.connect_timeout, self.settings.read_timeout),
                     allow_redirects=False,
@@ -485,7 +545,7 @@ class DynatraceClient:
                 if setup is not None:
                     error_type, what, hint = setup
                     raise error_type(method, path, self._clean(what)[:_MAX_MESSAGE], hint=hint) from None
-                safe = method in IDEMPOTENT_METHODS or _connect_phase(exc)
+                safe = repeatable or _connect_phase(exc)
                 reason = self._clean(f"{type(exc).__name__}: {exc}")[:_MAX_MESSAGE]
                 delay = backoff_delay(attempt, self.settings, self._rng)
                 if not safe or self._clock() + delay > deadline:
@@ -502,7 +562,11 @@ class DynatraceClient:
             body = _decode(response)
             if status in accepted:
                 return ApiResponse(status, body, dict(response.headers))
-            if status in RETRY_STATUSES or (status in RETRY_IF_IDEMPOTENT and method in IDEMPOTENT_METHODS):
+            if status == 401 and not renewed and self._auth.renew(response.request):
+                renewed = True  # a fresh access token: one more attempt, at once
+                _log.info("Dynatrace %s %s -> 401; retrying once with a renewed access token", method, path)
+                continue
+            if status in RETRY_STATUSES or (status in RETRY_IF_IDEMPOTENT and repeatable):
                 server_delay = parse_retry_after(response.headers.get("Retry-After"), self._wall())
                 if server_delay is None:
                     server_delay = parse_rate_limit_reset(response.headers.get("X-RateLimit-Reset"), self._wall())
@@ -527,8 +591,12 @@ class DynatraceClient:
                 self._clean(message),
                 details=tuple(self._clean(d) for d in details),
                 attempts=attempt,
-                hint=_api_hint(status, self._auth.scheme),
+                hint=self._hint(status),
             )
+
+    def _hint(self, status: int) -> str:
+        own = self._auth.failure_hint(status) if status in (401, 403) else None
+        return own if own is not None else _api_hint(status, self._auth.scheme)
 
 
 def _multipart_fields(

@@ -32,15 +32,17 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import Field, field_validator, model_validator
 
 from ._provider import (
+    PLATFORM_SECRETS,
     DynatraceProvider,
     DynatraceResource,
     PlatformConnection,
     Poller,
-    platform_connection,
     retry_on_conflict,
 )
 from .client import ApiResponse, ClientSettings, DynatraceClient, FilePart, MultipartBody
+from .credentials import PlatformAuth
 from .errors import DynatraceApiError, DynatraceConnectionError, DynatraceTimeoutError
+from .scopes import DASHBOARDS
 
 DOCUMENTS_PATH: Final = "/platform/document/v1/documents"
 TRASH_PATH: Final = "/platform/document/v1/trash/documents"
@@ -325,8 +327,9 @@ class DocumentProvider(DynatraceProvider[DocumentInputs]):
 @dataclass(frozen=True)
 class DocumentArgs:
     platform_url: pulumi.Input[str]
-    platform_token: pulumi.Input[str]
-    """Bearer token with the scopes of :data:`~components.dynatrace.scopes.DASHBOARDS` (pass a secret)."""
+    platform_auth: PlatformAuth
+    """A platform token or an OAuth client (secrets), with the scopes of
+    :data:`~components.dynatrace.scopes.DASHBOARDS`."""
     document_id: pulumi.Input[str]
     name: pulumi.Input[str]
     content: pulumi.Input[str]
@@ -338,7 +341,8 @@ class DocumentArgs:
 class Document(DynatraceResource, module="dynatrace", name="Document"):
     """A platform document owned by the stack; its id is the document id."""
 
-    SECRET_OUTPUTS: ClassVar[list[str]] = ["platform_token"]
+    SECRET_OUTPUTS: ClassVar[list[str]] = PLATFORM_SECRETS
+    OAUTH_SCOPES: ClassVar[tuple[str, ...]] = DASHBOARDS.scopes
 
     document_id: pulumi.Output[str]
     name: pulumi.Output[str]
@@ -349,7 +353,7 @@ class Document(DynatraceResource, module="dynatrace", name="Document"):
         super().__init__(
             DocumentProvider(),
             name,
-            connection=platform_connection(args.platform_url, args.platform_token),
+            connection=args.platform_auth.connection(args.platform_url, self.OAUTH_SCOPES),
             fields={
                 "document_id": args.document_id,
                 "name": args.name,

@@ -28,6 +28,7 @@ from components.dynatrace import (
     OpenPipelineRoute,
     OpenPipelineRouteArgs,
 )
+from components.dynatrace.credentials import PlatformAuth
 from components.dynatrace.governance_fields import dql_script
 
 COMPONENT_TYPE = "ai-observability:dynatrace:Governance"
@@ -43,8 +44,9 @@ class DynatraceGovernanceArgs:
     """Platform URL (``https://{env}.apps.dynatrace.com``): Grail buckets."""
     api_token: pulumi.Input[str]
     """Classic admin token (secret) with the scopes of the classic features in :mod:`components.dynatrace.scopes`."""
-    platform_token: pulumi.Input[str]
-    """Platform token (secret) with the scopes of :data:`~components.dynatrace.scopes.GRAIL_BUCKET`."""
+    platform_auth: PlatformAuth
+    """A platform token or an OAuth client (secrets), with the scopes of
+    :data:`~components.dynatrace.scopes.GRAIL_BUCKET`."""
     owner: str
     """``<project>/<stack>``: makes the pipeline's externalId and the token fingerprint stack-specific."""
     config: GovernanceConfig = field(default_factory=GovernanceConfig)
@@ -71,7 +73,6 @@ class DynatraceGovernance(pulumi.ComponentResource):
         super().__init__(COMPONENT_TYPE, name, None, opts)
         cfg = args.config
         api_token = pulumi.Output.secret(args.api_token)
-        platform_token = pulumi.Output.secret(args.platform_token)
 
         token: IngestToken | None = None
         if cfg.ingest_token.create:
@@ -94,7 +95,7 @@ class DynatraceGovernance(pulumi.ComponentResource):
             f"{name}-bucket",
             GrailBucketArgs(
                 platform_url=args.platform_url,
-                platform_token=platform_token,
+                platform_auth=args.platform_auth,
                 bucket_name=cfg.bucket.name,
                 table=cfg.bucket.table,
                 retention_days=cfg.bucket.retention_days,

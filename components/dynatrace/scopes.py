@@ -29,6 +29,8 @@ class Credential:
     """The environment variable it falls back to."""
     title: str
     scheme: Literal["Api-Token", "Bearer"]
+    also_serves: tuple[str, ...] = ()
+    """Keys of credentials whose features this one serves as well when it is configured."""
 
     def setting(self) -> str:
         """Where a user fixes it, as messages name it."""
@@ -39,7 +41,17 @@ CLASSIC: Final = Credential("classic", "dynatraceApiToken", "DT_API_TOKEN", "cla
 PLATFORM: Final = Credential(
     "platform", "dynatracePlatformToken", "DT_PLATFORM_TOKEN", "platform token (or OAuth bearer token)", "Bearer"
 )
-CREDENTIALS: Final[tuple[Credential, ...]] = (CLASSIC, PLATFORM)
+OAUTH: Final = Credential(
+    "oauth",
+    "dynatraceOAuthClientId",
+    "DT_CLIENT_ID",
+    "OAuth client (dynatraceOAuthClientId and dynatraceOAuthClientSecret)",
+    "Bearer",
+    also_serves=("platform",),
+)
+"""The OAuth client: the only credential the Account Management API accepts; when configured it also
+serves every platform call in place of the platform token (access tokens requested per feature)."""
+CREDENTIALS: Final[tuple[Credential, ...]] = (CLASSIC, PLATFORM, OAUTH)
 
 
 @dataclass(frozen=True)
@@ -137,6 +149,17 @@ AWS_MONITORING: Final = Feature(
     "and schema; manage its monitoring configuration",
     "Dynatrace docs, Create an AWS connection via API (platform token scopes)",
 )
+ACCESS: Final = Feature(
+    "access",
+    "Access (IAM policies, groups, bindings)",
+    OAUTH,
+    ("account-idm-read", "account-idm-write", "iam-policies-management", "account-env-read"),
+    "`access.enabled`",
+    "create the groups (account-idm-*), the policies and their bindings (iam-policies-management), and "
+    "confirm the environment belongs to the account (account-env-read)",
+    "Dynatrace docs, Authentication for the Account Management API; Group, Policy and Environment "
+    "management API pages (each request's permission)",
+)
 VERIFY_CHAIN: Final = Feature(
     "verify-classic",
     "verify: governance chain",
@@ -146,19 +169,22 @@ VERIFY_CHAIN: Final = Feature(
     "read the ingest token's metadata (enabled, scopes, expiry), the pipeline and the routing table",
     "Dynatrace API, Access tokens API v2 (GET /api/v2/apiTokens/{id}); Settings API (GET /api/v2/settings/objects)",
 )
+VerifyCall = Literal["bucket", "detectors", "dashboards", "probe", "signals"]
+VERIFY_CALLS: Final[dict[VerifyCall, tuple[str, ...]]] = {
+    "bucket": ("storage:bucket-definitions:read",),
+    "detectors": ("settings:objects:read",),
+    "dashboards": ("document:documents:read",),
+    "probe": ("storage:buckets:read", "storage:bizevents:read"),
+    "signals": ("storage:buckets:read", "storage:bizevents:read", "storage:metrics:read", "storage:spans:read"),
+}
+"""verify's platform calls by kind, and the scopes each kind needs (Grail reads: ``storage:buckets:read``
+plus the table's ``storage:<table>:read``). An OAuth client's access token for each kind is requested
+with exactly these, so a client without one scope fails only the checks that need it."""
 VERIFY_GRAIL: Final = Feature(
     "verify-platform",
     "verify: bucket, detectors, dashboards, probe and signals",
     PLATFORM,
-    (
-        "storage:bucket-definitions:read",
-        "settings:objects:read",
-        "document:documents:read",
-        "storage:buckets:read",
-        "storage:bizevents:read",
-        "storage:metrics:read",
-        "storage:spans:read",
-    ),
+    tuple(dict.fromkeys(scope for scopes in VERIFY_CALLS.values() for scope in scopes)),
     "`python -m tools.verify`",
     "read the bucket, the detectors and the dashboards back; find the probe event and run every detector and tile "
     "query through the Grail Query API (query:verify, query:execute, query:poll)",
@@ -172,16 +198,19 @@ FEATURES: Final[tuple[Feature, ...]] = (
     DETECTORS,
     DASHBOARDS,
     AWS_MONITORING,
+    ACCESS,
     VERIFY_CHAIN,
     VERIFY_GRAIL,
 )
 
 
 def scopes_for(credential: Credential) -> tuple[str, ...]:
-    """Every scope ``credential`` needs when every feature is on (first-mention order, no repeats)."""
+    """Every scope ``credential`` needs when every feature is on (first-mention order, no repeats),
+    including the features of the credentials it also serves."""
+    served = {credential.key, *credential.also_serves}
     seen: dict[str, None] = {}
     for feature in FEATURES:
-        if feature.credential == credential:
+        if feature.credential.key in served:
             seen.update(dict.fromkeys(feature.scopes))
     return tuple(seen)
 

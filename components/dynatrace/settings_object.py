@@ -43,6 +43,7 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import Field, field_validator
 
 from ._provider import (
+    PLATFORM_SECRETS,
     DynatraceProvider,
     DynatraceResource,
     PlatformConnection,
@@ -50,11 +51,11 @@ from ._provider import (
     adopt_or_create,
     differs,
     keep_with_new_connection,
-    platform_connection,
     retry_on_conflict,
 )
-from .api import PLATFORM_SETTINGS_PATH, SettingsApi
+from .api import PLATFORM_SETTINGS_PATH, SETTINGS_SCOPES, SettingsApi
 from .client import ClientSettings, DynatraceClient
+from .credentials import PlatformAuth
 from .errors import DynatraceApiError
 from .models import ANOMALY_DETECTORS_SCHEMA, SettingsObjectCreate
 from .models import SettingsObject as LiveObject
@@ -327,9 +328,9 @@ class SettingsObjectProvider(DynatraceProvider[SettingsObjectInputs]):
 @dataclass(frozen=True)
 class SettingsObjectArgs:
     platform_url: pulumi.Input[str]
-    platform_token: pulumi.Input[str]
-    """Bearer token allowed to read and write settings objects of the schema (pass a secret); per
-    feature: :mod:`components.dynatrace.scopes`."""
+    platform_auth: PlatformAuth
+    """A platform token or an OAuth client allowed to read and write settings objects of the schema; per
+    feature: :mod:`components.dynatrace.scopes` (``oauth_scopes`` names the feature's scopes)."""
     owner: pulumi.Input[str]
     schema_id: pulumi.Input[str]
     key: pulumi.Input[str]
@@ -339,12 +340,16 @@ class SettingsObjectArgs:
     """Top-level fields sent on create only (see :attr:`SettingsObjectInputs.create_value`)."""
     replacement_trigger: pulumi.Input[dict[str, str]] | None = None
     """A change replaces the object (see :attr:`SettingsObjectInputs.replacement_trigger`)."""
+    oauth_scopes: tuple[str, ...] = ()
+    """The scopes an OAuth client's access token is requested with: the feature's
+    (:mod:`components.dynatrace.scopes`); empty: the Settings API's own (``SETTINGS_SCOPES``)."""
 
 
 class SettingsObject(DynatraceResource, module="dynatrace", name="SettingsObject"):
     """A Settings 2.0 object owned by the stack; its id is the ``objectId``."""
 
-    SECRET_OUTPUTS: ClassVar[list[str]] = ["platform_token"]
+    SECRET_OUTPUTS: ClassVar[list[str]] = PLATFORM_SECRETS
+    OAUTH_SCOPES: ClassVar[tuple[str, ...]] = SETTINGS_SCOPES
 
     object_id: pulumi.Output[str]
     external_id: pulumi.Output[str]
@@ -356,7 +361,7 @@ class SettingsObject(DynatraceResource, module="dynatrace", name="SettingsObject
         super().__init__(
             SettingsObjectProvider(),
             name,
-            connection=platform_connection(args.platform_url, args.platform_token),
+            connection=args.platform_auth.connection(args.platform_url, args.oauth_scopes or self.OAUTH_SCOPES),
             fields={
                 "owner": args.owner,
                 "schema_id": args.schema_id,

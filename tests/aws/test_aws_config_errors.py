@@ -10,10 +10,10 @@ import pytest
 
 from components.config import ConfigError, parse_stack_config
 from policies.rules._bedrock_operations import CONTROL_PLANE_OPERATIONS
-from tests.conftest import FAKE_API_TOKEN, FAKE_NGC_KEY, FAKE_PLATFORM_TOKEN, stack_file
+from tests.conftest import FAKE_ENV, stack_file
 
 NS = "ai-observability"
-ENV = {"DT_API_TOKEN": FAKE_API_TOKEN, "DT_PLATFORM_TOKEN": FAKE_PLATFORM_TOKEN, "NGC_API_KEY": FAKE_NGC_KEY}
+ENV = dict(FAKE_ENV)
 Mutation = Callable[[dict[str, Any]], None]
 
 

@@ -10,13 +10,13 @@ import pytest
 from moto.events.models import EventPattern
 
 from tests.aws.samples import governance_events, unrelated_events
-from tests.conftest import FAKE_API_TOKEN, FAKE_NGC_KEY, FAKE_PLATFORM_TOKEN
+from tests.conftest import FAKE_ENV
 from testsupport.aws.eventbridge_sim import DeliveryContext, render_input_template
 from tools.plan import PlanResult, evaluate_stack, plan_document, read_stack_file
 
 NS = "ai-observability"
 INGEST_TOKEN = "dt0c01." + "STACKINGESTTOKEN00000000" + "." + "I" * 64
-ENV = {"DT_API_TOKEN": FAKE_API_TOKEN, "DT_PLATFORM_TOKEN": FAKE_PLATFORM_TOKEN, "NGC_API_KEY": FAKE_NGC_KEY}
+ENV = dict(FAKE_ENV)
 PROD_TRAIL = "arn:aws:cloudtrail:eu-central-1:111122223333:trail/org-management-trail"
 PROD_TOPIC = "arn:aws:sns:eu-central-1:111122223333:platform-oncall"
 

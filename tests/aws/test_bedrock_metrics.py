@@ -11,10 +11,10 @@ from components import stack
 from components.config import ConfigError, parse_stack_config
 from components.telemetry_metrics import BEDROCK_METRICS, BEDROCK_NAMESPACES
 from tests.aws.mockrun import run
-from tests.conftest import FAKE_API_TOKEN, FAKE_NGC_KEY, FAKE_PLATFORM_TOKEN, stack_file
+from tests.conftest import FAKE_ENV, stack_file
 
 NS = "ai-observability"
-ENV = {"DT_API_TOKEN": FAKE_API_TOKEN, "DT_PLATFORM_TOKEN": FAKE_PLATFORM_TOKEN, "NGC_API_KEY": FAKE_NGC_KEY}
+ENV = dict(FAKE_ENV)
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 SETTINGS = "pulumi-python:dynamic/dynatrace:SettingsObject"

@@ -12,15 +12,10 @@ import yaml
 from components.config import parse_stack_config
 from components.kubernetes.collector_config import render_collector_config
 from tests.collector.harness import CANARY_TOKEN
-from tests.conftest import FAKE_API_TOKEN, FAKE_NGC_KEY, FAKE_PLATFORM_TOKEN, stack_file
+from tests.conftest import FAKE_ENV, stack_file
 from tools.plan import PlanResult, evaluate_stack, write_artefacts
 
-ENV = {
-    "DT_API_TOKEN": FAKE_API_TOKEN,
-    "DT_PLATFORM_TOKEN": FAKE_PLATFORM_TOKEN,
-    "NGC_API_KEY": FAKE_NGC_KEY,
-    "DT_INGEST_TOKEN": CANARY_TOKEN,
-}
+ENV = {**FAKE_ENV, "DT_INGEST_TOKEN": CANARY_TOKEN}
 COLLECTOR_KINDS = {"Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Secret", "ConfigMap"}
 
 

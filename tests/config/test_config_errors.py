@@ -316,14 +316,32 @@ def test_malformed_env_secret_names_the_variable(fake_env: dict[str, str]) -> No
     assert "has whitespace inside" not in message
 
 
-def test_missing_secrets_are_required_with_remedy() -> None:
+@pytest.mark.parametrize(
+    ("stack", "needed"),
+    [
+        # prod: the classic token and, without an OAuth client, the platform token.
+        ("prod", (("dynatraceApiToken", "DT_API_TOKEN"), ("dynatracePlatformToken", "DT_PLATFORM_TOKEN"))),
+        # dev manages access, which needs an OAuth client; the client then serves the platform calls too.
+        (
+            "dev",
+            (
+                ("dynatraceApiToken", "DT_API_TOKEN"),
+                ("dynatraceOAuthClientId", "DT_CLIENT_ID"),
+                ("dynatraceOAuthClientSecret", "DT_CLIENT_SECRET"),
+            ),
+        ),
+    ],
+)
+def test_missing_secrets_are_required_with_remedy(stack: str, needed: tuple[tuple[str, str], ...]) -> None:
     with pytest.raises(ConfigError) as caught:
-        parse_stack_config(stack_file("dev"), {})
+        parse_stack_config(stack_file(stack), {})
     message = str(caught.value)
-    for key, env in (("dynatraceApiToken", "DT_API_TOKEN"), ("dynatracePlatformToken", "DT_PLATFORM_TOKEN")):
+    for key, env in needed:
         assert f"{NS}:{key}: is required" in message
         assert f"pulumi config set --secret {key}" in message
         assert env in message
+    if stack == "dev":
+        assert f"{NS}:dynatracePlatformToken" not in message
 
 
 def test_secrets_are_pulumi_secrets(fake_env: dict[str, str]) -> None:

@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 
 from components.config import ConfigError, parse_stack_config
 from components.config.secrets import base64_forms
-from tests.conftest import FAKE_API_TOKEN, FAKE_NGC_KEY, FAKE_PLATFORM_TOKEN, stack_file
+from tests.conftest import FAKE_API_TOKEN, FAKE_ENV, FAKE_NGC_KEY, stack_file
 
 NS = "ai-observability"
-ENV = {"DT_API_TOKEN": FAKE_API_TOKEN, "DT_PLATFORM_TOKEN": FAKE_PLATFORM_TOKEN, "NGC_API_KEY": FAKE_NGC_KEY}
+ENV = dict(FAKE_ENV)
 GENERATED = settings(max_examples=60, deadline=None, derandomize=True, database=None)
 NGC_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-"
 

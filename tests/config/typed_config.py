@@ -7,10 +7,10 @@ from typing import Any
 
 from components.config import ConfigError, ConfigIssue, StackConfig, parse_stack_config
 from components.config.errors import key_path
-from tests.conftest import FAKE_API_TOKEN, FAKE_NGC_KEY, FAKE_PLATFORM_TOKEN, stack_file
+from tests.conftest import FAKE_ENV, stack_file
 
 NS = "ai-observability"
-ENV = {"DT_API_TOKEN": FAKE_API_TOKEN, "DT_PLATFORM_TOKEN": FAKE_PLATFORM_TOKEN, "NGC_API_KEY": FAKE_NGC_KEY}
+ENV = dict(FAKE_ENV)
 Raw = dict[str, Any]
 Loc = tuple[str | int, ...]
 

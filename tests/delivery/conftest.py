@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import FAKE_API_TOKEN, FAKE_NGC_KEY, FAKE_PLATFORM_TOKEN, ROOT
+from tests.conftest import FAKE_ENV, ROOT
 
 GITHUB = ROOT / ".github"
 WORKFLOWS = GITHUB / "workflows"
@@ -106,7 +106,7 @@ def planned() -> Callable[[str], Any]:
     evaluated once per session with fake secrets."""
     from tools.plan import evaluate_stack
 
-    env = {"DT_API_TOKEN": FAKE_API_TOKEN, "DT_PLATFORM_TOKEN": FAKE_PLATFORM_TOKEN, "NGC_API_KEY": FAKE_NGC_KEY}
+    env = dict(FAKE_ENV)
     cache: dict[str, Any] = {}
 
     def plan(stack: str) -> Any:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import pulumi
-
 from components.config.collector import KongConfig
 from components.config.governance import GovernanceConfig
 from components.config.signals import SignalsConfig
+from components.dynatrace.credentials import PlatformAuth
 from components.dynatrace.signals.component import DynatraceSignals, DynatraceSignalsArgs
 from tests.dynatrace.conftest import FAST, Env
 from testsupport.dynatrace.dt_engine import Engine
@@ -23,18 +22,19 @@ class SignalsStack:
         self.engine = Engine()
         self.signals: dict[str, Any] = {}
         self.kong = True
+        self.auth = PlatformAuth.platform_token(env.platform_token)
 
     def program(self) -> Callable[[], dict[str, Any]]:
         config = SignalsConfig.model_validate(self.signals)
         kong = KongConfig(enabled=self.kong)
-        env = self.env
+        env, auth = self.env, self.auth
 
         def run() -> dict[str, Any]:
             signals = DynatraceSignals(
                 "signals",
                 DynatraceSignalsArgs(
                     platform_url=env.url,
-                    platform_token=pulumi.Output.secret(env.platform_token),
+                    platform_auth=auth,
                     owner="ai-observability/test",
                     config=config,
                     governance=GovernanceConfig(),

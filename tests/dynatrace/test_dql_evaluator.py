@@ -10,7 +10,7 @@ import pytest
 
 from components.dynatrace.signals.dashboards import dashboard_specs
 from components.dynatrace.signals.detectors import detector_specs
-from tests.conftest import FAKE_API_TOKEN, FAKE_NGC_KEY, FAKE_PLATFORM_TOKEN, stack_file
+from tests.conftest import FAKE_ENV, stack_file
 from testsupport.dynatrace.deployed_stack import stack_config
 from testsupport.dynatrace.dql_eval import (
     NANOS,
@@ -162,8 +162,7 @@ def test_tables_read_include_subqueries() -> None:
 
 
 def _stack_queries(stack: str) -> list[str]:
-    env = {"DT_API_TOKEN": FAKE_API_TOKEN, "DT_PLATFORM_TOKEN": FAKE_PLATFORM_TOKEN, "NGC_API_KEY": FAKE_NGC_KEY}
-    config = stack_config(stack, stack_file(stack), "https://abc12345.live.dynatrace.com", env)
+    config = stack_config(stack, stack_file(stack), "https://abc12345.live.dynatrace.com", FAKE_ENV)
     queries = []
     for spec in detector_specs(config.signals, config.governance, config.kong):
         queries += [i["value"] for i in spec.value["analyzer"]["input"] if i["key"] == "query"]

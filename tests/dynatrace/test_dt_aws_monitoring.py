@@ -8,13 +8,13 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import pulumi
 import pytest
 import requests
 
 from components.aws.bedrock_metrics import DynatraceAwsConnection, DynatraceAwsConnectionArgs
 from components.config.telemetry import BedrockMetricsConfig
 from components.dynatrace.aws_monitoring import CONFIG_PAGE_SIZE, pairing_identity
+from components.dynatrace.credentials import PlatformAuth
 from components.dynatrace.settings_object import SettingsObjectProvider
 from tests.dynatrace.conftest import Env
 from testsupport.dynatrace import emulator_aws
@@ -31,17 +31,18 @@ class Stack:
         self.engine = Engine()
         self.section: dict[str, Any] = {"enabled": True, "dynatracePrincipalArn": PRINCIPAL}
         self.regions = ["us-east-1"]
+        self.auth = PlatformAuth.platform_token(env.platform_token)
 
     def program(self) -> Callable[[], dict[str, Any]]:
         config = BedrockMetricsConfig.model_validate(self.section)
-        env, regions = self.env, list(self.regions)
+        env, regions, auth = self.env, list(self.regions), self.auth
 
         def run() -> dict[str, Any]:
             side = DynatraceAwsConnection(
                 "dynatrace-aws",
                 DynatraceAwsConnectionArgs(
                     platform_url=env.url,
-                    platform_token=pulumi.Output.secret(env.platform_token),
+                    platform_auth=auth,
                     owner="ai-observability/test",
                     config=config,
                     connection_name=config.connection_name or "ai-observability-test",

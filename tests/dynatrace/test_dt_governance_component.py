@@ -14,6 +14,7 @@ from pulumi.runtime import rpc
 from components.config import parse_stack_config
 from components.config.governance import SEED_INGEST_SCOPES, GovernanceConfig
 from components.dynatrace import IngestToken
+from components.dynatrace.credentials import PlatformAuth
 from components.dynatrace.governance import COMPONENT_TYPE, DynatraceGovernance, DynatraceGovernanceArgs
 from tests.dynatrace.conftest import CANARY_API_TOKEN, CANARY_PLATFORM_TOKEN
 
@@ -80,7 +81,7 @@ def _args(config: GovernanceConfig | None = None) -> DynatraceGovernanceArgs:
         environment_url="https://abc12345.live.dynatrace.com",
         platform_url="https://abc12345.apps.dynatrace.com",
         api_token=pulumi.Output.secret(CANARY_API_TOKEN),
-        platform_token=pulumi.Output.secret(CANARY_PLATFORM_TOKEN),
+        platform_auth=PlatformAuth.platform_token(CANARY_PLATFORM_TOKEN),
         owner="ai-observability/dev",
         config=config or GovernanceConfig(),
     )

@@ -14,6 +14,7 @@ import pytest
 
 from components.config.governance import SEED_INGEST_SCOPES, GovernanceConfig
 from components.dynatrace import DynatraceApiError, DynatraceConflictError
+from components.dynatrace.credentials import PlatformAuth
 from components.dynatrace.governance import DynatraceGovernance, DynatraceGovernanceArgs
 from tests.dynatrace.conftest import CANARY_SECRETS, FAST, Env
 from testsupport.dynatrace.dt_engine import Engine
@@ -45,7 +46,7 @@ class Stack:
                     environment_url=env.url,
                     platform_url=env.url,
                     api_token=pulumi.Output.secret(env.api_token),
-                    platform_token=pulumi.Output.secret(env.platform_token),
+                    platform_auth=PlatformAuth.platform_token(env.platform_token),
                     owner="ai-observability/test",
                     config=config,
                     client=FAST,

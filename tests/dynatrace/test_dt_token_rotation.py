@@ -20,6 +20,7 @@ from components.aws.event_forwarding import BedrockEventForwarder, BedrockEventF
 from components.config import parse_stack_config
 from components.config.governance import GovernanceConfig
 from components.dynatrace import IngestTokenProvider, ingest_token
+from components.dynatrace.credentials import PlatformAuth
 from components.dynatrace.governance import DynatraceGovernance, DynatraceGovernanceArgs
 from components.kubernetes.collector import SECRET_HASH_ANNOTATION, CollectorDaemonSet, CollectorDaemonSetArgs
 from tests.conftest import stack_file
@@ -157,7 +158,7 @@ class RotatingStack:
                     environment_url=env.url,
                     platform_url=env.url,
                     api_token=pulumi.Output.secret(env.api_token),
-                    platform_token=pulumi.Output.secret(env.platform_token),
+                    platform_auth=PlatformAuth.platform_token(env.platform_token),
                     owner="ai-observability/dev",
                     config=cfg,
                     client=FAST,

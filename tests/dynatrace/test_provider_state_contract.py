@@ -17,6 +17,9 @@ from pulumi.dynamic.dynamic import serialize_provider
 from components.dynatrace.aws_monitoring import MonitoringConfigProvider, RoleArnProvider
 from components.dynatrace.bucket import GrailBucketProvider
 from components.dynatrace.document import DocumentProvider
+from components.dynatrace.iam_binding import IamPolicyBindingProvider
+from components.dynatrace.iam_group import IamGroupProvider
+from components.dynatrace.iam_policy import IamPolicyProvider
 from components.dynatrace.ingest_token import IngestTokenProvider
 from components.dynatrace.pipeline import OpenPipelinePipelineProvider
 from components.dynatrace.route import OpenPipelineRouteProvider
@@ -31,6 +34,9 @@ STORED = {
     DocumentProvider: "components.dynatrace.document",
     RoleArnProvider: "components.dynatrace.aws_monitoring",
     MonitoringConfigProvider: "components.dynatrace.aws_monitoring",
+    IamPolicyProvider: "components.dynatrace.iam_policy",
+    IamGroupProvider: "components.dynatrace.iam_group",
+    IamPolicyBindingProvider: "components.dynatrace.iam_binding",
 }
 
 

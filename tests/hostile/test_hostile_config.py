@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from components.config import ConfigError, parse_stack_config
-from tests.conftest import FAKE_API_TOKEN, FAKE_NGC_KEY, FAKE_PLATFORM_TOKEN, stack_file
+from tests.conftest import FAKE_API_TOKEN, FAKE_ENV, FAKE_NGC_KEY, FAKE_PLATFORM_TOKEN, stack_file
 
 NS = "ai-observability"
-ENV = {"DT_API_TOKEN": FAKE_API_TOKEN, "DT_PLATFORM_TOKEN": FAKE_PLATFORM_TOKEN, "NGC_API_KEY": FAKE_NGC_KEY}
+ENV = dict(FAKE_ENV)
 SECRETS = (FAKE_API_TOKEN, FAKE_PLATFORM_TOKEN, FAKE_NGC_KEY)
 # Credential-shaped values that are not the configured secrets (those are refused as copies, see
 # tests/config/test_config_reading.py): the shape alone must be refused.

@@ -18,14 +18,14 @@ import pulumi
 import pytest
 
 from components.config import StackConfig, parse_stack_config
-from tests.conftest import FAKE_API_TOKEN, FAKE_NGC_KEY, FAKE_PLATFORM_TOKEN, stack_file
+from tests.conftest import FAKE_ENV, stack_file
 from tools.mock_run import MockRun, RegisteredResource, run_under_mocks
 from tools.mock_run import is_secret_wrapper as is_secret  # noqa: F401 - re-exported for the tests
 from tools.mock_run import redact as redact
 
 NS = "ai-observability"
 REGION = "eu-central-1"
-ENV = {"DT_API_TOKEN": FAKE_API_TOKEN, "DT_PLATFORM_TOKEN": FAKE_PLATFORM_TOKEN, "NGC_API_KEY": FAKE_NGC_KEY}
+ENV = dict(FAKE_ENV)
 # What governance would mint (the committed stacks let it mint the ingest token).
 MINTED_INGEST_TOKEN = "dt0c01." + "TESTINGESTTOKEN000000000" + "." + "C" * 64
 

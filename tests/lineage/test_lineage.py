@@ -16,7 +16,7 @@ from components.config import parse_stack_config
 from components.dynatrace.governance_fields import dql_script
 from components.dynatrace.signals import metrics
 from components.dynatrace.signals.detectors import SCHEMA_ID
-from tests.conftest import FAKE_API_TOKEN, FAKE_NGC_KEY, FAKE_PLATFORM_TOKEN, stack_file
+from tests.conftest import FAKE_ENV, stack_file
 from tests.lineage.dql_lineage import Problem, check_producer, check_query, outputs, segments, title_dimensions
 from tests.lineage.otlp_capture import OtlpOutput
 from tests.lineage.producers import Observed, observe, openllmetry
@@ -24,7 +24,7 @@ from tests.lineage.record_producer import PRODUCERS, load
 from tools import plan
 
 STACKS = ("dev", "prod")
-ENV = {"DT_API_TOKEN": FAKE_API_TOKEN, "DT_PLATFORM_TOKEN": FAKE_PLATFORM_TOKEN, "NGC_API_KEY": FAKE_NGC_KEY}
+ENV = dict(FAKE_ENV)
 
 
 @dataclass(frozen=True)

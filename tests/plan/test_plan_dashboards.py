@@ -19,7 +19,10 @@ def test_plans_contain_dashboards_with_valid_json_and_dql_tiles(stack: str, fake
     assert len(dashboards) >= 3
     for resource in dashboards:
         inputs = resource["inputs"]
-        assert inputs["platform_token"] == "[secret]"
+        # fake_env sets an OAuth client besides the platform token: the OAuth client authenticates.
+        assert (inputs["oauth_client_id"], inputs["oauth_client_secret"]) == ("[secret]", "[secret]")
+        assert "platform_token" not in inputs
+        assert inputs["oauth_scopes"][0].startswith("document:")
         assert inputs["type"] == "dashboard"
         content = inputs["content"]
         assert dashboard_problems(content.encode()) == [], resource["name"]

@@ -25,6 +25,10 @@ CANARIES = {
     ),
     "ngcApiKey": ("NGC_API_KEY", "nvapi-CANARYNGCKEY-4444444444444444444444"),
 }
+OAUTH_CANARIES = {
+    "dynatraceOAuthClientId": ("DT_CLIENT_ID", "dt0s02.CANARYID"),
+    "dynatraceOAuthClientSecret": ("DT_CLIENT_SECRET", "dt0s02.CANARYID." + "CANARYOAUTHSECRET".ljust(64, "5")),
+}
 
 
 def fragments(value: str) -> list[str]:
@@ -56,18 +60,25 @@ def contains(value: Any, needle: str) -> bool:
     return False
 
 
-def stack_without_minted_token() -> dict[str, Any]:
+def stack_without_minted_token(*, access: bool) -> dict[str, Any]:
     """dev, but taking the ingest token from config: every secret then flows into resources."""
     raw = stack_file("dev")
     raw["ai-observability:governance"]["ingestToken"]["create"] = False
+    raw["ai-observability:access"]["enabled"] = access
     return raw
 
 
 @pytest.mark.parametrize("source", ["env", "config"])
-def test_canaries_never_leave_as_plain_text(source: str, tmp_path: Path) -> None:
-    raw = stack_without_minted_token()
+@pytest.mark.parametrize("platform", ["token", "oauth"])
+def test_canaries_never_leave_as_plain_text(source: str, platform: str, tmp_path: Path) -> None:
+    """Every secret reaches the resources that need it, shown only as "[secret]"; with an OAuth client
+    configured as well (and access on), the OAuth client wins and the platform token reaches nothing."""
+    oauth = platform == "oauth"
+    raw = stack_without_minted_token(access=oauth)
+    canaries = {**CANARIES, **(OAUTH_CANARIES if oauth else {})}
+    unused = {"dynatracePlatformToken"} if oauth else set()
     env: dict[str, str] = {}
-    for key, (env_name, value) in CANARIES.items():
+    for key, (env_name, value) in canaries.items():
         if source == "env":
             env[env_name] = value
         else:
@@ -80,7 +91,7 @@ def test_canaries_never_leave_as_plain_text(source: str, tmp_path: Path) -> None
     else:
         # Plain-text secrets in a stack file are refused, each with the command that stores it encrypted.
         assert proc.returncode == 2, proc.stdout + proc.stderr
-        for key in CANARIES:
+        for key in canaries:
             assert f"pulumi config set --secret {key} --stack canary" in proc.stderr
         assert not out.exists()
         # What the engine would hand the program after decrypting: the same config, in process.
@@ -88,7 +99,7 @@ def test_canaries_never_leave_as_plain_text(source: str, tmp_path: Path) -> None
         plan.write_artefacts(result, [], out)
     files = [p for p in out.rglob("*") if p.is_file()]
     assert (out / "plan.json") in files
-    for _, (_, value) in CANARIES.items():
+    for _, (_, value) in canaries.items():
         for fragment in fragments(value):
             assert fragment not in proc.stdout
             assert fragment not in proc.stderr
@@ -97,15 +108,18 @@ def test_canaries_never_leave_as_plain_text(source: str, tmp_path: Path) -> None
 
     # And the inputs that held them are there, shown as "[secret]" (so the test is not vacuous).
     result = plan.evaluate_stack("canary", raw_config=raw, env=env)
-    for key, (_, value) in CANARIES.items():
+    for key, (_, value) in canaries.items():
         holders = [
             (r.urn, path, shown)
             for r in result.resources
             for path, leaf, shown in leaves(r.plain_inputs, r.redacted_inputs)
             if contains(leaf, fragments(value)[-1])
         ]
+        if key in unused:
+            assert holders == [], f"{key} reaches {holders[0][0]} although the OAuth client wins"
+            continue
         assert holders, f"no resource received {key}: the canary test would prove nothing"
         for urn, path, shown in holders:
             assert shown == plan.REDACTED, f"{key} reaches {urn}{path} unredacted"
-    for fragment in (f for _, v in CANARIES.values() for f in fragments(v)):
+    for fragment in (f for _, v in canaries.values() for f in fragments(v)):
         assert not contains(result.outputs, fragment)

@@ -172,11 +172,19 @@ def test_a_section_encrypted_whole_is_refused_never_replaced_by_defaults(section
     assert CIPHERTEXT not in str(issues)
 
 
-@pytest.mark.parametrize("key", ["dynatraceApiToken", "dynatracePlatformToken", "ngcApiKey"])
-def test_an_encrypted_secret_key_gets_a_placeholder(key: str) -> None:
-    raw = dev()
+@pytest.mark.parametrize(
+    ("stack", "key"),
+    [
+        ("dev", "dynatraceApiToken"),
+        ("dev", "dynatraceOAuthClientSecret"),  # dev manages access: its platform calls use the OAuth client
+        ("dev", "ngcApiKey"),
+        ("prod", "dynatracePlatformToken"),
+    ],
+)
+def test_an_encrypted_secret_key_gets_a_placeholder(stack: str, key: str) -> None:
+    raw = stack_file(stack)
     raw[f"{NS}:{key}"] = {"secure": CIPHERTEXT}
-    assert key in prepare("dev", raw, {}).placeholders
+    assert key in prepare(stack, raw, {}).placeholders
 
 
 @GENERATED

@@ -220,9 +220,9 @@ def test_backup_yes_is_a_valid_string_tag_and_enabled_yes_is_not_a_boolean() -> 
     """The two directions of the YAML 1.1 mistake: a tag value ``yes`` is text for Pulumi, so it is
     accepted; ``enabled: yes`` is text too, so a boolean field refuses it."""
     from components.config import ConfigError, parse_stack_config
-    from tests.conftest import FAKE_API_TOKEN, FAKE_NGC_KEY, FAKE_PLATFORM_TOKEN, ROOT
+    from tests.conftest import FAKE_ENV, ROOT
 
-    env = {"DT_API_TOKEN": FAKE_API_TOKEN, "DT_PLATFORM_TOKEN": FAKE_PLATFORM_TOKEN, "NGC_API_KEY": FAKE_NGC_KEY}
+    env = dict(FAKE_ENV)
     text = (ROOT / "Pulumi.dev.yaml").read_text().replace("    owner: platform-team\n", "    backup: yes\n")
     config = received(text)
     assert config is not None

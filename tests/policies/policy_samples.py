@@ -17,6 +17,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import unknown_checking_proxy
 
+from components.dynatrace.access_policies import auditors_statement, users_statement
 from policies.rules._support import PropPath
 from policies.runner import PlanPolicyResource, PlanResourceValidationArgs
 
@@ -82,6 +83,31 @@ def with_(props: Mapping[str, Any], path: str | tuple[str | int, ...], value: An
 
 
 # --- Dynatrace (dynamic resources: snake_case props as the components register them) ----------
+
+ACCOUNT_UUID = "2b794097-8ad2-4b32-b923-0131da2eeddf"
+
+
+def iam_policy(name: str, statement_query: str) -> dict[str, Any]:
+    """An ``IamPolicy`` as the access component registers it (the statement is the real builder's)."""
+    return {
+        "account_uuid": ACCOUNT_UUID,
+        "oauth_client_id": "[secret]",
+        "oauth_client_secret": "[secret]",
+        "owner": "ai-observability/dev",
+        "level_type": "environment",
+        "level_id": "abc12345",
+        "name": name,
+        "description": name,
+        "statement_query": statement_query,
+        "adopt_existing": False,
+        "client": None,
+        "uuid": None,
+        "adopted": None,
+    }
+
+
+USERS_POLICY = iam_policy("AI Observability users", users_statement(["default_", "dt_"]))
+AUDITORS_POLICY = iam_policy("AI governance auditors", auditors_statement("gen_ai_events"))
 
 GRAIL_BUCKET = {
     "platform_url": "https://abc12345.apps.dynatrace.com",

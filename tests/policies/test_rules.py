@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from policy_samples import (
     API_TOKEN,
+    AUDITORS_POLICY,
     BUCKET,
     BUCKET_PAB,
     BUCKET_SSE,
@@ -48,8 +49,10 @@ from policy_samples import (
     ROUTE,
     TAGS,
     TRAIL,
+    USERS_POLICY,
     collector_config_map,
     iam_document,
+    iam_policy,
     policy_resource,
     resource_args,
     stack_args,
@@ -297,6 +300,101 @@ CASES: list[Case] = [
         "not into a bizevents Grail bucket of this stack (none)",
     ),
     Case("governance-pipeline-stores-to-bucket", "no-pipeline", s((DT + "GrailBucket", GRAIL_BUCKET)), NOT_APPLICABLE),
+    # governance-bucket-readable-only-by-auditors (stack)
+    Case(
+        "governance-bucket-readable-only-by-auditors",
+        "defaults",
+        s((DT + "GrailBucket", GRAIL_BUCKET), (DT + "IamPolicy", USERS_POLICY), (DT + "IamPolicy", AUDITORS_POLICY)),
+        COMPLIANT,
+    ),
+    Case(
+        "governance-bucket-readable-only-by-auditors",
+        "users-read-every-bucket",
+        s(
+            (DT + "GrailBucket", GRAIL_BUCKET),
+            (DT + "IamPolicy", iam_policy("AI Observability users", "ALLOW storage:buckets:read, storage:logs:read;")),
+            (DT + "IamPolicy", AUDITORS_POLICY),
+        ),
+        NON_COMPLIANT,
+        "IAM policy IamPolicy 'iampolicy-1' lets its groups read the governance bucket 'gen_ai_events' together",
+    ),
+    Case(
+        "governance-bucket-readable-only-by-auditors",
+        "a-prefix-that-matches",
+        s(
+            (DT + "GrailBucket", GRAIL_BUCKET),
+            (
+                DT + "IamPolicy",
+                with_(USERS_POLICY, "statement_query", USERS_POLICY["statement_query"].replace("dt_", "gen_")),
+            ),
+            (DT + "IamPolicy", AUDITORS_POLICY),
+        ),
+        NON_COMPLIANT,
+        "together with other buckets",
+    ),
+    Case(
+        "governance-bucket-readable-only-by-auditors",
+        "auditors-read-more",
+        s(
+            (DT + "GrailBucket", GRAIL_BUCKET),
+            (
+                DT + "IamPolicy",
+                iam_policy(
+                    "AI governance auditors",
+                    'ALLOW storage:buckets:read WHERE storage:bucket-name IN ("gen_ai_events", "default_logs");',
+                ),
+            ),
+        ),
+        NON_COMPLIANT,
+        "together with other buckets",
+    ),
+    Case(
+        "governance-bucket-readable-only-by-auditors",
+        "nobody-reads-it",
+        s((DT + "GrailBucket", GRAIL_BUCKET), (DT + "IamPolicy", USERS_POLICY)),
+        NON_COMPLIANT,
+        "no IAM policy of the stack lets auditors read",
+    ),
+    Case(
+        "governance-bucket-readable-only-by-auditors",
+        "denied-to-users",
+        s(
+            (DT + "GrailBucket", GRAIL_BUCKET),
+            (
+                DT + "IamPolicy",
+                iam_policy(
+                    "users",
+                    "ALLOW storage:buckets:read; // every bucket but\n"
+                    'DENY storage:buckets:read WHERE storage:bucket-name = "gen_ai_events";',
+                ),
+            ),
+            (DT + "IamPolicy", AUDITORS_POLICY),
+        ),
+        COMPLIANT,
+    ),
+    Case(
+        "governance-bucket-readable-only-by-auditors",
+        "unreadable-statement",
+        s(
+            (DT + "GrailBucket", GRAIL_BUCKET),
+            (DT + "IamPolicy", iam_policy("users", "ALLOW storage:buckets:read WHERE storage:bucket-name ~ x;")),
+            (DT + "IamPolicy", AUDITORS_POLICY),
+        ),
+        NON_COMPLIANT,
+        "together with other buckets",
+    ),
+    Case(
+        "governance-bucket-readable-only-by-auditors",
+        "access-off",
+        s((DT + "GrailBucket", GRAIL_BUCKET), (DT + "OpenPipelineRoute", ROUTE)),
+        NOT_APPLICABLE,
+    ),
+    Case(
+        "governance-bucket-readable-only-by-auditors",
+        "no-bucket",
+        s((DT + "IamPolicy", USERS_POLICY), (DT + "IamPolicy", AUDITORS_POLICY)),
+        NOT_APPLICABLE,
+    ),
     # stack-stores-genai-audit-events / stack-has-bedrock-guardrails / stack-has-model-invocation-logging
     # (stack rules that judge what is absent; they apply to stacks with an ai-observability component)
     Case(

@@ -93,7 +93,10 @@ def test_a_failing_pulumi_cli_is_reported(verify: Verifier, tmp_path: Path, monk
         ("outputs not JSON", "not JSON"),
         ("outputs not an object", "must be a JSON object"),
         ("outputs of another stack", "the outputs are those of stack 'prod', not 'dev'"),
-        ("no platform token", "set DT_PLATFORM_TOKEN"),
+        ("no platform token", "set DT_PLATFORM_TOKEN (platform token with storage:bucket-definitions:read"),
+        ("no platform token", "or DT_CLIENT_ID and DT_CLIENT_SECRET (an OAuth client with those scopes)"),
+        ("half an OAuth client", "dynatraceOAuthClientSecret: must be set together with dynatraceOAuthClientId"),
+        ("an OAuth secret of another client", "dynatraceOAuthClientSecret: belongs to another OAuth client"),
         ("a malformed classic token", "dynatraceApiToken (from $DT_API_TOKEN): must be a classic API token"),
         ("an invalid stack name", "invalid stack name"),
         ("no such stack file", "no stack file Pulumi.qa.yaml"),
@@ -119,6 +122,12 @@ def test_what_it_cannot_run_with_exits_2(
         outputs["stack"] = "prod"
     elif case == "no platform token":
         env.pop("DT_PLATFORM_TOKEN")
+    elif case == "half an OAuth client":
+        env.pop("DT_PLATFORM_TOKEN")
+        env["DT_CLIENT_ID"] = verify.deployed.oauth_client_id
+    elif case == "an OAuth secret of another client":
+        env.update(verify.deployed.oauth_env)
+        env["DT_CLIENT_SECRET"] = "dt0s02.OTHERCLI." + CANARY_SECRETS[0][:64].upper().ljust(64, "X")
     elif case == "a malformed classic token":
         env["DT_API_TOKEN"] = "dt0c01.SHORT." + CANARY_SECRETS[0]
     elif case == "an invalid stack name":

@@ -9,6 +9,7 @@ import pytest
 
 from tests.verify.conftest import INSTANT, Verifier
 from testsupport.dynatrace.deployed_stack import deploy, seed_signals
+from testsupport.dynatrace.emulator_sso import TOKEN_PATH
 from testsupport.dynatrace.netfixtures import ProxiedTenant, ca_path
 from testsupport.dynatrace.tls import PrivateCa
 
@@ -44,3 +45,24 @@ def test_an_untrusted_certificate_fails_every_check_with_the_variable_to_set(
     bucket = outcome.check("bucket")
     assert bucket["status"] == "fail"
     assert "REQUESTS_CA_BUNDLE" in bucket["summary"]
+
+
+def test_the_oauth_token_endpoint_is_reached_through_the_proxy_with_the_private_ca(
+    proxied: ProxiedTenant, private_ca: PrivateCa, net_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """SSO (served here by the same HTTPS emulator, named by --sso-url) gets the proxy and CA settings too."""
+    net_env.setenv("REQUESTS_CA_BUNDLE", ca_path(private_ca))
+    proxied.tenant.dt.timing = INSTANT
+    deployed = deploy(proxied.tenant.dt, "dev")
+    deployed.dt.tokens.pop(deployed.platform_token)  # only the OAuth client's access tokens work
+    outputs = {**deployed.outputs, "dynatraceEnvironmentUrl": proxied.url, "dynatracePlatformUrl": proxied.url}
+    net_env.setenv("HTTPS_PROXY", proxied.proxy.url)
+    proxied.proxy.tunnels.clear()
+    deployed.dt.clear_log()
+    outcome = Verifier(deployed, tmp_path)(
+        "--sso-url", proxied.url, "--only", "probe", env=deployed.oauth_env, outputs=outputs
+    )
+    assert outcome.code == 0, outcome.stdout
+    assert outcome.check("probe")["state"] == "found"
+    assert [c.status for c in deployed.dt.calls(path_contains=TOKEN_PATH)] == [200]
+    assert {t.target for t in proxied.proxy.tunnels} == {proxied.target}

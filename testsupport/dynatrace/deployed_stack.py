@@ -21,7 +21,8 @@ import yaml
 
 from components import stack as stack_wiring
 from components.config import DynatraceConfig, StackConfig, parse_stack_config
-from components.dynatrace.scopes import CLASSIC, PLATFORM, scopes_for
+from components.config.secrets import parse_secrets
+from components.dynatrace.scopes import CLASSIC, OAUTH, PLATFORM, scopes_for
 from components.dynatrace.signals import metrics
 from testsupport.dynatrace.dt_engine import Engine
 from testsupport.dynatrace.emulator import DynatraceEmulator
@@ -38,6 +39,9 @@ class DeployedStack:
     engine: Engine
     api_token: str
     platform_token: str
+    oauth_client_id: str
+    oauth_client_secret: str
+    """An OAuth client of the emulator's SSO with every scope the docs list (``scopes_for(OAUTH)``)."""
     outputs: dict[str, Any]
     raw_config: dict[str, Any]
     """The stack file's ``config:`` as deployed (with any overrides)."""
@@ -46,6 +50,15 @@ class DeployedStack:
     def env(self) -> dict[str, str]:
         """The environment verify (and a deploy) reads its tokens from."""
         return {"DT_API_TOKEN": self.api_token, "DT_PLATFORM_TOKEN": self.platform_token}
+
+    @property
+    def oauth_env(self) -> dict[str, str]:
+        """The environment of a verify run whose platform calls use the OAuth client (no platform token)."""
+        return {
+            "DT_API_TOKEN": self.api_token,
+            "DT_CLIENT_ID": self.oauth_client_id,
+            "DT_CLIENT_SECRET": self.oauth_client_secret,
+        }
 
     def write_outputs(self, path: Path) -> Path:
         path.write_text(json.dumps(self.outputs, indent=2))
@@ -87,9 +100,13 @@ def deploy(
 ) -> DeployedStack:
     api = dt.add_token(api_token, kind="api", scopes=scopes_for(CLASSIC), name="admin")
     platform = dt.add_token(platform_token, kind="platform", scopes=scopes_for(PLATFORM), name="platform")
+    client_id, client_secret = dt.sso.add_client(scopes_for(OAUTH))
     env = {"DT_API_TOKEN": api, "DT_PLATFORM_TOKEN": platform}
     raw = raw_config(stack, overrides)
-    config = stack_config(stack, raw, dt.url, env)
+    # Validated with the OAuth client too (a stack with access on requires one), then deployed with the
+    # platform token: the wiring sends an OAuth client to production SSO, which the emulator is not.
+    config = stack_config(stack, raw, dt.url, {**env, "DT_CLIENT_ID": client_id, "DT_CLIENT_SECRET": client_secret})
+    config = dataclasses.replace(config, secrets=parse_secrets({}, {**env, "NGC_API_KEY": "x" * 24})[0])
     engine = Engine(stack=stack)
 
     def program() -> dict[str, Any]:
@@ -103,7 +120,7 @@ def deploy(
         return outputs
 
     outputs = engine.up(program)
-    return DeployedStack(dt, stack, config, engine, api, platform, outputs, raw)
+    return DeployedStack(dt, stack, config, engine, api, platform, client_id, client_secret, outputs, raw)
 
 
 def governance_event(event_type: str, event_id: str, *, event_name: str = "CreateGuardrail") -> dict[str, Any]:

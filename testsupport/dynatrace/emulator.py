@@ -46,7 +46,9 @@ from testsupport.dynatrace import (
     emulator_detectors,
     emulator_documents,
     emulator_grail,
+    emulator_iam,
     emulator_openpipeline,
+    emulator_sso,
 )
 from testsupport.loopback import ServingThread
 
@@ -227,6 +229,8 @@ KNOWN_API_SCOPES = frozenset(
     }
 )
 TOKEN_OWNER = "admin@example.invalid"  # the user every token of this environment belongs to
+ACCOUNT_UUID = "2b794097-8ad2-4b32-b923-0131da2eeddf"  # the account this environment belongs to
+ENVIRONMENT_ID = "abc12345"  # this environment's ID (its level in IAM)
 TOKEN_USER_ID = emulator_documents.OWNER
 """That user's UUID (the identity a platform token acts as: document owner, detector actor)."""
 CLASSIC_ADMIN_SCOPES = ("settings.read", "settings.write", "apiTokens.read", "apiTokens.write")
@@ -491,6 +495,8 @@ class DynatraceEmulator:
         self.documents = emulator_documents.DocumentStore()
         self.grail = emulator_grail.GrailStore(bucket_exists=self._bucket_exists, wall_time=self.wall_time)
         self.queries = emulator_grail.GrailQueries(self.grail)
+        self.sso = emulator_sso.Sso(ACCOUNT_UUID, [ENVIRONMENT_ID], self.wall_time)
+        self.iam = emulator_iam.AccountManagement(self.sso)
         self.log: list[LoggedRequest] = []
         self._scripts: list[_Script] = []
         self._server: ThreadingHTTPServer | None = None
@@ -792,6 +798,10 @@ class DynatraceEmulator:
             if path.startswith(emulator_documents.PREFIX):
                 self._authorize(headers, "Bearer", emulator_documents.scope(method, path))
                 return self.documents.handle(method, path, query, headers, raw)
+            if path == emulator_sso.TOKEN_PATH:  # Dynatrace SSO (sso.dynatrace.com), same port here
+                return self.sso.handle(method, headers, raw)
+            if self.iam.serves(path):  # the Account Management API (api.dynatrace.com), same port here
+                return self.iam.handle(method, path, query, headers, raw)
             raise ApiError(404, f"Path {path} not found")
         except ApiError as exc:
             return exc.status, exc.envelope(), exc.headers
@@ -825,7 +835,7 @@ class DynatraceEmulator:
         if given_scheme.lower() != scheme.lower():
             raise ApiError(401, f"This endpoint requires the '{scheme}' authorization scheme{echo}.")
         with self._lock:
-            record = self.tokens.get(token.strip())
+            record = self.tokens.get(token.strip()) or self._oauth_token(token.strip())
         if record is None or not record.enabled:
             raise ApiError(401, f"Token is invalid or revoked{echo}.")
         if record.expires_at is not None and record.expires_at < self.wall_time():
@@ -836,6 +846,13 @@ class DynatraceEmulator:
         if scope is not None and scope not in record.scopes:
             raise ApiError(403, f"Token is missing required scope. Use one of: {scope}{echo}.")
         return record
+
+    def _oauth_token(self, value: str) -> TokenRecord | None:
+        """An access token SSO issued, as the platform APIs see it: a Bearer token with its scopes."""
+        issued = self.sso.token(value)
+        if issued is None:
+            return None
+        return TokenRecord(value, "platform", issued.scopes, name="oauth", expires_at=issued.expires_at)
 
     # -- buckets ---------------------------------------------------------------------------------
 

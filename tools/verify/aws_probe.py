@@ -129,8 +129,9 @@ def _wait(inputs: VerifyInputs, settings: VerifySettings, run_id: str, tagged: f
     bucket = inputs.outputs.governance_bucket_name or inputs.config.governance.bucket.name
     with connect(inputs, settings.client) as connections:
         if connections.platform is None:
-            return "no platform token", 0
-        api = GrailQueryApi(connections.platform, sleep=settings.sleep, clock=settings.clock)
+            return "no platform token or OAuth client", 0
+        # The same lookup as the probe's (a business event in the governance bucket), with its scopes.
+        api = GrailQueryApi(connections.platform.client("probe"), sleep=settings.sleep, clock=settings.clock)
         try:
             found = lookup_until(
                 api,

@@ -94,6 +94,10 @@ def parser() -> argparse.ArgumentParser:
         "--environment-url", help="classic Dynatrace URL (default: the stack output, else the configuration)"
     )
     p.add_argument("--platform-url", help="platform Dynatrace URL (default: the stack output, else the configuration)")
+    p.add_argument(
+        "--sso-url",
+        help="Dynatrace SSO that issues the OAuth client's access tokens (default: https://sso.dynatrace.com)",
+    )
     return p
 
 
@@ -129,6 +133,7 @@ def run(
         exit_code=0,
     )
     with connect(inputs, settings.client) as connections:
+        report.credentials = connections.credentials
         objects = (
             read_stack_objects(inputs, connections.platform)
             if {"governance", "signals"} & set(sections)
@@ -173,6 +178,7 @@ def main(
             stack_dir=args.stack_dir,
             environment_url=args.environment_url,
             platform_url=args.platform_url,
+            sso_url=args.sso_url,
             env=env,
             stdin=stdin if stdin is not None else sys.stdin,
         )

@@ -23,7 +23,7 @@ from components.dynatrace.pipeline import external_id_for
 
 from .inputs import VerifyInputs
 from .report import Check, Status
-from .tenant import Connections, StackObjects
+from .tenant import Connections, StackObjects, refusal_state
 
 ROTATION_GRACE_DAYS = 7
 """The scheduled deploy runs weekly: a token more than a week inside its rotation window was missed."""
@@ -45,7 +45,8 @@ def _guard(check_id: str, title: str, body: Callable[[], Check]) -> Check:
     try:
         return body()
     except DynatraceError as error:
-        return Check(id=check_id, title=title, status="fail", summary=str(error), state="api-error")
+        state = refusal_state(error) or "api-error"
+        return Check(id=check_id, title=title, status="fail", summary=str(error), state=state)
     except ValidationError as error:  # an answer of a shape the API does not document
         summary = f"unexpected answer from Dynatrace ({error.error_count()} problem(s) in its shape)"
         return Check(id=check_id, title=title, status="fail", summary=summary, state="api-error")
@@ -69,11 +70,11 @@ def check_governance(
     else:
         classic = connections.classic
         platform = connections.platform
-        # inputs.read_tokens requires both tokens when the governance section runs
+        # inputs.read_tokens requires both credentials when the governance section runs
         assert classic is not None
         assert platform is not None
         checks.append(_guard("ingest-token", "ingest token", lambda: _ingest_token(inputs, classic, now)))
-        checks.append(_guard("bucket", "Grail bucket", lambda: _bucket(inputs, platform)))
+        checks.append(_guard("bucket", "Grail bucket", lambda: _bucket(inputs, platform.client("bucket"))))
         pipeline_id: list[str | None] = [None]
         checks.append(_guard("pipeline", "pipeline", lambda: _pipeline(inputs, classic, pipeline_id)))
         checks.append(_guard("route", "route", lambda: _route(inputs, classic, pipeline_id[0])))
@@ -333,7 +334,15 @@ def _signal_objects(inputs: VerifyInputs, objects: StackObjects) -> list[Check]:
             )
         ]
     if objects.error is not None:
-        return [Check(id="signals-objects", title="detectors and dashboards", status="fail", summary=objects.error)]
+        return [
+            Check(
+                id="signals-objects",
+                title="detectors and dashboards",
+                status="fail",
+                summary=objects.error,
+                state=objects.error_state,
+            )
+        ]
     checks = []
     for detector in objects.detectors:
         check_id, title = f"detector:{detector.name}", f"detector {detector.name}"

@@ -4,8 +4,10 @@
   (encrypted secrets cannot be decrypted here; secrets verify does not use get placeholders).
 - Outputs: ``pulumi stack output --json --show-secrets`` (run when the Pulumi CLI is on PATH), or a
   file / standard input holding that JSON (``--outputs FILE`` / ``--outputs -``).
-- Tokens: the usual environment variables (``DT_API_TOKEN``, ``DT_PLATFORM_TOKEN``; the ingest token
-  from the outputs, else ``DT_INGEST_TOKEN``), each checked against the shape its config key accepts.
+- Tokens: the usual environment variables (``DT_API_TOKEN``; ``DT_PLATFORM_TOKEN`` or the OAuth client
+  ``DT_CLIENT_ID``/``DT_CLIENT_SECRET``, which wins when both are set, as in the providers; the ingest
+  token from the outputs, else ``DT_INGEST_TOKEN``), each checked against the shape its config key
+  accepts (the OAuth client also as a pair).
 
 Every problem is an :class:`InputError` whose message is safe to show (exit code 2).
 """
@@ -72,6 +74,10 @@ class Tokens:
     """Classic admin token (``DT_API_TOKEN``): ingest-token metadata, pipeline, routing table."""
     platform: str | None
     """Platform token (``DT_PLATFORM_TOKEN``): bucket, detectors, dashboards, Grail queries."""
+    oauth_client_id: str | None
+    oauth_client_secret: str | None
+    """The OAuth client (``DT_CLIENT_ID``, ``DT_CLIENT_SECRET``): when given, it serves the platform calls
+    in place of the platform token."""
     ingest: str | None
     """The ingest token the stack wired (outputs ``dynatraceIngestToken``, else ``DT_INGEST_TOKEN``)."""
     ingest_source: str = ""
@@ -88,6 +94,8 @@ class VerifyInputs:
     tokens: Tokens = field(repr=False)
     environment_url: str
     platform_url: str
+    sso_url: str | None = None
+    """Dynatrace SSO for the OAuth client's access tokens (None: production, ``https://sso.dynatrace.com``)."""
 
     @property
     def owner(self) -> str:
@@ -171,6 +179,8 @@ def _token(env: Mapping[str, str], key: str) -> str | None:
 
 def read_tokens(env: Mapping[str, str], outputs: StackOutputs, sections: Sequence[SectionName]) -> Tokens:
     api, platform = _token(env, "dynatraceApiToken"), _token(env, "dynatracePlatformToken")
+    # Both or neither, the secret its client's: read_config validated them with the stack's secret rules.
+    client_id, client_secret = _token(env, "dynatraceOAuthClientId"), _token(env, "dynatraceOAuthClientSecret")
     ingest, source = None, ""
     wired = outputs.dynatrace_ingest_token.get_secret_value() if outputs.dynatrace_ingest_token else None
     if wired and wired != SECRET_PLACEHOLDER:
@@ -182,11 +192,14 @@ def read_tokens(env: Mapping[str, str], outputs: StackOutputs, sections: Sequenc
     missing = []
     if "governance" in sections and api is None:
         missing.append(f"DT_API_TOKEN (classic API token with {', '.join(VERIFY_CHAIN.scopes)})")
-    if platform is None and set(sections) & {"governance", "probe", "signals"}:
-        missing.append(f"DT_PLATFORM_TOKEN (platform token with {', '.join(VERIFY_GRAIL.scopes)})")
+    if platform is None and client_id is None and set(sections) & {"governance", "probe", "signals"}:
+        missing.append(
+            f"DT_PLATFORM_TOKEN (platform token with {', '.join(VERIFY_GRAIL.scopes)}) or DT_CLIENT_ID and "
+            "DT_CLIENT_SECRET (an OAuth client with those scopes)"
+        )
     if missing:
         raise InputError("set " + " and ".join(missing))
-    return Tokens(api, platform, ingest, source)
+    return Tokens(api, platform, client_id, client_secret, ingest, source)
 
 
 def read_config(stack: str, stack_dir: Path, env: Mapping[str, str]) -> StackConfig:
@@ -216,6 +229,7 @@ def load(
     stack_dir: Path = PROJECT_ROOT,
     environment_url: str | None = None,
     platform_url: str | None = None,
+    sso_url: str | None = None,
     env: Mapping[str, str] | None = None,
     stdin: IO[str] | None = None,
     runner: Runner = _run,
@@ -234,4 +248,5 @@ def load(
         tokens=tokens,
         environment_url=_url(classic, "the Dynatrace environment URL"),
         platform_url=_url(platform, "the Dynatrace platform URL"),
+        sso_url=_url(sso_url, "--sso-url") if sso_url else None,
     )

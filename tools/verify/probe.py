@@ -13,7 +13,9 @@ request token) until it is found or the timeout passes. Outcomes (``state``):
   matcher does not match the event type;
 - ``token-refused``: the ingest API answered 401/403 to the ingest token;
 - ``ingest-rejected``: the ingest API refused the event (another 4xx);
-- ``query-refused``: the platform token may not read the event (401/403 on the query);
+- ``query-refused``: the platform credential may not read the event (401/403 on the query);
+- ``credential-refused``: Dynatrace SSO issued no access token for the lookup (the OAuth client's id or
+  secret is wrong, or it may not grant the probe's scopes);
 - ``not-found``: not queryable within the timeout (ingest lag, or the event was dropped).
 """
 
@@ -24,16 +26,15 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from components.dynatrace.client import DynatraceClient
 from components.dynatrace.errors import DynatraceApiError, DynatraceError
 from components.dynatrace.grail_query import GrailQueryApi
-from components.dynatrace.scopes import VERIFY_GRAIL
+from components.dynatrace.oauth import OAuthRefusedError
 
 from .inputs import VerifyInputs
 from .lookup import lookup_until
 from .report import Check
 from .settings import VerifySettings
-from .tenant import Connections
+from .tenant import Connections, PlatformAccess
 
 PROBE_SOURCE = "ai-observability.verify"
 INGEST_PATH = "/api/v2/bizevents/ingest"
@@ -117,7 +118,7 @@ def check_probe(inputs: VerifyInputs, connections: Connections, settings: Verify
 
 def _find(
     inputs: VerifyInputs,
-    platform: DynatraceClient,
+    platform: PlatformAccess,
     run_id: str,
     sent_at: datetime,
     accepted: float,
@@ -125,7 +126,7 @@ def _find(
     details: dict[str, Any],
 ) -> Check:
     bucket = inputs.outputs.governance_bucket_name or inputs.config.governance.bucket.name
-    api = GrailQueryApi(platform, sleep=settings.sleep, clock=settings.clock)
+    api = GrailQueryApi(platform.client("probe"), sleep=settings.sleep, clock=settings.clock)
     try:
         found = lookup_until(
             api,
@@ -135,12 +136,14 @@ def _find(
             timeout=settings.probe_timeout_seconds,
             earliest=sent_at - timedelta(minutes=10),
         )
+    except OAuthRefusedError as error:
+        return _fail("credential-refused", f"the probe was accepted, but {error}", None, details)
     except DynatraceApiError as error:
         if error.status in (401, 403):
             return _fail(
                 "query-refused",
                 f"the probe was accepted, but Grail refused the lookup: HTTP {error.status} {error.message}",
-                f"the platform token needs {', '.join(VERIFY_GRAIL.scopes)}",
+                platform.needs("probe"),
                 details,
             )
         return _fail("query-error", str(error), None, details)

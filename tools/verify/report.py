@@ -48,10 +48,27 @@ class Check(_Model):
         default=None,
         description="Outcome class where a check has several: the probe (`found`, `token-refused`, `misrouted`, "
         "`not-found`, ...) and each signal (`live`, `silent-expected`, `silent`, `invalid-query`, `query-error`, "
-        "`missing`).",
+        "`missing`); `credential-refused` on any check whose call Dynatrace SSO refused an access token for "
+        "(the OAuth client's id or secret is wrong, or it may not grant a scope the call needs).",
     )
     hint: str | None = Field(default=None, description="What to do about a warning or failure.")
     details: dict[str, Any] = Field(default_factory=dict, description="Check-specific facts (see docs/operations.md).")
+
+
+class HostCredential(_Model):
+    """Which credential verify calls one Dynatrace host with (named, never shown)."""
+
+    host: str = Field(description="Host name (and port), e.g. `abc12345.apps.dynatrace.com`.")
+    role: str = Field(
+        description="`classic API`, `ingest API`, `platform API` or `OAuth token endpoint` (Dynatrace SSO)."
+    )
+    credential: str = Field(
+        description="The credential and the environment variables it came from, e.g. "
+        "`OAuth client ($DT_CLIENT_ID, $DT_CLIENT_SECRET)`."
+    )
+    note: str | None = Field(
+        default=None, description="E.g. that the platform token is set too and the OAuth client wins."
+    )
 
 
 class Section(_Model):
@@ -81,6 +98,11 @@ class Report(_Model):
     )
     exit_code: ExitCode
     error: str | None = Field(default=None, description="Why the run could not start (result `error`).")
+    credentials: list[HostCredential] = Field(
+        default_factory=list,
+        description="The credential each Dynatrace host is called with: for the platform host the OAuth client "
+        "when it is set (it wins over the platform token, as in `pulumi up`), else the platform token.",
+    )
     sections: list[Section] = Field(default_factory=list)
     totals: Totals = Field(default_factory=Totals)
     bytes_scanned: int | None = Field(default=None, description="Grail bytes the signal queries scanned, as reported.")
@@ -125,6 +147,11 @@ def render_table(report: Report) -> str:
     if report.error:
         lines.append(f"error: {report.error}")
         return redact_text("\n".join(lines)) + "\n"
+    if report.credentials:
+        lines.append("Dynatrace credentials per host:")
+        for entry in report.credentials:
+            note = f" — {entry.note}" if entry.note else ""
+            lines.append(f"  {entry.host} ({entry.role}): {entry.credential}{note}")
     width = min(40, max((len(c.title) for s in report.sections for c in s.checks), default=10))
     for sec in report.sections:
         lines.append("")

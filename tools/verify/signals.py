@@ -21,17 +21,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from components.dynatrace.client import DynatraceClient
 from components.dynatrace.errors import DynatraceApiError, DynatraceError
 from components.dynatrace.grail_query import GrailQueryApi, QueryOptions, QueryResult
-from components.dynatrace.scopes import VERIFY_GRAIL
 from components.dynatrace.signals.dashboards import SAMPLING_VARIABLE
 
 from .inputs import VerifyInputs
 from .producers import attribute, cause, switched_off
 from .report import Check, Status
 from .settings import VerifySettings
-from .tenant import StackObjects
+from .tenant import PlatformAccess, StackObjects, refusal_state
 
 _VARIABLE = re.compile(r"\$([A-Za-z][A-Za-z0-9_]*)")
 _SERIES_META = frozenset({"timeframe", "interval"})
@@ -130,7 +128,7 @@ class _Run:
 
 def check_signals(
     inputs: VerifyInputs,
-    platform: DynatraceClient | None,
+    platform: PlatformAccess | None,
     objects: StackObjects,
     settings: VerifySettings,
     now: datetime,
@@ -141,16 +139,17 @@ def check_signals(
             Check(id="signals", title="signals", status="skip", summary="ai-observability:signals.enabled is false")
         ], None
     if objects.error is not None or platform is None:
-        reason = objects.error or "no platform token"
+        reason = objects.error or "no platform token or OAuth client"
         return [
             Check(
                 id="signals",
                 title="signals",
                 status="fail",
                 summary=f"cannot read the detectors and dashboards: {reason}",
+                state=objects.error_state,
             )
         ], None
-    api = GrailQueryApi(platform, sleep=settings.sleep, clock=settings.clock)
+    api = GrailQueryApi(platform.client("signals"), sleep=settings.sleep, clock=settings.clock)
     overrides = {SAMPLING_VARIABLE: str(settings.sampling_ratio)} if settings.sampling_ratio else {}
     window = (now - timedelta(hours=settings.window_hours), now)
     cache: dict[str, _Run] = {}
@@ -170,7 +169,7 @@ def check_signals(
             continue
         first = signal.query not in cache
         if first:
-            cache[signal.query] = _run(api, inputs, signal.query, window, settings)
+            cache[signal.query] = _run(api, platform, inputs, signal.query, window, settings)
         run = cache[signal.query]
         if first and run.scanned is not None:
             scanned_total = (scanned_total or 0) + run.scanned
@@ -195,6 +194,7 @@ def check_signals(
 
 def _run(
     api: GrailQueryApi,
+    platform: PlatformAccess,
     inputs: VerifyInputs,
     query: str,
     window: tuple[datetime, datetime],
@@ -203,7 +203,7 @@ def _run(
     try:
         verification = api.verify(query)
     except DynatraceError as error:
-        return _Run("fail", "query-error", f"query:verify failed: {error}", _scope_hint(error))
+        return _failed(f"query:verify failed: {error}", error, platform)
     if not verification.valid:
         problems = "; ".join(verification.problems()) or "the query is not valid DQL"
         return _Run(
@@ -223,7 +223,7 @@ def _run(
     try:
         result = api.execute(query, options)
     except DynatraceError as error:
-        return _Run("fail", "query-error", f"the query could not run: {error}", _scope_hint(error))
+        return _failed(f"the query could not run: {error}", error, platform)
     return _classify(inputs, query, result, settings.window_hours)
 
 
@@ -247,9 +247,16 @@ def _classify(inputs: VerifyInputs, query: str, result: QueryResult, window_hour
     return _Run("warn", "silent", summary, hint, scanned=scanned, records=count)
 
 
-def _scope_hint(error: DynatraceError) -> str | None:
+def _failed(summary: str, error: DynatraceError, platform: PlatformAccess) -> _Run:
+    refused = refusal_state(error)
+    if refused is not None:
+        return _Run("fail", refused, summary)  # the message says what to fix
+    return _Run("fail", "query-error", summary, _scope_hint(error, platform))
+
+
+def _scope_hint(error: DynatraceError, platform: PlatformAccess) -> str | None:
     if isinstance(error, DynatraceApiError) and error.status in (401, 403):
-        return f"the platform token needs {', '.join(VERIFY_GRAIL.scopes)} (docs/operations.md#verify)"
+        return platform.needs("signals")
     if isinstance(error, DynatraceApiError) and error.status == 501:
         return "the server does not implement this query shape"
     return None

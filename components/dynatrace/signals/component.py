@@ -10,7 +10,9 @@ from components.config.collector import KongConfig
 from components.config.governance import GovernanceConfig
 from components.config.signals import SignalsConfig
 from components.dynatrace.client import ClientSettings
+from components.dynatrace.credentials import PlatformAuth
 from components.dynatrace.document import Document, DocumentArgs
+from components.dynatrace.scopes import DETECTORS
 from components.dynatrace.settings_object import SettingsObject, SettingsObjectArgs
 
 from .dashboards import dashboard_specs, document_id
@@ -23,9 +25,9 @@ COMPONENT_TYPE = "ai-observability:dynatrace:Signals"
 class DynatraceSignalsArgs:
     platform_url: str
     """Platform URL (``https://{env}.apps.dynatrace.com``): settings are written there (OAuth/platform token)."""
-    platform_token: pulumi.Input[str]
-    """Platform token (secret) with the scopes of :data:`~components.dynatrace.scopes.DETECTORS` and,
-    for the dashboards, :data:`~components.dynatrace.scopes.DASHBOARDS`."""
+    platform_auth: PlatformAuth
+    """Platform token or OAuth client (secrets) with the scopes of :data:`~components.dynatrace.scopes.DETECTORS`
+    and, for the dashboards, :data:`~components.dynatrace.scopes.DASHBOARDS`."""
     owner: str
     """``<project>/<stack>``: makes each detector's externalId stack-specific."""
     config: SignalsConfig = field(default_factory=SignalsConfig)
@@ -46,14 +48,14 @@ class DynatraceSignals(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: DynatraceSignalsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(COMPONENT_TYPE, name, None, opts)
-        token = pulumi.Output.secret(args.platform_token)
         detectors: dict[str, SettingsObject] = {}
         for spec in detector_specs(args.config, args.governance, args.kong):
             detectors[spec.name] = SettingsObject(
                 f"{name}-detector-{spec.key}",
                 SettingsObjectArgs(
                     platform_url=args.platform_url,
-                    platform_token=token,
+                    platform_auth=args.platform_auth,
+                    oauth_scopes=DETECTORS.scopes,
                     owner=args.owner,
                     schema_id=SCHEMA_ID,
                     key=spec.key,
@@ -69,7 +71,7 @@ class DynatraceSignals(pulumi.ComponentResource):
                 f"{name}-dashboard-{dash.dashboard.key}",
                 DocumentArgs(
                     platform_url=args.platform_url,
-                    platform_token=token,
+                    platform_auth=args.platform_auth,
                     document_id=document_id(args.owner, dash.dashboard.key),
                     name=dash.title,
                     content=dash.dashboard.json(),
