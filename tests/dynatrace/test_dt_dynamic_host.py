@@ -12,7 +12,6 @@ import contextlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -44,6 +43,7 @@ from components.secret_wire import secret_wrapper
 from tests.dynatrace.conftest import CANARY_SECRETS, OWNER, ROOT, Env
 from testsupport.dynatrace.emulator import TOKEN_USER_ID
 from testsupport.dynatrace.netfixtures import NETWORK_VARIABLES
+from testsupport.plugin_host import plugin_process
 
 PROJECT = "ai-observability"
 
@@ -65,10 +65,7 @@ def _start_host(faketime_offset: str | None = None) -> Iterator[provider_pb2_grp
         assert FAKETIME is not None
         command = [FAKETIME, "-f", faketime_offset, *command]
         env["FAKETIME_DONT_FAKE_MONOTONIC"] = "1"
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        port = int(proc.stdout.readline().strip())
+    with plugin_process(command, cwd=ROOT, env=env) as (_, port):
         channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.enable_http_proxy", 0)])
         grpc.channel_ready_future(channel).result(timeout=20)
         stub = provider_pb2_grpc.ResourceProviderStub(channel)
@@ -81,9 +78,6 @@ def _start_host(faketime_offset: str | None = None) -> Iterator[provider_pb2_grp
         assert response.acceptSecrets is False  # so the engine sends plain values, secrets stripped
         yield stub
         channel.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

@@ -29,6 +29,7 @@ from tests.dynatrace.test_dt_dynamic_host import PROJECT, Wire, _strip
 from testsupport.dynatrace.emulator import Faults
 from testsupport.dynatrace.netfixtures import NETWORK_VARIABLES, ProxiedTenant
 from testsupport.dynatrace.tls import PrivateCa
+from testsupport.plugin_host import plugin_process
 
 FOREIGN = [
     {"enabled": True, "pipelineType": "builtin", "builtinPipelineId": "default", "matcher": "true", "description": "x"}
@@ -43,26 +44,14 @@ def provider_host(network: dict[str, str]) -> Iterator[provider_pb2_grpc.Resourc
     env = {k: v for k, v in os.environ.items() if k.upper() not in NETWORK_VARIABLES}
     env.pop("PYTHONPATH", None)
     env.update({"PULUMI_PROJECT": PROJECT, "NO_PROXY": "", "no_proxy": "", **network})
-    proc = subprocess.Popen(
-        [sys.executable, "-u", "-m", "pulumi.dynamic", "127.0.0.1:0"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        port = int(proc.stdout.readline().strip())
+    command = [sys.executable, "-u", "-m", "pulumi.dynamic", "127.0.0.1:0"]
+    with plugin_process(command, cwd=ROOT, env=env, stderr=subprocess.DEVNULL) as (_, port):
         channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.enable_http_proxy", 0)])
         grpc.channel_ready_future(channel).result(timeout=20)
         stub = provider_pb2_grpc.ResourceProviderStub(channel)
         stub.Configure(provider_pb2.ConfigureRequest(acceptSecrets=True))
         yield stub
         channel.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def _props(proxied: ProxiedTenant) -> dict[str, dict[str, Any]]:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import select
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -26,6 +24,7 @@ from pulumi_policy import ResourceValidationPolicy
 from components.secret_wire import secret_wrapper
 from policies.registry import all_policies
 from policies.runner import load_pack_config, resolve, run_policies
+from testsupport.plugin_host import plugin_process
 
 ROOT = Path(__file__).resolve().parents[2]
 PACK_DIR = ROOT / "policies"
@@ -44,32 +43,12 @@ def analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
     assert runtime == "python"
     env = {**os.environ, "PULUMI_PROJECT": "ai-observability", "PULUMI_STACK": "prod", "PULUMI_DRY_RUN": "true"}
     env.pop("PYTHONPATH", None)  # the pack must find its own modules
-    child = subprocess.Popen(
-        [sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:1", str(PACK_DIR)],
-        cwd=PACK_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        assert child.stdout is not None
-        ready, _, _ = select.select([child.stdout], [], [], 30)
-        line = child.stdout.readline().decode().strip() if ready else ""
-        if not line.isdigit():
-            child.kill()
-            _, err = child.communicate(timeout=10)
-            pytest.fail(f"the pack did not print its port (got {line!r}); stderr:\n{err.decode()[-3000:]}")
-        channel = grpc.insecure_channel(f"127.0.0.1:{line}")
+    command = [sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:1", str(PACK_DIR)]
+    with plugin_process(command, cwd=PACK_DIR, env=env) as (_, port):
+        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         grpc.channel_ready_future(channel).result(timeout=10)
         yield analyzer_pb2_grpc.AnalyzerStub(channel)
         channel.close()
-    finally:
-        child.terminate()
-        try:
-            child.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait(timeout=10)
 
 
 def struct(value: dict[str, Any]) -> struct_pb2.Struct:
