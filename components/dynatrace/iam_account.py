@@ -11,11 +11,14 @@ it is refused with an explanation unless ``adopt_existing`` allows taking it ove
 from __future__ import annotations
 
 import re
-from typing import Annotated, ClassVar, Final
+from collections.abc import Mapping
+from typing import Annotated, Any, ClassVar, Final, TypeVar
 
+from pulumi.dynamic import CreateResult, UpdateResult
 from pydantic import AfterValidator, Field, field_validator
 
-from ._provider import AccountConnection
+from ._provider import AccountConnection, DynatraceProvider
+from .iam_api import AccountApi
 from .scopes import ACCESS
 
 MAX_DESCRIPTION: Final = 255
@@ -71,3 +74,44 @@ class AccountInputs(AccountConnection):
         if any(ch.isspace() or ch in "[]" for ch in value):
             raise ValueError("must not contain whitespace or brackets")
         return value
+
+
+OwnedT = TypeVar("OwnedT", bound=AccountInputs)
+
+
+def owned_outputs(inputs: AccountInputs, uuid: str, adopted: bool) -> dict[str, Any]:
+    """The state of an object the stack owns by its marker: the inputs, its UUID, whether it was adopted."""
+    return {**inputs.props(), "uuid": uuid, "adopted": adopted}
+
+
+class OwnedObjectProvider(DynatraceProvider[OwnedT]):
+    """Create and update of an Account Management object the stack owns by its description marker
+    (a policy, a group), whose id is the object's UUID. A subclass states how to find or create the
+    object (:meth:`ensure`) and how to bring an existing one to the inputs (:meth:`reconcile`)."""
+
+    def ensure(self, api: AccountApi, inputs: OwnedT) -> tuple[str, bool]:
+        """The object's UUID, and whether an existing object was adopted rather than created."""
+        raise NotImplementedError
+
+    def reconcile(self, api: AccountApi, inputs: OwnedT, uuid: str) -> None:
+        """Write the inputs onto the existing object ``uuid``."""
+        raise NotImplementedError
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs = self.parse(props)
+        with inputs.open() as client:
+            uuid, adopted = self.ensure(AccountApi(client, inputs.account_uuid), inputs)
+        return CreateResult(uuid, owned_outputs(inputs, uuid, adopted))
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        inputs = self.parse(news)
+        if not self.changed_fields(olds, inputs):
+            return self.connection_update(olds, inputs)
+        with inputs.open() as client:
+            self.reconcile(AccountApi(client, inputs.account_uuid), inputs, id_)
+        return UpdateResult(owned_outputs(inputs, id_, was_adopted(olds)))
+
+
+def was_adopted(state: Mapping[str, Any]) -> bool:
+    """Whether the stored state says the object was adopted."""
+    return bool(state.get("adopted", False))

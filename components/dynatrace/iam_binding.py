@@ -32,7 +32,7 @@ from ._provider import ACCOUNT_SECRETS, DynatraceProvider, DynatraceResource, Po
 from .client import ClientSettings, DynatraceClient
 from .credentials import AccountAuth
 from .errors import DynatraceApiError, DynatraceConflictError
-from .iam_account import AccountInputs, IamName, LevelId
+from .iam_account import AccountInputs, IamName, LevelId, was_adopted
 from .iam_api import AccountApi
 
 OUTPUTS_ONLY = ("group_id", "adopted")
@@ -136,7 +136,7 @@ class IamPolicyBindingProvider(DynatraceProvider[IamBindingInputs]):
             )
         if not group or groups is None or group not in groups:
             return ReadResult(None, {})
-        return ReadResult(id_, {**inputs.props(), "group_id": group, "adopted": bool(props.get("adopted", False))})
+        return ReadResult(id_, {**inputs.props(), "group_id": group, "adopted": was_adopted(props)})
 
     def remove(self, client: DynatraceClient, inputs: IamBindingInputs, id_: str) -> None:
         group = id_.rsplit("/", 1)[-1]  # the id ends with the bound group's UUID

@@ -17,14 +17,23 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import DiffResult, ReadResult
 from pydantic import Field
 
-from ._provider import ACCOUNT_SECRETS, DynatraceProvider, DynatraceResource, Poller, find_or_create
+from ._provider import ACCOUNT_SECRETS, DynatraceResource, Poller, find_or_create
 from .client import ClientSettings, DynatraceClient
 from .credentials import AccountAuth
 from .errors import DynatraceApiError, DynatraceConflictError
-from .iam_account import AccountInputs, IamName, described, marker, owned_by
+from .iam_account import (
+    AccountInputs,
+    IamName,
+    OwnedObjectProvider,
+    described,
+    marker,
+    owned_by,
+    owned_outputs,
+    was_adopted,
+)
 from .iam_api import AccountApi, Group
 
 OUTPUTS_ONLY = ("uuid", "adopted")
@@ -81,7 +90,7 @@ def ensure_group(api: AccountApi, inputs: IamGroupInputs) -> tuple[str, bool]:
     )
 
 
-class IamGroupProvider(DynatraceProvider[IamGroupInputs]):
+class IamGroupProvider(OwnedObjectProvider[IamGroupInputs]):
     """Dynamic provider for one user group (stateless; safe to pickle by reference)."""
 
     INPUTS = IamGroupInputs
@@ -95,19 +104,11 @@ class IamGroupProvider(DynatraceProvider[IamGroupInputs]):
             replace_on=("account_uuid",),
         )
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        inputs = self.parse(props)
-        with inputs.open() as client:
-            uuid, adopted = ensure_group(AccountApi(client, inputs.account_uuid), inputs)
-        return CreateResult(uuid, {**inputs.props(), "uuid": uuid, "adopted": adopted})
+    def ensure(self, api: AccountApi, inputs: IamGroupInputs) -> tuple[str, bool]:
+        return ensure_group(api, inputs)
 
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        inputs = self.parse(news)
-        if not self.changed_fields(olds, inputs):
-            return self.connection_update(olds, inputs)
-        with inputs.open() as client:
-            reconcile(AccountApi(client, inputs.account_uuid), inputs, id_)
-        return UpdateResult({**inputs.props(), "uuid": id_, "adopted": bool(olds.get("adopted", False))})
+    def reconcile(self, api: AccountApi, inputs: IamGroupInputs, uuid: str) -> None:
+        reconcile(api, inputs, uuid)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         inputs = self.parse(props)
@@ -115,7 +116,7 @@ class IamGroupProvider(DynatraceProvider[IamGroupInputs]):
             live = find(AccountApi(client, inputs.account_uuid).groups(), id_)
         if live is None:
             return ReadResult(None, {})
-        outs = {**inputs.props(), "uuid": id_, "adopted": bool(props.get("adopted", False)), "name": live.name}
+        outs = {**owned_outputs(inputs, id_, was_adopted(props)), "name": live.name}
         if live.description != inputs.full_description():
             outs["description"] = live.description or ""
         return ReadResult(id_, outs)

@@ -20,14 +20,24 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import DiffResult, ReadResult
 from pydantic import Field
 
-from ._provider import ACCOUNT_SECRETS, DynatraceProvider, DynatraceResource, Poller, find_or_create
+from ._provider import ACCOUNT_SECRETS, DynatraceResource, Poller, find_or_create
 from .client import ClientSettings, DynatraceClient
 from .credentials import AccountAuth
 from .errors import DynatraceApiError, DynatraceConflictError
-from .iam_account import AccountInputs, IamName, LevelId, described, marker, owned_by
+from .iam_account import (
+    AccountInputs,
+    IamName,
+    LevelId,
+    OwnedObjectProvider,
+    described,
+    marker,
+    owned_by,
+    owned_outputs,
+    was_adopted,
+)
 from .iam_api import AccountApi, Policy
 
 OUTPUTS_ONLY = ("uuid", "adopted")
@@ -119,7 +129,7 @@ def ensure_policy(api: AccountApi, inputs: IamPolicyInputs) -> tuple[str, bool]:
     )
 
 
-class IamPolicyProvider(DynatraceProvider[IamPolicyInputs]):
+class IamPolicyProvider(OwnedObjectProvider[IamPolicyInputs]):
     """Dynamic provider for one IAM policy (stateless; safe to pickle by reference)."""
 
     INPUTS = IamPolicyInputs
@@ -141,19 +151,11 @@ class IamPolicyProvider(DynatraceProvider[IamPolicyInputs]):
             replace_on=("account_uuid", "level_type", "level_id"),
         )
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        inputs = self.parse(props)
-        with inputs.open() as client:
-            uuid, adopted = ensure_policy(AccountApi(client, inputs.account_uuid), inputs)
-        return CreateResult(uuid, {**inputs.props(), "uuid": uuid, "adopted": adopted})
+    def ensure(self, api: AccountApi, inputs: IamPolicyInputs) -> tuple[str, bool]:
+        return ensure_policy(api, inputs)
 
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        inputs = self.parse(news)
-        if not self.changed_fields(olds, inputs):
-            return self.connection_update(olds, inputs)
-        with inputs.open() as client:
-            reconcile(AccountApi(client, inputs.account_uuid), inputs, id_)
-        return UpdateResult({**inputs.props(), "uuid": id_, "adopted": bool(olds.get("adopted", False))})
+    def reconcile(self, api: AccountApi, inputs: IamPolicyInputs, uuid: str) -> None:
+        reconcile(api, inputs, uuid)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         inputs = self.parse(props)
@@ -161,7 +163,7 @@ class IamPolicyProvider(DynatraceProvider[IamPolicyInputs]):
             live = AccountApi(client, inputs.account_uuid).policy(inputs.level_type, inputs.level_id, id_)
         if live is None:
             return ReadResult(None, {})
-        outs = {**inputs.props(), "uuid": id_, "adopted": bool(props.get("adopted", False))}
+        outs = owned_outputs(inputs, id_, was_adopted(props))
         outs["name"] = live.name
         if live.description != described(inputs.description, inputs.owner):
             outs["description"] = live.description  # edited in the console: shows as drift
