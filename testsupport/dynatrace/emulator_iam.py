@@ -50,6 +50,8 @@ POLICY_READ = ("iam-policies-management", "iam:policies:read")
 POLICY_WRITE = ("iam-policies-management", "iam:policies:write")
 BINDING_READ = ("iam-policies-management", "iam:bindings:read")
 BINDING_WRITE = ("iam-policies-management", "iam:bindings:write")
+# The policy repository's two kinds of object: (read, write) scopes of each.
+REPO_SCOPES = {"policies": (POLICY_READ, POLICY_WRITE), "bindings": (BINDING_READ, BINDING_WRITE)}
 GROUP_READ = ("account-idm-read",)  # [group-api]
 GROUP_WRITE = ("account-idm-write",)
 ENV_READ = ("account-env-read",)  # [env-api]
@@ -326,10 +328,13 @@ class AccountManagement:
         if parts[:3] == ["iam", "v1", "repo"] and len(parts) >= 6:
             level = (parts[3], parts[4])
             account = self._check_level(level)
-            if parts[5] == "policies":
-                return self._policies(method, level, account, parts[6:], query, headers, raw)
-            if parts[5] == "bindings":
-                return self._bindings(method, level, account, parts[6:], query, headers, raw)
+            if parts[5] in REPO_SCOPES:
+                read, write = REPO_SCOPES[parts[5]]
+                self._authorize(headers, account, read if method == "GET" else write)
+                if method != "GET" and level[0] == "global":
+                    raise IamError(400, "This endpoint is unavailable within global level")
+                handler = self._policies if parts[5] == "policies" else self._bindings
+                return handler(method, level, parts[6:], query, raw)
         raise IamError(404, f"Path {path} not found")
 
     def _check_level(self, level: Level) -> str:
@@ -422,18 +427,8 @@ class AccountManagement:
         return body["name"], body["description"], body["statementQuery"], tags
 
     def _policies(
-        self,
-        method: str,
-        level: Level,
-        account: str,
-        rest: list[str],
-        query: dict[str, list[str]],
-        headers: dict[str, str],
-        raw: bytes,
+        self, method: str, level: Level, rest: list[str], query: dict[str, list[str]], raw: bytes
     ) -> tuple[int, Any]:
-        self._authorize(headers, account, POLICY_READ if method == "GET" else POLICY_WRITE)
-        if method != "GET" and level[0] == "global":
-            raise IamError(400, "This endpoint is unavailable within global level")
         with self._lock:
             policies = self.policies.setdefault(level, {})
             if not rest:
@@ -507,18 +502,8 @@ class AccountManagement:
         }
 
     def _bindings(
-        self,
-        method: str,
-        level: Level,
-        account: str,
-        rest: list[str],
-        query: dict[str, list[str]],
-        headers: dict[str, str],
-        raw: bytes,
+        self, method: str, level: Level, rest: list[str], query: dict[str, list[str]], raw: bytes
     ) -> tuple[int, Any]:
-        self._authorize(headers, account, BINDING_READ if method == "GET" else BINDING_WRITE)
-        if method != "GET" and level[0] == "global":
-            raise IamError(400, "This endpoint is unavailable within global level")
         with self._lock:
             current = self.bindings.setdefault(level, [])
             if not rest:
