@@ -161,11 +161,8 @@ class Env:
 
 @pytest.fixture
 def dt() -> Iterator[DynatraceEmulator]:
-    emulator = DynatraceEmulator(timing=TEST_TIMING).start()
-    try:
+    with DynatraceEmulator(timing=TEST_TIMING) as emulator:
         yield emulator
-    finally:
-        emulator.stop()
 
 
 @pytest.fixture

@@ -34,11 +34,8 @@ def _call(dt: DynatraceEmulator, token: str, method: str, path: str, **kwargs: A
 
 @pytest.fixture
 def dt() -> Any:
-    emulator = DynatraceEmulator().start()
-    try:
+    with DynatraceEmulator() as emulator:
         yield emulator
-    finally:
-        emulator.stop()
 
 
 def test_the_token_endpoint_grants_and_refuses_as_documented(dt: DynatraceEmulator) -> None:

@@ -88,11 +88,8 @@ class Verifier:
 
 @pytest.fixture
 def dt() -> Iterator[DynatraceEmulator]:
-    emulator = DynatraceEmulator(timing=INSTANT).start()
-    try:
+    with DynatraceEmulator(timing=INSTANT) as emulator:
         yield emulator
-    finally:
-        emulator.stop()
 
 
 @pytest.fixture
